@@ -1,0 +1,48 @@
+"""Root of the `mmdial` command. Heavy libraries (Beam, torch, OCR) load inside commands only,
+so `mmdial --help` answers at once."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(help="mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models.", no_args_is_help=True)
+build = typer.Typer(help="Build a data set's Parquet tables from its native files.", no_args_is_help=True)
+generate = typer.Typer(help="Write a synthetic corpus in a data set's native format.", no_args_is_help=True)
+select = typer.Typer(help="Propose dialogs for annotation.", no_args_is_help=True)
+app.add_typer(build, name="build")
+app.add_typer(generate, name="generate")
+app.add_typer(select, name="select")
+
+# Each data set folder has a cli.py with register(build, generate, select).
+DATASETS = ("mmd",)
+# Other packages' command groups: module path -> function register(app).
+EXTENSIONS = ()
+
+for _name in DATASETS:
+    importlib.import_module(f"pipelines.{_name}.cli").register(build, generate, select)
+for _module in EXTENSIONS:
+    importlib.import_module(_module).register(app)
+
+
+@app.command()
+def inspect(out: str = typer.Argument(..., help="A build output folder."), rows: int = typer.Option(3, "--rows", help="Rows to show per table.")) -> None:
+    """Show a build's manifest summary and a few rows of each table."""
+    from rich.console import Console
+
+    from pipelines.core.inspect import show
+
+    show(out, rows, Console())
+
+
+@app.command()
+def version() -> None:
+    """Print the mmdial version."""
+    import pipelines
+
+    typer.echo(pipelines.__version__)
+
+
+def main() -> None:
+    app()

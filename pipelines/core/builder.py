@@ -1,0 +1,77 @@
+"""What a data set provides to the build core.
+
+A `Builder` says what to read (`plan`, run once by the launcher), how to turn one work unit into
+rows (`process`, run on workers inside `ShardContext.record` blocks) and which tables and splits
+it writes. Everything else (sharding, Beam, dead letters, writes, resume, manifest) is the core's.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from pipelines.core.context import ShardContext
+
+
+class UsageError(Exception):
+    """Input that cannot be built at all (missing folder, no files): the CLI exits non-zero."""
+
+
+@dataclass(frozen=True, order=True)
+class WorkUnit:
+    """A piece of input one worker reads whole: a file, or a byte range of a large file."""
+
+    kind: str  # which part of the builder handles it (dialogs, products, images, states, ...)
+    path: str
+    size: int = 0
+    start: int = 0
+    end: int = -1  # -1: to the end of the file
+    split: str = ""  # the source's own split, when its location says it
+    key: str = ""  # optional extra key (product stem, ...)
+
+    @property
+    def locator(self) -> str:
+        return self.path if self.end < 0 and self.start == 0 else f"{self.path}@{self.start}-{self.end}"
+
+
+class Builder(ABC):
+    """Base class of every data set's build. Instances are pickled to workers: keep them small."""
+
+    #: value of the `dataset` column and the manifest's data set name
+    dataset: str = ""
+    #: split names this build writes for dialog-scoped tables
+    splits: tuple[str, ...] = ("train", "valid", "test")
+    #: tables written once per split
+    dialog_tables: tuple[str, ...] = ()
+    #: tables written under split `all` (images, products)
+    shared_tables: tuple[str, ...] = ()
+
+    @abstractmethod
+    def plan(self) -> list[WorkUnit]:
+        """List the work (launcher side). Raise UsageError when the input is unusable."""
+
+    @abstractmethod
+    def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        """Read one unit and emit rows (worker side)."""
+
+    def setup(self) -> None:
+        """Load side data once per worker (maps, lookup tables); called before any `process`."""
+
+    def config(self) -> dict:
+        """Options that change the output: recorded in the manifest and part of the fingerprint."""
+        return {}
+
+    def side_files(self) -> dict[str, str]:
+        """Files read whole by every worker (name -> path): checksummed into the manifest."""
+        return {}
+
+    def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:
+        """Extra sums per table for the manifest (e.g. positives per sample)."""
+        return {}
+
+    def layout(self) -> dict[str, tuple[str, ...]]:
+        """Table -> split names every shard writes (empty files included, so the set is complete)."""
+        out = {t: tuple(self.splits) for t in self.dialog_tables}
+        out.update({t: ("all",) for t in self.shared_tables})
+        out.setdefault("dead_letters", ("all",))
+        return out

@@ -1,0 +1,410 @@
+"""The sharded Beam build: plan -> shards -> one DoFn call per shard -> Parquet + markers -> manifest.
+
+Why shards of input rather than a shuffle of rows: a shard is a deterministic, balanced group of
+work units (sorted by split and path, cut at equal byte counts). Only the tiny unit lists cross
+the shuffle, so memory per worker is one shard's rows whatever the corpus size, the output of a
+shard is identical on every run and every runner, and a finished shard leaves a marker that lets
+a re-run skip it (resume) or prove it unchanged (idempotence). Cross-shard references (a dialog
+state naming a dialog) are checked by a small CoGroupByKey over keys, not rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+import pipelines
+from pipelines.core import io
+from pipelines.core.builder import Builder, UsageError, WorkUnit
+from pipelines.core.context import ShardContext
+from pipelines.core.parquet import shard_path, to_arrow_checked, write_table_file
+from schemas import get
+
+LOG = logging.getLogger("mmdial.build")
+SHARDS_DIR = "_shards"
+REFERENCES_SPLIT = "references"
+DEFAULT_SHARD_BYTES = 16 * 1024 * 1024
+METRICS_NAMESPACE = "mmdial"
+
+
+@dataclass
+class BuildOptions:
+    out: str
+    runner: str = "FnApiRunner"
+    workers: int = 0  # 0: all cores
+    shard_bytes: int = DEFAULT_SHARD_BYTES
+    beam_args: list[str] = field(default_factory=list)
+    max_dead_ratio: float = 0.05
+    progress: bool = True
+
+
+# -- planning -------------------------------------------------------------------------------
+def plan_shards(units: list[WorkUnit], shard_bytes: int) -> list[list[WorkUnit]]:
+    """Cut sorted units into balanced shards; the count follows from the total size."""
+    units = sorted(units, key=lambda u: (u.split, u.kind, u.path, u.start))
+    total = sum(max(u.size, 1) for u in units)
+    n = max(1, min(len(units), math.ceil(total / max(shard_bytes, 1))))
+    shards: list[list[WorkUnit]] = [[] for _ in range(n)]
+    acc = 0
+    for u in units:
+        idx = min(n - 1, int(acc * n / total)) if total else 0
+        shards[idx].append(u)
+        acc += max(u.size, 1)
+    return [s for s in shards if s] or [[]]
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int) -> str:
+    return _digest(
+        {
+            "dataset": builder.dataset,
+            "version": pipelines.__version__,
+            "config": builder.config(),
+            "layout": builder.layout(),
+            "num_shards": num_shards,
+            "units": [(u.kind, u.path, u.size, u.start, u.end, u.split, u.key) for u in units],
+            "schemas": {t: get(t).version for t in builder.layout()},
+        }
+    )
+
+
+def marker_path(out: str, shard: int, num_shards: int) -> str:
+    return io.join(out, SHARDS_DIR, f"shard-{shard:05d}-of-{num_shards:05d}.json")
+
+
+# -- the per-shard work ---------------------------------------------------------------------
+def _beam_counter_hook():
+    cache: dict[str, object] = {}
+
+    def hook(stage: str, kind: str, n: int) -> None:
+        name = f"{stage}.{kind}"
+        counter = cache.get(name)
+        if counter is None:
+            counter = cache[name] = Metrics.counter(METRICS_NAMESPACE, name)
+        counter.inc(n)
+
+    return hook
+
+
+def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: list[WorkUnit], fingerprint: str, hook=None) -> dict:
+    """Process one shard's units and write its files and marker; returns the marker."""
+    ctx = ShardContext(builder.dataset, counter_hook=hook)
+    for unit in units:
+        try:
+            builder.process(unit, ctx)
+        except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
+            ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
+    files: dict[str, dict[str, dict]] = {}
+    table_stats: dict[str, dict[str, float]] = {}
+    layout = builder.layout()
+    converted = {}
+    for table_name in sorted(layout):
+        if table_name == "dead_letters":
+            continue
+        table = get(table_name)
+        rows = ctx.rows.get(table_name, [])
+        ids = ctx.row_records.get(table_name, [])
+        converted[table_name] = to_arrow_checked(ctx, table, rows, ids) if rows else table.empty()
+    # rows of records demoted by a schema error go from every table, not only the one that failed
+    dead_ids = ctx.demoted_ids
+    for table_name, arrow in converted.items():
+        if dead_ids and ctx.row_records.get(table_name):
+            keep = [rid not in dead_ids for rid in ctx.row_records[table_name]]
+            if not all(keep):
+                rows = [r for r, k in zip(ctx.rows[table_name], keep) if k]
+                arrow = get(table_name).to_arrow(rows) if rows else get(table_name).empty()
+        table = get(table_name)
+        arrow = _sorted(arrow, table.sort_key)
+        files[table_name] = {}
+        for split in layout[table_name]:
+            part = arrow.filter(_split_mask(arrow, split)) if arrow.num_rows else arrow
+            path = shard_path(out, table_name, split, shard, num_shards)
+            size = write_table_file(path, part)
+            files[table_name][split] = {"path": os.path.relpath(path, out) if "://" not in path else path, "rows": part.num_rows, "bytes": size}
+            unexpected = arrow.num_rows and set(arrow.column("split").to_pylist()) - set(layout[table_name])
+            if unexpected:
+                raise ValueError(f"{table_name}: rows with splits {sorted(unexpected)} outside the layout {layout[table_name]}")
+        table_stats[table_name] = builder.table_stats(table_name, ctx.rows.get(table_name, []))
+    dl_table = get("dead_letters")
+    dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
+    path = shard_path(out, "dead_letters", "all", shard, num_shards)
+    size = write_table_file(path, dl)
+    files["dead_letters"] = {"all": {"path": os.path.relpath(path, out) if "://" not in path else path, "rows": dl.num_rows, "bytes": size}}
+    marker = {
+        "fingerprint": fingerprint,
+        "shard": shard,
+        "num_shards": num_shards,
+        "files": files,
+        "stages": {k: v.as_dict() for k, v in sorted(ctx.stages.items())},
+        "stats": dict(sorted(ctx.stats.items())),
+        "table_stats": table_stats,
+        "sources": ctx.sources,
+        "expected": sorted(ctx.expected),
+        "claimed": sorted(list(c) for c in ctx.claimed),
+    }
+    io.write_json_atomic(marker_path(out, shard, num_shards), marker)
+    return marker
+
+
+def _split_mask(arrow, split):
+    import pyarrow.compute as pc
+
+    return pc.equal(arrow.column("split"), split)
+
+
+def _sorted(arrow, sort_key):
+    if not sort_key or arrow.num_rows == 0:
+        return arrow
+    return arrow.sort_by([(k, "ascending") for k in sort_key])
+
+
+class ProcessShard(beam.DoFn):
+    """One call per shard. The builder's `setup` runs once per worker, not per shard or record."""
+
+    def __init__(self, builder: Builder, out: str, num_shards: int):
+        self.builder = builder
+        self.out = out
+        self.num_shards = num_shards
+
+    def setup(self):
+        self.builder.setup()
+        self.hook = _beam_counter_hook()
+
+    def process(self, element):
+        shard, units, fingerprint = element
+        marker = build_shard(self.builder, self.out, shard, self.num_shards, units, fingerprint, self.hook)
+        for item in marker["expected"]:
+            yield beam.pvalue.TaggedOutput("expected", ((item[0], item[1]), tuple(item)))
+        for ns, key in marker["claimed"]:
+            yield beam.pvalue.TaggedOutput("claimed", ((ns, key), 1))
+
+
+def _unmatched(kv):
+    _, grouped = kv
+    expected = grouped["expected"]
+    if grouped["claimed"]:
+        return [("out", e) for e in expected]
+    return [("dead", e) for e in expected]
+
+
+class WriteReferenceCheck(beam.DoFn):
+    """Write the dead letters of references nobody claimed, and the stage counts they imply."""
+
+    def __init__(self, dataset: str, out: str):
+        self.dataset = dataset
+        self.out = out
+
+    def process(self, results):
+        stages: dict[str, dict[str, int]] = {}
+        dead = []
+        for outcome, (ns, key, stage, source, locator, excerpt) in results:
+            s = stages.setdefault(stage, {"in": 0, "out": 0, "dead": 0, "filtered": 0})
+            s["in"] += 1
+            s[outcome] += 1
+            if outcome == "dead":
+                dead.append(
+                    {
+                        "dataset": self.dataset,
+                        "split": "all",
+                        "stage": stage,
+                        "source": source,
+                        "locator": locator,
+                        "reason": f"{ns} reference {key!r} matches nothing in the build",
+                        "excerpt": excerpt,
+                    }
+                )
+        table = get("dead_letters")
+        arrow = _sorted(table.to_arrow(dead), table.sort_key)
+        path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1)
+        write_table_file(path, arrow)
+        io.write_json_atomic(
+            io.join(self.out, SHARDS_DIR, "references.json"),
+            {"stages": stages, "file": os.path.relpath(path, self.out) if "://" not in path else path, "rows": len(dead)},
+        )
+        yield len(dead)
+
+
+def construct(p: beam.Pipeline, builder: Builder, todo: list[tuple[int, list[WorkUnit], str]], num_shards: int, out: str, resumed_markers: list[dict]):
+    """Add the build's transforms to `p` (no local side effects: safe on any runner)."""
+    results = (
+        p
+        | "Shards" >> beam.Create(todo, reshuffle=False)
+        | "Spread" >> beam.Reshuffle()
+        | "BuildShard" >> beam.ParDo(ProcessShard(builder, out, num_shards)).with_outputs("expected", "claimed")
+    )
+    prior_expected = [((e[0], e[1]), tuple(e)) for m in resumed_markers for e in m["expected"]]
+    prior_claimed = [((ns, key), 1) for m in resumed_markers for ns, key in m["claimed"]]
+    expected = (results.expected, p | "PriorExpected" >> beam.Create(prior_expected)) | "AllExpected" >> beam.Flatten()
+    claimed = (results.claimed, p | "PriorClaimed" >> beam.Create(prior_claimed)) | "AllClaimed" >> beam.Flatten()
+    return (
+        {"expected": expected, "claimed": claimed}
+        | "JoinReferences" >> beam.CoGroupByKey()
+        | "Outcomes" >> beam.FlatMap(_unmatched)
+        | "Collect" >> beam.combiners.ToList()
+        | "WriteReferences" >> beam.ParDo(WriteReferenceCheck(builder.dataset, out))
+    )
+
+
+# -- the launcher ---------------------------------------------------------------------------
+@dataclass
+class BuildPlan:
+    shards: list[list[WorkUnit]]
+    fingerprints: list[str]
+    todo: list[int]
+    resumed: list[int]
+
+
+def make_plan(builder: Builder, opts: BuildOptions) -> BuildPlan:
+    units = builder.plan()
+    if not units:
+        raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
+    shards = plan_shards(units, opts.shard_bytes)
+    n = len(shards)
+    fps = [shard_fingerprint(builder, s, n) for s in shards]
+    todo, resumed = [], []
+    for i, fp in enumerate(fps):
+        path = marker_path(opts.out, i, n)
+        if io.exists(path):
+            try:
+                marker = io.read_json(path)
+            except (OSError, ValueError):
+                marker = {}
+            files_ok = all(
+                io.exists(f["path"] if "://" in f["path"] else io.join(opts.out, f["path"]))
+                for t in marker.get("files", {}).values()
+                for f in t.values()
+            )
+            if marker.get("fingerprint") == fp and files_ok:
+                resumed.append(i)
+                continue
+        todo.append(i)
+    return BuildPlan(shards, fps, todo, resumed)
+
+
+def _clear_stale(out: str, num_shards: int) -> list[str]:
+    """Remove files of an earlier build with another shard layout (only files mmdial wrote)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    removed = []
+    spec = io.join(out, SHARDS_DIR, "shard-*-of-*.json")
+    for r in FileSystems.match([spec]):
+        for meta in r.metadata_list:
+            if meta.path.endswith(f"-of-{num_shards:05d}.json"):
+                continue
+            try:
+                marker = io.read_json(meta.path)
+            except (OSError, ValueError):
+                marker = {}
+            for t in marker.get("files", {}).values():
+                for f in t.values():
+                    p = f["path"] if "://" in f["path"] else io.join(out, f["path"])
+                    if io.exists(p):
+                        FileSystems.delete([p])
+                        removed.append(p)
+            FileSystems.delete([meta.path])
+    return removed
+
+
+def pipeline_options(opts: BuildOptions):
+    from pipelines.core.options import make_options
+
+    return make_options(opts.runner, opts.workers, opts.beam_args)
+
+
+def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
+    """Plan, run the Beam pipeline for the shards not yet done, and write manifest.json."""
+    from pipelines.core.manifest import write_manifest
+    from pipelines.core.options import make_runner
+
+    t0 = time.time()
+    plan = make_plan(builder, opts)
+    n = len(plan.shards)
+    io.mkdirs(opts.out)
+    _clear_stale(opts.out, n)
+    resumed_markers = [io.read_json(marker_path(opts.out, i, n)) for i in plan.resumed]
+    todo = [(i, plan.shards[i], plan.fingerprints[i]) for i in plan.todo]
+    options = pipeline_options(opts)
+    runner = make_runner(opts.runner)
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    with _Progress(opts, n, len(plan.resumed)):
+        p = beam.Pipeline(runner=runner, options=options)
+        construct(p, builder, todo, n, opts.out, resumed_markers)
+        result = p.run()
+        result.wait_until_finish()
+    metrics = _query_metrics(result)
+    markers = [io.read_json(marker_path(opts.out, i, n)) for i in range(n)]
+    references = io.read_json(io.join(opts.out, SHARDS_DIR, "references.json"))
+    return write_manifest(
+        builder,
+        opts,
+        markers=markers,
+        references=references,
+        beam_metrics=metrics,
+        options=options,
+        seconds=time.time() - t0,
+        resumed=len(plan.resumed),
+        command=command,
+    )
+
+
+def _query_metrics(result) -> dict[str, int]:
+    try:
+        counters = result.metrics().query()["counters"]
+    except Exception:  # noqa: BLE001 - some runners do not report metrics
+        return {}
+    out: dict[str, int] = {}
+    for c in counters:
+        if c.key.metric.namespace == METRICS_NAMESPACE:
+            out[c.key.metric.name] = out.get(c.key.metric.name, 0) + int(c.committed or c.attempted or 0)
+    return dict(sorted(out.items()))
+
+
+class _Progress:
+    """Shows shards done while the pipeline runs, by watching the markers (works on any runner)."""
+
+    def __init__(self, opts: BuildOptions, total: int, done: int):
+        self.opts, self.total, self.done = opts, total, done
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        if not self.opts.progress:
+            return self
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("building shards"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+        self.task = self.bar.add_task("shards", total=self.total, completed=self.done)
+        self.bar.start()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        from apache_beam.io.filesystems import FileSystems
+
+        spec = io.join(self.opts.out, SHARDS_DIR, f"shard-*-of-{self.total:05d}.json")
+        while not self._stop.wait(0.5):
+            try:
+                count = sum(len(r.metadata_list) for r in FileSystems.match([spec]))
+            except Exception:  # noqa: BLE001
+                continue
+            self.bar.update(self.task, completed=count)
+
+    def __exit__(self, *exc):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self.bar.stop()
+        return False

@@ -1,0 +1,82 @@
+"""File access through Beam's FileSystems, so the same code reads local paths, gs://, s3://, hdfs://.
+
+Nothing here writes outside the output root, and every write is atomic: bytes go to a hidden
+temporary name beside the target and are renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import posixpath
+import uuid
+from collections.abc import Iterator
+
+from apache_beam.io.filesystems import FileSystems
+
+
+def join(*parts: str) -> str:
+    return FileSystems.join(*parts) if len(parts) > 1 else parts[0]
+
+
+def exists(path: str) -> bool:
+    return FileSystems.exists(path)
+
+
+def read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type="uncompressed") as fh:
+        return fh.read()
+
+
+def read_range(path: str, start: int, end: int) -> bytes:
+    with FileSystems.open(path, compression_type="uncompressed") as fh:
+        fh.seek(start)
+        return fh.read(end - start) if end >= 0 else fh.read()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def list_files(root: str, patterns: tuple[str, ...] = ("**",)) -> list[tuple[str, int]]:
+    """All files under `root` matching any glob pattern, as sorted (path, size) pairs."""
+    found: dict[str, int] = {}
+    for pattern in patterns:
+        spec = join(root.rstrip("/"), pattern)
+        for result in FileSystems.match([spec]):
+            for meta in result.metadata_list:
+                found[meta.path] = meta.size_in_bytes
+    return sorted(found.items())
+
+
+def mkdirs(path: str) -> None:
+    try:
+        FileSystems.mkdirs(path)
+    except OSError:
+        pass  # already there (local FS raises; object stores have no directories)
+
+
+def write_bytes_atomic(path: str, data: bytes) -> None:
+    parent, name = posixpath.split(path)
+    mkdirs(parent)
+    tmp = join(parent, f".tmp-{uuid.uuid4().hex}-{name}")
+    with FileSystems.create(tmp) as fh:
+        fh.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
+def write_json_atomic(path: str, obj) -> None:
+    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+
+def read_json(path: str):
+    return json.loads(read_bytes(path))
+
+
+def iter_lines(data: bytes, base_line: int = 0) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line without newline) for each line of `data`."""
+    for i, line in enumerate(io.BytesIO(data), start=base_line + 1):
+        yield i, line.rstrip(b"\r\n")

@@ -1,0 +1,108 @@
+"""manifest.json: what a build wrote, from what, with which options, and whether the counts add up.
+
+It is assembled from the shard markers (complete even when a run resumed) plus this run's Beam
+metrics, and written atomically at the output root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections import defaultdict
+
+import pipelines
+from pipelines.core import io
+from schemas import get
+
+MANIFEST = "manifest.json"
+
+
+def aggregate(markers: list[dict], references: dict) -> dict:
+    tables: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(lambda: {"rows": 0, "bytes": 0, "files": []}))
+    stages: dict[str, dict[str, int]] = defaultdict(lambda: {"in": 0, "out": 0, "dead": 0, "filtered": 0})
+    stats: dict[str, float] = defaultdict(float)
+    table_stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    sources = []
+    for m in markers:
+        for table, splits in m["files"].items():
+            for split, f in splits.items():
+                t = tables[table][split]
+                t["rows"] += f["rows"]
+                t["bytes"] += f["bytes"]
+                t["files"].append(f["path"])
+        for stage, c in m["stages"].items():
+            for k, v in c.items():
+                stages[stage][k] += v
+        for k, v in m["stats"].items():
+            stats[k] += v
+        for table, s in m["table_stats"].items():
+            for k, v in s.items():
+                table_stats[table][k] += v
+        sources.extend(m["sources"])
+    if references.get("file"):
+        tables["dead_letters"]["references"] = {"rows": references["rows"], "bytes": 0, "files": [references["file"]]}
+    for stage, c in references.get("stages", {}).items():
+        for k, v in c.items():
+            stages[stage][k] += v
+    sources.sort(key=lambda s: s["path"])
+    digest = hashlib.sha256("".join(f"{s['path']}\t{s['sha256']}\n" for s in sources).encode()).hexdigest()
+    return {
+        "tables": {t: {s: dict(v) for s, v in sorted(splits.items())} for t, splits in sorted(tables.items())},
+        "stages": dict(sorted(stages.items())),
+        "stats": dict(sorted(stats.items())),
+        "table_stats": {t: dict(sorted(s.items())) for t, s in sorted(table_stats.items())},
+        "sources": {"files": len(sources), "bytes": sum(s["bytes"] for s in sources), "sha256": digest},
+    }
+
+
+def write_manifest(builder, opts, *, markers, references, beam_metrics, options, seconds, resumed, command) -> dict:
+    from pipelines.core.options import options_for_manifest
+
+    agg = aggregate(markers, references)
+    dead = sum(v["rows"] for v in agg["tables"].get("dead_letters", {}).values())
+    records_in = sum(c["in"] for c in agg["stages"].values())
+    balanced = all(c["in"] == c["out"] + c["dead"] + c["filtered"] for c in agg["stages"].values())
+    side = {}
+    for name, path in sorted(builder.side_files().items()):
+        if path and io.exists(path):
+            side[name] = {"path": path, "sha256": io.sha256_hex(io.read_bytes(path))}
+    manifest = {
+        "mmdial_version": pipelines.__version__,
+        "dataset": builder.dataset,
+        "command": command,
+        "build_config": builder.config(),
+        "schema_versions": {t: get(t).version for t in sorted(agg["tables"])},
+        "num_shards": len(markers),
+        "tables": agg["tables"],
+        "dead_letters": {
+            "count": dead,
+            "by_stage": {s: c["dead"] for s, c in agg["stages"].items() if c["dead"]},
+            "ratio": round(dead / records_in, 6) if records_in else 0.0,
+        },
+        "stages": agg["stages"],
+        "counts_reconcile": balanced,
+        "stats": agg["stats"],
+        "table_stats": agg["table_stats"],
+        "sources": {**agg["sources"], "side_files": side},
+        "beam": {"runner": opts.runner, "options": options_for_manifest(options), "metrics": beam_metrics},
+        "run": {
+            "seconds": round(seconds, 3),
+            "shards_built": len(markers) - resumed,
+            "shards_resumed": resumed,
+            "python": platform.python_version(),
+        },
+    }
+    io.write_json_atomic(io.join(opts.out, MANIFEST), manifest)
+    return manifest
+
+
+def read_manifest(out: str) -> dict:
+    path = io.join(out, MANIFEST)
+    if not io.exists(path):
+        raise FileNotFoundError(f"no {MANIFEST} in {out}: not an mmdial build output")
+    return io.read_json(path)
+
+
+def content_view(manifest: dict) -> dict:
+    """The parts of a manifest that must be identical across re-runs (no timings, no options)."""
+    return {k: v for k, v in manifest.items() if k not in ("run", "beam", "command")}

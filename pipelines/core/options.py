@@ -1,0 +1,44 @@
+"""Beam options and runner choice.
+
+Local runs always use an explicit FnApiRunner: Beam's DirectRunner may hand a pipeline to the
+Prism runner, which downloads a binary at run time. `--runner DirectRunner` is therefore routed to
+the FnApiRunner too. Any other runner name (DataflowRunner, FlinkRunner, SparkRunner, ...) is
+passed to Beam unchanged together with the user's standard Beam options.
+"""
+
+from __future__ import annotations
+
+import os
+
+LOCAL_RUNNERS = {"fnapirunner", "directrunner", "local"}
+
+
+def is_local(runner: str) -> bool:
+    return runner.lower() in LOCAL_RUNNERS
+
+
+def make_options(runner: str, workers: int, beam_args: list[str]):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    args = list(beam_args)
+    if is_local(runner):
+        n = workers or os.cpu_count() or 1
+        mode = "multi_processing" if n > 1 else "in_memory"
+        args += [f"--direct_num_workers={n}", f"--direct_running_mode={mode}"]
+    else:
+        args += [f"--runner={runner}"]
+    return PipelineOptions(args)
+
+
+def make_runner(runner: str):
+    if is_local(runner):
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        return FnApiRunner()
+    return None  # Beam picks the runner named in the options
+
+
+def options_for_manifest(options) -> dict:
+    """The options a run used, minus anything that looks like a secret."""
+    shown = options.get_all_options(drop_default=True, retain_unknown_options=True)
+    return {k: ("<redacted>" if any(s in k.lower() for s in ("token", "secret", "password", "key")) else v) for k, v in sorted(shown.items())}

@@ -1,0 +1,200 @@
+"""MMD-v2 and MMD-v3 builds on the shared core.
+
+Work units: one per dialog file (split from its folder), one per product file, one per image
+file, and one for the states file. `--raw` may hold Saha's `dataset/v2/{train,valid,test}` or Nie's
+`dialogs_final/{train,valid,test}` layout; side files are found by name anywhere below it.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass, field
+
+from pipelines.core import io
+from pipelines.core.builder import Builder, UsageError, WorkUnit
+from pipelines.core.context import Reject, ShardContext
+from pipelines.core.splits import normalise_split_name
+from pipelines.mmd import images as img
+from pipelines.mmd import states as st
+from pipelines.mmd.reader import parse_dialog
+from pipelines.mmd.transforms import DEFAULT_CONTEXT_TURNS, product_row, rec_sample_rows, turn_row
+
+SPLIT_FOLDERS = {"train": "train", "valid": "valid", "dev": "valid", "val": "valid", "test": "test"}
+PRODUCT_FOLDERS = ("products", "raw_catalogs")
+
+
+def find_named(files: list[tuple[str, int]], name: str) -> str | None:
+    hits = [p for p, _ in files if posixpath.basename(p) == name]
+    return sorted(hits, key=len)[0] if hits else None
+
+
+@dataclass
+class MMDBuilder(Builder):
+    raw: str
+    images_dir: str | None = None
+    states_path: str | None = None
+    v3: bool = False
+    context_turns: int = DEFAULT_CONTEXT_TURNS
+    embed_image_bytes: bool = True
+    _resolver: img.ImageResolver | None = field(default=None, repr=False, compare=False)
+    _states: dict | None = field(default=None, repr=False, compare=False)
+    _url2img: str | None = None
+    _image_id: str | None = None
+
+    splits = ("train", "valid", "test")
+    dialog_tables = ("dialogs", "turns", "rec_samples", "dialog_states", "missing_images")
+    shared_tables = ("products", "images")
+
+    def __post_init__(self):
+        self.dataset = "mmd-v3" if self.v3 else "mmd"
+        if self.v3 and not self.states_path:
+            raise UsageError("MMD-v3 needs --states FILE (the dialog-state annotations)")
+
+    # -- launcher side --------------------------------------------------------------------
+    def plan(self) -> list[WorkUnit]:
+        if not io.exists(self.raw):
+            raise UsageError(f"--raw {self.raw}: no such folder")
+        files = io.list_files(self.raw)
+        if self.images_dir is None:
+            guess = io.join(self.raw, "images")
+            self.images_dir = guess if io.exists(guess) else None
+        elif not io.exists(self.images_dir):
+            raise UsageError(f"--images {self.images_dir}: no such folder")
+        self._url2img = find_named(files, "url2img.txt")
+        self._image_id = find_named(files, "image_id.json")
+        units: list[WorkUnit] = []
+        image_root = (self.images_dir or "\0").rstrip("/") + "/"
+        for path, size in files:
+            parts = path.split("/")
+            if not path.endswith(".json") or path.startswith(image_root):
+                continue
+            parent = parts[-2] if len(parts) > 1 else ""
+            if parent in SPLIT_FOLDERS:
+                units.append(WorkUnit("dialog", path, size, split=SPLIT_FOLDERS[parent]))
+            elif any(f in parts[:-1] for f in PRODUCT_FOLDERS):
+                units.append(WorkUnit("product", path, size))
+        if not any(u.kind == "dialog" for u in units):
+            raise UsageError(
+                f"--raw {self.raw}: no dialog files (expected JSON files in folders named train/valid/test)"
+            )
+        if self.images_dir:
+            for path, size in io.list_files(self.images_dir):
+                if path.lower().endswith(img.IMAGE_EXTENSIONS):
+                    units.append(WorkUnit("image", path, size))
+        if self.states_path:
+            if not io.exists(self.states_path):
+                raise UsageError(f"--states {self.states_path}: no such file")
+            units.append(WorkUnit("states", self.states_path, max(1, len(io.read_bytes(self.states_path)))))
+        return units
+
+    def config(self) -> dict:
+        return {
+            "variant": self.dataset,
+            "context_turns": self.context_turns,
+            "embed_image_bytes": self.embed_image_bytes,
+            "images": bool(self.images_dir),
+            "states": bool(self.states_path),
+        }
+
+    def side_files(self) -> dict[str, str]:
+        return {k: v for k, v in {"url2img": self._url2img, "image_id": self._image_id, "states": self.states_path}.items() if v}
+
+    def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:
+        if table == "rec_samples":
+            return {
+                "samples": len(rows),
+                "positives": sum(r["num_positives"] for r in rows),
+                "negatives": sum(r["num_negatives"] for r in rows),
+            }
+        return {}
+
+    # -- worker side ----------------------------------------------------------------------
+    def setup(self) -> None:
+        self._resolver = img.ImageResolver(self.images_dir, img.load_url2img(self._url2img), img.load_image_ids(self._image_id))
+        self._states = st.load_valid_states(self.states_path) if self.states_path else {}
+
+    def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        handler = {"dialog": self._dialog, "product": self._product, "image": self._image, "states": self._states_unit}[unit.kind]
+        handler(unit, ctx)
+
+    def _dialog(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        data = ctx.read(unit)
+        dialog_id = img.stem(unit.path)
+        split = normalise_split_name(unit.split)
+        with ctx.record("parse", unit.path, dialog_id, raw=data, split=split) as rec:
+            utts = parse_dialog(data)
+            states = self._states.get(dialog_id, [])
+            if self.v3 and not states:
+                rec.filter_out()
+                return
+            ids_by_turn: dict[int, list[str]] = {}
+            for u in utts:
+                ids = []
+                for ref in u.images:
+                    ctx.add_stat("turn_image_refs")
+                    image_id, reason = self._resolver.resolve(ref)
+                    if image_id:
+                        ids.append(image_id)
+                        ctx.add_stat("turn_images_resolved")
+                    else:
+                        ctx.add_stat("turn_images_missing")
+                        ctx.emit("missing_images", {"dialog_id": dialog_id, "split": split, "turn_index": u.index, "image_ref": ref, "reason": reason})
+                ids_by_turn[u.index] = ids
+                ctx.emit("turns", turn_row(dialog_id, split, u, ids))
+            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns):
+                ctx.emit("rec_samples", row)
+            ctx.emit(
+                "dialogs",
+                {"dialog_id": dialog_id, "split": split, "source": posixpath.relpath(unit.path, self.raw), "num_turns": len(utts), "domain": None, "meta": None},
+            )
+            ctx.claim("dialog", dialog_id)
+            self._dialog_states(unit, ctx, dialog_id, split, utts, states)
+
+    def _dialog_states(self, unit, ctx, dialog_id, split, utts, states) -> None:
+        for s in states:
+            with ctx.record("states.turn", self.states_path, f"{dialog_id}:{s['turn_index']}", raw=s, split=split):
+                if s["turn_index"] >= len(utts):
+                    raise Reject(f"turn_index {s['turn_index']} beyond the dialog's {len(utts)} turns")
+                if utts[s["turn_index"]].speaker != "user":
+                    raise Reject(f"turn_index {s['turn_index']} is a system turn; states belong to user turns")
+                ctx.emit("dialog_states", {**s, "dialog_id": dialog_id, "split": split, "slots": list(s["slots"].items())})
+
+    def _states_unit(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        data = ctx.read(unit)
+        for locator, raw in st.iter_state_records(unit.path, data):
+            with ctx.record("states.parse", unit.path, locator, raw=raw):
+                s = st.validate_state(st.decode(raw))
+                ctx.expect("dialog", s["dialog_id"], "states.join", unit.path, locator, raw)
+
+    def _product(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        data = ctx.read(unit)
+        with ctx.record("products", unit.path, img.stem(unit.path), raw=data):
+            doc = json.loads(data)
+            if not isinstance(doc, dict):
+                raise Reject(f"wrong type: a product file must be a JSON object, got {type(doc).__name__}")
+            ctx.emit("products", product_row(unit.path, doc, self._resolver))
+
+    def _image(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        data = ctx.read(unit)
+        name = posixpath.basename(unit.path)
+        with ctx.record("images", unit.path, name, raw=None):
+            width, height, fmt = img.image_size(data)
+            if width is None:
+                raise Reject("cannot decode image")
+            ctx.emit(
+                "images",
+                {
+                    "image_id": io.sha256_hex(data),
+                    "split": "all",
+                    "source_key": name,
+                    "uri": unit.path,
+                    "data": data if self.embed_image_bytes else None,
+                    "width": width,
+                    "height": height,
+                    "format": fmt,
+                    "source": "file",
+                    "privacy_status": "unchecked",
+                    "privacy_audit": None,
+                },
+            )

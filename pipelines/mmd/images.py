@@ -1,0 +1,98 @@
+"""Resolve MMD image references to files, content-hash ids and product ids.
+
+Saha's release puts image URLs in dialogs; MMD 2.0 puts ids, mapped to URLs by `image_id.json`
+(a JSON list whose element 0 is {url: id}) and to file names by `url2img.txt` ("<url> <file>").
+A reference that maps to nothing, or to a file that is not there, is missing: it is listed,
+never replaced by a blank image.
+"""
+
+from __future__ import annotations
+
+import functools
+import io as _io
+import json
+import posixpath
+from urllib.parse import urlparse
+
+from pipelines.core import io
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp")
+
+
+def load_url2img(path: str | None) -> dict[str, str]:
+    if not path:
+        return {}
+    out = {}
+    for _, line in io.iter_lines(io.read_bytes(path)):
+        parts = line.decode("utf-8", errors="replace").strip().rsplit(" ", 1)
+        if len(parts) == 2:
+            out[parts[0].strip()] = parts[1].strip()
+    return out
+
+
+def load_image_ids(path: str | None) -> dict[str, str]:
+    """id -> url, from image_id.json's first element {url: id}."""
+    if not path:
+        return {}
+    doc = json.loads(io.read_bytes(path))
+    mapping = doc[0] if isinstance(doc, list) and doc else doc if isinstance(doc, dict) else {}
+    return {str(v): k for k, v in mapping.items()}
+
+
+def stem(name: str) -> str:
+    base = posixpath.basename(urlparse(name).path if "://" in name else name)
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+class ImageResolver:
+    """ref -> (file name or None, reason); file -> sha256 id (cached per worker)."""
+
+    def __init__(self, images_dir: str | None, url2img: dict[str, str], id2url: dict[str, str]):
+        self.images_dir = images_dir
+        self.url2img = url2img
+        self.id2url = id2url
+
+    def file_name(self, ref: str) -> tuple[str | None, str]:
+        url = self.id2url.get(ref)
+        if url is None:
+            if self.id2url and "://" not in ref and not ref.lower().endswith(IMAGE_EXTENSIONS):
+                return None, "unmapped"  # an MMD 2.0 id that image_id.json does not know
+            url = ref
+        if url in self.url2img:
+            return self.url2img[url], ""
+        if "://" in url:
+            return posixpath.basename(urlparse(url).path), ""
+        if url.lower().endswith(IMAGE_EXTENSIONS):
+            return url, ""
+        return None, "unmapped"
+
+    def product_id(self, ref: str) -> str:
+        name, _ = self.file_name(ref)
+        return stem(name) if name else ref
+
+    def resolve(self, ref: str) -> tuple[str | None, str]:
+        """(content id, '') or (None, reason)."""
+        name, reason = self.file_name(ref)
+        if name is None:
+            return None, reason
+        if not self.images_dir:
+            return None, "not_found"
+        return self._hash(name)
+
+    @functools.lru_cache(maxsize=200_000)  # noqa: B019 - one resolver per worker, lives as long as it
+    def _hash(self, name: str) -> tuple[str | None, str]:
+        try:
+            return io.sha256_hex(io.read_bytes(io.join(self.images_dir, name))), ""
+        except (OSError, FileNotFoundError):
+            return None, "not_found"
+
+
+def image_size(data: bytes) -> tuple[int | None, int | None, str | None]:
+    """(width, height, format) from the header; (None, None, None) when it cannot be decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(_io.BytesIO(data)) as im:
+            return im.width, im.height, (im.format or "").lower() or None
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None, None, None

@@ -1,0 +1,116 @@
+"""Pure functions from parsed MMD utterances and product files to table rows."""
+
+from __future__ import annotations
+
+import json
+
+from pipelines.mmd.images import ImageResolver, stem
+from pipelines.mmd.reader import Utterance
+
+DEFAULT_CONTEXT_TURNS = 10  # the paper trains on 5; keeping 10 lets that grow without a rebuild
+
+
+def merge_context(utts: list[Utterance], image_ids: dict[int, list[str]], upto: int, max_turns: int) -> list[dict]:
+    """Utterances before `upto`, consecutive same-speaker ones merged, the last `max_turns` kept."""
+    groups: list[dict] = []
+    for u in utts[:upto]:
+        if groups and groups[-1]["speaker"] == u.speaker:
+            g = groups[-1]
+            g["text"] = f"{g['text']} {u.text}".strip() if u.text else g["text"]
+            g["image_refs"] += u.images
+            g["image_ids"] += image_ids.get(u.index, [])
+        else:
+            groups.append(
+                {
+                    "turn_index": u.index,
+                    "speaker": u.speaker,
+                    "text": u.text,
+                    "image_refs": list(u.images),
+                    "image_ids": list(image_ids.get(u.index, [])),
+                }
+            )
+    return groups[-max_turns:] if max_turns > 0 else groups
+
+
+def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:
+    return {
+        "dialog_id": dialog_id,
+        "split": split,
+        "turn_index": u.index,
+        "speaker": u.speaker,
+        "text": u.text,
+        "text_templated": None,
+        "image_refs": u.images,
+        "image_ids": ids,
+        "item_ids": [],
+        "annotations": json.dumps(u.annotations, sort_keys=True, ensure_ascii=False) if u.annotations else None,
+    }
+
+
+def rec_sample_rows(dialog_id: str, split: str, utts: list[Utterance], image_ids: dict[int, list[str]], resolver: ImageResolver, context_turns: int) -> list[dict]:
+    """One sample per system utterance with both positives (images) and negatives (false images)."""
+    rows = []
+    for u in utts:
+        if u.speaker != "system" or not u.images or not u.false_images:
+            continue
+        context = merge_context(utts, image_ids, u.index, context_turns)
+        pos = _dedup(resolver.product_id(r) for r in u.images)
+        neg = [p for p in _dedup(resolver.product_id(r) for r in u.false_images) if p not in set(pos)]
+        rows.append(
+            {
+                "sample_id": f"{dialog_id}:{u.index}",
+                "dialog_id": dialog_id,
+                "split": split,
+                "turn_index": u.index,
+                "context": context,
+                "context_start": context[0]["turn_index"] if context else u.index,
+                "positive_ids": pos,
+                "negative_ids": neg,
+                "num_positives": len(pos),
+                "num_negatives": len(neg),
+            }
+        )
+    return rows
+
+
+def _dedup(items) -> list[str]:
+    seen: dict[str, None] = {}
+    for x in items:
+        seen.setdefault(x, None)
+    return list(seen)
+
+
+NAME_KEYS = ("product_name", "name", "title")
+CATEGORY_KEYS = ("taxonomy", "type", "category")
+
+
+def _stringify(value) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return ", ".join(_stringify(v) for v in value if v is not None)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+def product_row(path: str, doc: dict, resolver: ImageResolver) -> dict:
+    """One product JSON (MMD 2.0 knowledge/products/<stem>.json or a raw catalogue file)."""
+    pid = stem(path)
+    attrs = {str(k): _stringify(v) for k, v in sorted(doc.items()) if v not in (None, "", [], {})}
+    refs = [v for k, v in sorted(doc.items()) if "image" in k.lower() and isinstance(v, str) and v]
+    if not refs:
+        refs = [f"{pid}.jpg"]
+    ids = [i for i, _ in (resolver.resolve(r) for r in refs) if i]
+    text_attrs = {k: v for k, v in attrs.items() if "image" not in k.lower() and "url" not in k.lower()}
+    return {
+        "product_id": pid,
+        "split": "all",
+        "name": next((attrs[k] for k in NAME_KEYS if k in attrs), None),
+        "category": next((attrs[k] for k in CATEGORY_KEYS if k in attrs), None),
+        "attributes": list(attrs.items()),
+        "description": "; ".join(f"{k}: {v}" for k, v in text_attrs.items()),
+        "image_refs": refs,
+        "image_ids": ids,
+        "source": path,
+    }
