@@ -27,19 +27,20 @@ def run_build_command(builder, out: str, runner: str, workers: int, max_dead_rat
     try:
         manifest = run_build(builder, opts, command=command)
     except UsageError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if not quiet:
         render(manifest, console)
     ratio = manifest["dead_letters"]["ratio"]
     if ratio > max_dead_ratio:
-        console.print(
-            f"[red]error:[/red] dead-letter ratio {ratio:.4f} is above --max-dead-ratio {max_dead_ratio}; "
-            f"see {out}/dead_letters/ for the records and reasons"
+        typer.echo(
+            f"error: dead-letter ratio {ratio:.4f} is above --max-dead-ratio {max_dead_ratio}; "
+            f"see {out}/dead_letters/ for the records and reasons",
+            err=True,
         )
         raise typer.Exit(1)
     if not manifest["counts_reconcile"]:
-        console.print("[red]error:[/red] records in != out + dead + filtered for some stage (a bug): see manifest.json")
+        typer.echo("error: records in != out + dead + filtered for some stage (a bug): see manifest.json", err=True)
         raise typer.Exit(1)
     return manifest
 

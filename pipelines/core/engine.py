@@ -66,7 +66,9 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int) -> str:
+def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int, mtimes: dict[str, float] | None = None) -> str:
+    """Changes when anything that decides the shard's output changes (inputs' size or time included)."""
+    mtimes = mtimes or {}
     return _digest(
         {
             "dataset": builder.dataset,
@@ -74,7 +76,7 @@ def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int) 
             "config": builder.config(),
             "layout": builder.layout(),
             "num_shards": num_shards,
-            "units": [(u.kind, u.path, u.size, u.start, u.end, u.split, u.key) for u in units],
+            "units": [(u.kind, u.path, u.size, u.start, u.end, u.split, u.key, mtimes.get(u.path, 0.0)) for u in units],
             "schemas": {t: get(t).version for t in builder.layout()},
         }
     )
@@ -272,7 +274,8 @@ def make_plan(builder: Builder, opts: BuildOptions) -> BuildPlan:
         raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
     shards = plan_shards(units, opts.shard_bytes)
     n = len(shards)
-    fps = [shard_fingerprint(builder, s, n) for s in shards]
+    stamps = io.mtimes(sorted({u.path for u in units}))
+    fps = [shard_fingerprint(builder, s, n, stamps) for s in shards]
     todo, resumed = [], []
     for i, fp in enumerate(fps):
         path = marker_path(opts.out, i, n)

@@ -50,6 +50,20 @@ def list_files(root: str, patterns: tuple[str, ...] = ("**",)) -> list[tuple[str
     return sorted(found.items())
 
 
+def mtimes(paths: list[str]) -> dict[str, float]:
+    """Last-modified time of each path, with one listing per directory (cheap on object stores)."""
+    by_dir: dict[str, set[str]] = {}
+    for p in paths:
+        by_dir.setdefault(posixpath.dirname(p), set()).add(p)
+    out: dict[str, float] = {}
+    for d, wanted in by_dir.items():
+        for result in FileSystems.match([join(d, "*")]):
+            for meta in result.metadata_list:
+                if meta.path in wanted:
+                    out[meta.path] = float(meta.last_updated_in_seconds or 0)
+    return out
+
+
 def mkdirs(path: str) -> None:
     try:
         FileSystems.mkdirs(path)

@@ -26,10 +26,11 @@ def render(manifest: dict, console: Console | None = None) -> None:
     console.print(stages)
     dl = manifest["dead_letters"]
     run = manifest.get("run", {})
-    console.print(
+    line = (
         f"dead letters: {dl['count']:,} (ratio {dl['ratio']:.4f})   counts reconcile: "
         f"{'yes' if manifest['counts_reconcile'] else 'NO'}   time: {run.get('seconds', 0):.1f}s "
         f"({run.get('shards_built', 0)} shards built, {run.get('shards_resumed', 0)} resumed)"
     )
+    console.print(line, soft_wrap=True)
     for key, value in manifest.get("stats", {}).items():
         console.print(f"  {key}: {value:,.0f}" if float(value).is_integer() else f"  {key}: {value:,.3f}")

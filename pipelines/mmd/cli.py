@@ -10,6 +10,11 @@ import typer
 from pipelines.cli import common
 
 
+def _rounds(text: str) -> tuple[int, int]:
+    lo, _, hi = text.partition("-")
+    return int(lo), int(hi or lo)
+
+
 def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> None:
     @build.command("mmd", context_settings=common.BUILD_CONTEXT)
     def build_mmd(
@@ -51,11 +56,13 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         states_fraction: float = typer.Option(0.2, "--states-fraction"),
         bad: int = typer.Option(0, "--bad", help="Also write this many malformed dialog files."),
         seed: int = typer.Option(0, "--seed"),
+        rounds: str = typer.Option("1-3", "--rounds", help="Recommendation rounds per dialog, MIN-MAX (8-10 gives MMD's ~40 utterances)."),
     ) -> None:
         """Write a synthetic MMD corpus in the native format."""
-        from pipelines.mmd.generator import GeneratorConfig, generate as gen
+        from pipelines.mmd.generator import GeneratorConfig
+        from pipelines.mmd.generator import generate as gen
 
-        counts = gen(GeneratorConfig(out=str(out), dialogs=dialogs, products=products, fmt=fmt, images=not no_images, states_fraction=states_fraction, bad=bad, seed=seed))
+        counts = gen(GeneratorConfig(out=str(out), dialogs=dialogs, products=products, fmt=fmt, images=not no_images, states_fraction=states_fraction, bad=bad, seed=seed, rounds=_rounds(rounds)))
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
     @select.command("mmd")

@@ -52,6 +52,7 @@ class GeneratorConfig:
     positives: int = 3
     negatives: int = 5
     bad: int = 0  # malformed dialog files to add (for demos and tests of dead letters)
+    rounds: tuple[int, int] = (1, 3)  # recommendation rounds per dialog (about 4 to 6 utterances each)
 
 
 def _product_image(ptype: str, color: tuple[int, int, int], size: int, rng: random.Random) -> bytes:
@@ -128,7 +129,7 @@ def make_dialog(rng: random.Random, cat: list[dict], by_key: dict, cfg: Generato
     target = rng.choice(cat)
     ptype, color = target["type"], target["color"]
     user(f"I want to see some {color} {ptype} for {target['gender']}", type=ptype, color=color, gender=target["gender"])
-    for round_ in range(rng.randint(1, 3)):
+    for round_ in range(rng.randint(*cfg.rounds)):
         if round_ > 0:
             color = rng.choice([c for c in COLORS if c != color])
             material = rng.choice(MATERIALS)

@@ -1,0 +1,60 @@
+"""Runner-agnostic: the same graph is built for remote runners without running it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines.core.engine import BuildOptions, construct, make_plan
+from pipelines.core.options import make_options, make_runner
+from pipelines.mmd.builder import MMDBuilder
+from pipelines.mmd.generator import GeneratorConfig, generate
+from tests.conftest import REPO
+
+REMOTE = {
+    "FlinkRunner": ["--flink_master=localhost:8081", "--environment_type=LOOPBACK"],
+    "SparkRunner": ["--spark_master_url=spark://localhost:7077"],
+    "DataflowRunner": ["--project=demo-project", "--region=europe-west1", "--temp_location=gs://demo-bucket/tmp"],
+}
+
+
+@pytest.mark.parametrize("runner", sorted(REMOTE))
+def test_graph_constructs_for_remote_runners(runner, tmp_path):
+    if runner == "DataflowRunner":
+        pytest.importorskip("apache_beam.runners.dataflow.dataflow_runner")
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(out=str(raw), dialogs=10, images=False, states_fraction=0))
+    opts = BuildOptions(out=str(tmp_path / "out"), runner=runner, beam_args=REMOTE[runner])
+    builder = MMDBuilder(raw=str(raw))
+    plan = make_plan(builder, opts)
+    options = make_options(runner, 0, REMOTE[runner])
+    assert options.get_all_options()["runner"] == runner
+    assert make_runner(runner) is None
+    p = beam.Pipeline(options=PipelineOptions([]))  # graph only: nothing is submitted
+    construct(p, builder, [(i, plan.shards[i], plan.fingerprints[i]) for i in plan.todo], len(plan.shards), opts.out, [])
+    names = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
+    assert {"Shards", "Spread", "BuildShard", "JoinReferences", "WriteReferences"} <= names
+    assert not (tmp_path / "out").exists(), "constructing the graph must not write output"
+
+
+def test_local_runner_is_explicit_fnapi():
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    assert isinstance(make_runner("DirectRunner"), FnApiRunner)
+    opts = make_options("FnApiRunner", 2, []).get_all_options()
+    assert opts["direct_num_workers"] == 2 and opts["direct_running_mode"] == "multi_processing"
+
+
+def test_help_is_instant_and_imports_nothing_heavy():
+    code = (
+        "import sys; from typer.testing import CliRunner; from pipelines.cli.main import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "heavy = [m for m in ('apache_beam', 'torch', 'transformers', 'rapidocr', 'cv2', 'pyarrow') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"heavy modules imported by --help: {out.stdout}"
