@@ -98,7 +98,9 @@ class RedialBuilder(Builder):
             for start, end, before in line_ranges(path, self.unit_bytes):
                 units.append(WorkUnit("dialogs", path, end - start, start=start, end=end, split=split, key=str(before)))
         if not units:
-            raise UsageError(f"--raw {self.raw}: no dialog files (expected train_data.jsonl / test_data.jsonl or train*/valid*/test*.jsonl)")
+            raise UsageError(
+                f"--raw {self.raw}: no dialog files (expected train_data.jsonl / test_data.jsonl or train*/valid*/test*.jsonl)"
+            )
         size = sum(s for p, s in files if p in (self.movies_path, self.metadata_path))
         units.append(WorkUnit("catalogue", self.movies_path, max(size, 1), key=self.metadata_path or ""))
         return units
@@ -116,13 +118,21 @@ class RedialBuilder(Builder):
 
     def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:
         if table == "rec_samples":
-            return {"samples": len(rows), "positives": sum(r["num_positives"] for r in rows), "negatives": sum(r["num_negatives"] for r in rows)}
+            return {
+                "samples": len(rows),
+                "positives": sum(r["num_positives"] for r in rows),
+                "negatives": sum(r["num_negatives"] for r in rows),
+            }
         if table == "turns":
             return {"turns": len(rows), "turns_with_items": sum(1 for r in rows if r["item_ids"])}
         return {}
 
     def split_of(self, file_split: str, dialog_id: str) -> str:
-        if file_split == "train" and self.valid_fraction > 0 and stable_fraction(dialog_id, f"redial-valid:{self.valid_seed}") < self.valid_fraction:
+        if (
+            file_split == "train"
+            and self.valid_fraction > 0
+            and stable_fraction(dialog_id, f"redial-valid:{self.valid_seed}") < self.valid_fraction
+        ):
             return "valid"
         return file_split
 
@@ -212,7 +222,16 @@ class RedialBuilder(Builder):
                 with ctx.record("labels", path, f"line {line_no}: {key}[{mid}]", raw=labels, split=split):
                     if mid not in known:
                         raise Reject(f"label for movie {mid} that the dialog neither lists in movieMentions nor mentions")
-                    row = label_row(dialog.conversation_id, split, mid, form, names.get(mid), validate_labels(mid, labels), by_role["seeker"], by_role["recommender"])
+                    row = label_row(
+                        dialog.conversation_id,
+                        split,
+                        mid,
+                        form,
+                        names.get(mid),
+                        validate_labels(mid, labels),
+                        by_role["seeker"],
+                        by_role["recommender"],
+                    )
                     ctx.emit(LABELS_TABLE, row)
 
     def _catalogue(self, unit: WorkUnit, ctx: ShardContext) -> None:
@@ -233,7 +252,10 @@ class RedialBuilder(Builder):
                     raise Reject(f"duplicate movieId {mid}")
                 seen.add(mid)
                 m = meta.get(mid)
-                ctx.emit("products", cat.product_row(mid, movie, m, posixpath.basename(unit.path) + ("+" + posixpath.basename(unit.key) if m else "")))
+                ctx.emit(
+                    "products",
+                    cat.product_row(mid, movie, m, posixpath.basename(unit.path) + ("+" + posixpath.basename(unit.key) if m else "")),
+                )
                 ctx.add_stat("movies_with_metadata", 1 if m else 0)
                 ctx.claim("movie", mid)
 

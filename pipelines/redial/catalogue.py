@@ -50,7 +50,7 @@ def csv_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def movie_from_csv(header: list[str], cells: list[str]) -> dict:
     if len(cells) != len(header):
         raise Reject(f"wrong number of fields: {len(cells)} for a header of {len(header)}")
-    row = dict(zip(header, cells))
+    row = dict(zip(header, cells, strict=True))
     mid = row["movieId"].strip()
     if not mid:
         raise Reject("empty movieId")
@@ -116,7 +116,7 @@ def metadata_records(path: str, data: bytes):
             if len(cells) != len(header):
                 yield line, cells, Reject(f"wrong number of fields: {len(cells)} for a header of {len(header)}")
                 continue
-            yield line, cells, dict(zip(header, cells))
+            yield line, cells, dict(zip(header, cells, strict=True))
         return
     for n, raw in enumerate(_io.BytesIO(data), start=1):
         raw = raw.rstrip(b"\r\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,13 +13,19 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
     @build.command("redial", context_settings=common.BUILD_CONTEXT)
     def build_redial(
         ctx: typer.Context,
-        raw: str = typer.Option(..., "--raw", help="Folder with train_data.jsonl, test_data.jsonl and movies_with_mentions.csv (any layout)."),
-        out: str = typer.Option(..., "--out", help="Output folder (local path or gs://, s3://, ...)."),
-        movies: Optional[str] = typer.Option(None, "--movies", help="movies_with_mentions.csv (default: found by name below --raw)."),
-        metadata: Optional[str] = typer.Option(
-            None, "--metadata", help="Movie metadata, .jsonl or .csv (default: movies_metadata.jsonl/.csv below --raw, if any); see pipelines/redial/README.md."
+        raw: str = typer.Option(
+            ..., "--raw", help="Folder with train_data.jsonl, test_data.jsonl and movies_with_mentions.csv (any layout)."
         ),
-        valid_fraction: float = typer.Option(0.1, "--valid-fraction", help="Share of the train conversations carved out as valid (stable hash of conversationId)."),
+        out: str = typer.Option(..., "--out", help="Output folder (local path or gs://, s3://, ...)."),
+        movies: str | None = typer.Option(None, "--movies", help="movies_with_mentions.csv (default: found by name below --raw)."),
+        metadata: str | None = typer.Option(
+            None,
+            "--metadata",
+            help="Movie metadata, .jsonl or .csv (default: movies_metadata.jsonl/.csv below --raw, if any); see pipelines/redial/README.md.",
+        ),
+        valid_fraction: float = typer.Option(
+            0.1, "--valid-fraction", help="Share of the train conversations carved out as valid (stable hash of conversationId)."
+        ),
         valid_seed: int = typer.Option(0, "--valid-seed", help="Seed of the valid carve-out."),
         context_turns: int = typer.Option(10, "--context-turns", help="Preceding turns kept per rec sample (0: all)."),
         unit_kib: int = typer.Option(1024, "--unit-kib", help="KiB of jsonl per work unit (ranges are cut on line ends)."),
@@ -62,7 +67,8 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Write a synthetic ReDial corpus in the native format (jsonl, movies_with_mentions.csv, metadata)."""
-        from pipelines.redial.generator import GeneratorConfig, generate as gen
+        from pipelines.redial.generator import GeneratorConfig
+        from pipelines.redial.generator import generate as gen
 
         counts = gen(GeneratorConfig(out=str(out), dialogs=dialogs, movies=movies, metadata_format=metadata_format, bad=bad, seed=seed))
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -65,12 +65,11 @@ def make_movies(rng: random.Random, n: int) -> list[dict]:
     genres = list(GENRES)
     for i in range(n):
         genre = genres[i % len(genres)]
-        while True:
-            title = f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
-            if title in titles:
-                title = f"{title} {rng.randint(2, 9)}"
-            if title not in titles:
-                break
+        base = title = f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+        sequel = 1
+        while title in titles:  # a sequel number keeps titles unique at any catalogue size
+            sequel += 1
+            title = f"{base} {sequel}"
         titles.add(title)
         year = rng.randint(1950, 2020)
         style = rng.random()
@@ -113,7 +112,10 @@ def make_dialog(rng: random.Random, cid: str, movies: list[dict], by_genre: dict
             msgs.append((R, f"or @{extra[1]['movieId']}"))
     msgs.append((S, "Thanks, I will check them out!"))
     msgs.append((R, rng.choice(["Enjoy!", "Have a good one!"])))
-    messages = [{"timeOffset": k * rng.randint(5, 40), "text": text, "senderWorkerId": w, "messageId": int(cid) * 100 + k} for k, (w, text) in enumerate(msgs)]
+    messages = [
+        {"timeOffset": k * rng.randint(5, 40), "text": text, "senderWorkerId": w, "messageId": int(cid) * 100 + k}
+        for k, (w, text) in enumerate(msgs)
+    ]
     mentioned = [liked] + [recs[0]] + extra
     mentions = {m["movieId"]: m["name"] for m in mentioned}
 
@@ -205,7 +207,9 @@ def _bad_line(kind: str, j: int, good: dict, cfg_counts: Counter) -> str:
         good["messages"][1]["senderWorkerId"] = 999999
         return json.dumps(good)
     if kind == "unknown_movie":  # builds; its one mention of an unknown movie is a dead letter
-        good["messages"].append({"timeOffset": 999, "text": f"Also @{9_000_000 + j} is great", "senderWorkerId": good["respondentWorkerId"], "messageId": 1})
+        good["messages"].append(
+            {"timeOffset": 999, "text": f"Also @{9_000_000 + j} is great", "senderWorkerId": good["respondentWorkerId"], "messageId": 1}
+        )
         cfg_counts["bad_mentions"] += 1
     elif kind == "bad_label":  # builds; one questionnaire entry is a dead letter
         form = good["initiatorQuestions"] if isinstance(good["initiatorQuestions"], dict) else {}
@@ -265,5 +269,8 @@ def generate(cfg: GeneratorConfig) -> dict:
         _write(os.path.join(cfg.out, meta[0]), meta[1])
         counts["metadata"] = meta[1].count("\n") - (1 if meta[0].endswith(".csv") else 0)
     result = dict(sorted(counts.items()))
-    _write(os.path.join(cfg.out, "GENERATED.json"), json.dumps({"generator": "mmdial.redial", "config": cfg.__dict__, "counts": result}, indent=2, sort_keys=True))
+    _write(
+        os.path.join(cfg.out, "GENERATED.json"),
+        json.dumps({"generator": "mmdial.redial", "config": cfg.__dict__, "counts": result}, indent=2, sort_keys=True),
+    )
     return result

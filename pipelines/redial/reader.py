@@ -163,14 +163,19 @@ def render(text: str, names: dict[str, str]) -> tuple[str, str]:
 
     Ids missing from `names` stay as the literal `@id` in both texts (they are dead-lettered
     by the caller), so no information is lost."""
-
-    def named(m: re.Match) -> str:
-        return names.get(m.group(1), m.group(0))
-
-    def templated(m: re.Match) -> str:
-        return PLACEHOLDER if m.group(1) in names else m.group(0)
-
-    return MENTION.sub(named, text), MENTION.sub(templated, text)
+    if "@" not in text:
+        return text, text
+    resolved, templated, pos = [], [], 0
+    for m in MENTION.finditer(text):
+        name = names.get(m.group(1))
+        if name is None:
+            continue
+        resolved += (text[pos : m.start()], name)
+        templated += (text[pos : m.start()], PLACEHOLDER)
+        pos = m.end()
+    resolved.append(text[pos:])
+    templated.append(text[pos:])
+    return "".join(resolved), "".join(templated)
 
 
 def join_texts(parts: list[str]) -> str:

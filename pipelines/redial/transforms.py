@@ -94,7 +94,9 @@ def dialog_row(dialog: Dialog, split: str, source: str, line: int) -> dict:
     }
 
 
-def label_row(dialog_id: str, split: str, movie_id: str, form: str, name: str | None, labels: dict, by_seeker: set, by_recommender: set) -> dict:
+def label_row(
+    dialog_id: str, split: str, movie_id: str, form: str, name: str | None, labels: dict, by_seeker: set, by_recommender: set
+) -> dict:
     return {
         "dialog_id": dialog_id,
         "split": split,
