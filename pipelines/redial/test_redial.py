@@ -58,7 +58,7 @@ def dialog_line(cid="1", messages=None, mentions=None, iq=None, rq=None, initiat
 # -- pure functions ---------------------------------------------------------------------------
 @pytest.mark.parametrize("unit", [1, 7, 30, 10_000])
 def test_line_ranges_cover_the_file_on_line_ends(tmp_path, unit):
-    lines = [b"a" * (i % 13) for i in range(40)]
+    lines = [b"a" * (1 + i % 13) for i in range(40)]
     data = b"\n".join(lines)  # last line without a newline
     path = tmp_path / "f.jsonl"
     path.write_bytes(data)
