@@ -22,6 +22,8 @@ demo: venv
 	$(BIN)/mmdial build mmd --v3 --raw $(DEMO)/raw/mmd --states $(DEMO)/raw/mmd/states.jsonl --out $(DEMO)/mmd-v3
 	$(BIN)/mmdial select mmd --from $(DEMO)/mmd-v2 --out $(DEMO)/mmd-v3-proposal.jsonl
 	$(BIN)/mmdial inspect $(DEMO)/mmd-v3 --rows 1
+	$(BIN)/mmdial generate redial --out $(DEMO)/raw/redial --dialogs 300 --bad 6 --seed 1
+	$(BIN)/mmdial build redial --raw $(DEMO)/raw/redial --out $(DEMO)/redial
 
 test: venv
 	$(BIN)/python -m pytest
