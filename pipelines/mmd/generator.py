@@ -139,8 +139,7 @@ def make_dialog(rng: random.Random, cat: list[dict], by_key: dict, cfg: Generato
         if not matches:
             continue
         pos = rng.sample(matches, min(cfg.positives, len(matches)))
-        others = [p for p in cat if not (p["type"] == ptype and p["color"] == color)]
-        neg = rng.sample(others, min(cfg.negatives, len(others)))
+        neg = _sample_other(rng, cat, ptype, color, cfg.negatives)
         utts.append(_utt("system", None, images=[ref(p) for p in pos], false_images=[ref(p) for p in neg], **{"question-type": "show_result"}))
         utts.append(_utt("system", f"Here are some {color} {ptype}. The first one is by {pos[0]['brand']}.", type="response"))
         if rng.random() < 0.5:
@@ -149,6 +148,18 @@ def make_dialog(rng: random.Random, cat: list[dict], by_key: dict, cfg: Generato
     utts.append(_utt("user", "Thanks, bye!", type="exit-message"))
     states.append({"turn_index": len(utts) - 1, "slots": dict(belief)})
     return utts, states
+
+
+def _sample_other(rng: random.Random, cat: list[dict], ptype: str, color: str, k: int) -> list[dict]:
+    """k distinct products that do not match (type, colour): rejection sampling, O(k) not O(catalogue)."""
+    picked: dict[str, dict] = {}
+    for _ in range(k * 50):
+        if len(picked) == k:
+            break
+        p = cat[rng.randrange(len(cat))]
+        if not (p["type"] == ptype and p["color"] == color):
+            picked.setdefault(p["product_id"], p)
+    return list(picked.values())
 
 
 BAD_KINDS = ("truncated", "wrong_type", "unknown_speaker", "empty", "missing_image")
