@@ -9,8 +9,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from annotator import annotate_all, dialog_state_result, discourse_result, privacy_result, query_rewrite_result, summary_result
-from conftest import jddc_tables
+from annotation_testkit import (
+    annotate_all,
+    dialog_state_result,
+    discourse_result,
+    jddc_tables,
+    privacy_result,
+    query_rewrite_result,
+    summary_result,
+)
 
 from annotation.sync import open_project, pull, push
 from annotation.tasks import load_tables

@@ -9,8 +9,7 @@ import threading
 
 import pyarrow.parquet as pq
 import pytest
-from annotator import annotate_all, summary_result
-from conftest import jddc_tables
+from annotation_testkit import annotate_all, jddc_tables, summary_result
 
 from annotation import results as R
 from annotation.sync import open_project, pull, push

@@ -1,12 +1,51 @@
-"""A scripted annotator: submits results through the API exactly as the Label Studio editor would."""
+"""Test kit: synthetic JDDC-like Parquet inputs, and a scripted annotator that submits results through the
+API exactly as the Label Studio editor would."""
 
 from __future__ import annotations
+
+import cv2
+import numpy as np
 
 from annotation import results as R
 from annotation.flows.dialog_state import _slot_field
 from annotation.flows.discourse import EDU_LABEL
 from annotation.flows.privacy_check import BOXED, CLEAN
 from annotation.taxonomy import discourse_relations
+from schemas import get
+
+
+# -- synthetic inputs written with the schemas ------------------------------------------------
+def jpeg(seed: int, size: int = 48) -> bytes:
+    img = np.full((size, size, 3), 40 + (seed * 37) % 200, np.uint8)
+    cv2.putText(img, str(seed % 10), (8, size - 10), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 2)
+    ok, buf = cv2.imencode(".jpg", img)
+    assert ok
+    return buf.tobytes()
+
+
+def jddc_tables(n_sessions: int, dataset: str = "jddc") -> dict:
+    """JDDC-like sessions: user text, user image, system text, user text (+image every other session), system text."""
+    import hashlib
+
+    turns, images = [], {}
+    for s in range(n_sessions):
+        sid = f"S{s:04d}"
+        rows = [
+            ("user", "你好，我买的电饭煲有问题", []),
+            ("user", "", [s * 2]),
+            ("system", "您好，请问是哪里有问题呢？", []),
+            ("user", "屏幕显示E3，看图" if s % 2 == 0 else "好的谢谢", [s * 2 + 1] if s % 2 == 0 else []),
+            ("system", "这是温度传感器故障，可以申请售后维修。", []),
+        ]
+        for i, (speaker, text, imgs) in enumerate(rows):
+            ids = []
+            for k in imgs:
+                data = jpeg(k)
+                iid = hashlib.sha256(data).hexdigest()
+                images[iid] = {"dataset": dataset, "image_id": iid, "split": "all", "source_key": f"{hashlib.md5(data).hexdigest()}.jpg", "uri": None, "data": data, "width": 48, "height": 48, "format": "jpeg", "source": "file", "privacy_status": "unchecked", "privacy_audit": None}
+                ids.append(iid)
+            turns.append({"dataset": dataset, "dialog_id": sid, "split": "train", "turn_index": i, "speaker": speaker, "text": text, "text_templated": None, "image_refs": [images[x]["source_key"] for x in ids], "image_ids": ids, "item_ids": [], "annotations": None})
+    return {"turns": get("turns").to_arrow(turns), "images": get("images").to_arrow(sorted(images.values(), key=lambda r: r["image_id"]))}
 
 
 def annotate_all(client, project_id: int, make_result, email: str = "annotator@example.org", lead_time: float = 7.5) -> list[dict]:
