@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Label Studio has its own virtualenv: its pins fight Beam's (annotation/server.py finds it, or $$MMDIAL_LABEL_STUDIO)
+VENV_LS := .venv-ls
+LABEL_STUDIO_SPEC ?= label-studio>=1.23,<2
 DEMO := demo-out
 
 .PHONY: venv demo test lint bench clean
@@ -15,6 +18,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
+$(VENV_LS)/.installed:
+	test -x $(VENV_LS)/bin/python || $(PYTHON) -m venv $(VENV_LS)
+	$(VENV_LS)/bin/pip install -q --upgrade pip
+	$(VENV_LS)/bin/pip install -q "$(LABEL_STUDIO_SPEC)"
+	touch $@
+
 demo: venv
 	rm -rf $(DEMO)
 	$(BIN)/mmdial generate mmd --out $(DEMO)/raw/mmd --dialogs 300 --bad 5 --seed 1
@@ -25,7 +34,7 @@ demo: venv
 	$(BIN)/mmdial generate redial --out $(DEMO)/raw/redial --dialogs 300 --bad 6 --seed 1
 	$(BIN)/mmdial build redial --raw $(DEMO)/raw/redial --out $(DEMO)/redial
 
-test: venv
+test: venv $(VENV_LS)/.installed
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -1,0 +1,110 @@
+"""Dialog-state flow (MMD-v3, SIMMC): per user turn, every slot key of the catalogue with a value or none.
+
+Tasks come from `turns` (user turns), pre-filled from `dialog_states` rows with source gold, else
+predicted, for the same turn. The slot keys are the catalogue's attributes (`products.attributes`
+keys and the slots of existing states), fixed when the project is created. Export: the MMD-v3 states
+JSONL of CONTRACTS.md (`pipelines/mmd/states.py` reads it); an empty field or "none" means the slot
+is not in the state.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+from annotation import results as R
+from annotation.flows.base import ExportOutcome, Flow, attr
+from annotation.tasks import BuildResult, TaskSpec, render_turn, sessions
+
+DEFAULT_SLOTS = ("type", "color", "material", "brand", "gender", "price", "pattern", "style", "size")
+_NOT_SLOTS = re.compile(r"name|title|description|image|url|^id$|_id$|taxonomy")
+CONTEXT_TURNS = 8
+PREFILL_ORDER = ("gold", "predicted")
+NONE_VALUES = ("", "none", "null", "n/a")
+
+
+def _slot_field(i: int) -> str:
+    return f"slot_{i:02d}"
+
+
+class DialogStateFlow(Flow):
+    name = "dialog_state"
+    description = "Belief state (slot -> value) after each user turn"
+    export_file = "states.jsonl"
+
+    def params(self, tables: dict[str, pa.Table]) -> dict:
+        keys: set[str] = set()
+        if "dialog_states" in tables:
+            for slots in tables["dialog_states"].column("slots").to_pylist():
+                keys.update(k for k, _ in (slots.items() if isinstance(slots, dict) else slots or []))
+        if "products" in tables:
+            for attrs in tables["products"].column("attributes").to_pylist():
+                keys.update(k for k, _ in attrs or [] if not _NOT_SLOTS.search(k.lower()))
+        return {"slots": sorted(keys) or list(DEFAULT_SLOTS)}
+
+    def label_config(self, params: dict) -> str:
+        fields = "\n".join(
+            f'    <View style="padding:2px 8px"><Header value={attr(slot)} size="6"/>'
+            f'<TextArea name="{_slot_field(i)}" toName="utterance" maxSubmissions="1" editable="true" rows="1" placeholder="none"/></View>'
+            for i, slot in enumerate(params["slots"])
+        )
+        return (
+            "<View>\n"
+            '  <Header value="Dialog $dialog_id, turn $turn_index"/>\n'
+            '  <Text name="context" value="$context" granularity="word"/>\n'
+            '  <Header value="User turn" size="5"/>\n'
+            '  <Text name="utterance" value="$utterance"/>\n'
+            '  <Header value="Belief state after this turn: one value per slot, empty (or none) when not mentioned so far" size="5"/>\n'
+            '  <View style="display:grid;grid-template-columns:repeat(3, 1fr)">\n'
+            f"{fields}\n"
+            "  </View>\n"
+            "</View>\n"
+        )
+
+    def build(self, tables: dict[str, pa.Table], params: dict, options: dict) -> BuildResult:
+        out = BuildResult()
+        if "turns" not in tables:
+            raise ValueError("the dialog_state flow needs a `turns` table")
+        slots = params["slots"]
+        prefills: dict[tuple[str, int], tuple[str, dict]] = {}
+        if "dialog_states" in tables:
+            for row in tables["dialog_states"].to_pylist():
+                if row["source"] not in PREFILL_ORDER:
+                    continue
+                k = (row["dialog_id"], row["turn_index"])
+                cur = prefills.get(k)
+                if cur is None or PREFILL_ORDER.index(row["source"]) < PREFILL_ORDER.index(cur[0]):
+                    s = row["slots"]
+                    prefills[k] = (row["source"], dict(s.items() if isinstance(s, dict) else s or []))
+        for dialog_id, turns in sessions(tables["turns"]).items():
+            for pos, turn in enumerate(turns):
+                if turn["speaker"] != "user":
+                    continue
+                out.records_in += 1
+                context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, pos - CONTEXT_TURNS) : pos]) or "(start of dialog)"
+                utterance = render_turn(turn)
+                source, state = prefills.get((dialog_id, turn["turn_index"]), (None, {}))
+                unknown = sorted(set(state) - set(slots))
+                if unknown:
+                    out.reject("dialog_states", f"{dialog_id}:{turn['turn_index']}", f"pre-fill has slots outside the project's catalogue: {unknown}", state)
+                    continue
+                prefill = [R.textarea(_slot_field(slots.index(k)), "utterance", str(v)) for k, v in sorted(state.items()) if str(v).strip().lower() not in NONE_VALUES]
+                data = {"dataset": turn.get("dataset") or "", "dialog_id": dialog_id, "turn_index": int(turn["turn_index"]), "context": context, "utterance": utterance}
+                identity = {**data, "prefill": {k: str(v) for k, v in sorted(state.items())}}
+                out.tasks.append(TaskSpec(self.name, f"{dialog_id}:{turn['turn_index']}", dialog_id, identity, data, prefill or None, source))
+        return out
+
+    def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:
+        slots = {}
+        for i, slot in enumerate(params["slots"]):
+            value = R.text_of(result, _slot_field(i))
+            if value is not None and value.strip().lower() not in NONE_VALUES:
+                slots[slot] = " ".join(value.split())
+        line = {"dialog_id": data["dialog_id"], "turn_index": int(data["turn_index"]), "slots": dict(sorted(slots.items())), "source": "annotated"}
+        if data.get("dataset"):
+            line["dataset"] = data["dataset"]
+        return ExportOutcome([line])
+
+    def sort_key(self, line: dict) -> tuple:
+        return (line["dialog_id"], line["turn_index"])

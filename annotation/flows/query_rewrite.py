@@ -1,0 +1,95 @@
+"""Query-rewrite flow (JDDC 2.1): per multimodal user query, rewritable yes/no and the rewritten text.
+
+A multimodal query is a run of consecutive user messages (JDDC sends text and images as separate
+messages) that holds at least one image; its query turn (the CONTRACTS `turn_index`) is the run's last
+text message, or its last message when it has no text. The task shows the preceding context, the
+run's messages and its images. Export: query_rewrites.jsonl of CONTRACTS.md; "yes" without a
+rewritten text is a problem (dead letter), "no" exports `rewritten: null`.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from annotation import results as R
+from annotation.flows.base import ExportOutcome, Flow
+from annotation.tasks import BuildResult, TaskSpec, image_index, image_src, render_turn, sessions
+
+CONTEXT_TURNS = 10
+
+
+def user_blocks(turns: list[dict]) -> list[list[dict]]:
+    blocks: list[list[dict]] = []
+    for t in turns:
+        if t["speaker"] == "user" and blocks and blocks[-1][-1]["speaker"] == "user" and blocks[-1][-1]["turn_index"] == t["turn_index"] - 1:
+            blocks[-1].append(t)
+        elif t["speaker"] == "user":
+            blocks.append([t])
+        else:
+            blocks.append([t])
+    return [b for b in blocks if b[0]["speaker"] == "user"]
+
+
+def has_image(turn: dict) -> bool:
+    return bool(turn.get("image_ids") or turn.get("image_refs"))
+
+
+class QueryRewriteFlow(Flow):
+    name = "query_rewrite"
+    description = "Multimodal user query: rewritable yes/no and its text-only rewrite"
+    export_file = "query_rewrites.jsonl"
+
+    def label_config(self, params: dict) -> str:
+        return (
+            "<View>\n"
+            '  <Header value="Session $session_id: context"/>\n'
+            '  <Text name="context" value="$context"/>\n'
+            '  <Header value="Multimodal user query" size="5"/>\n'
+            '  <Text name="query" value="$query"/>\n'
+            '  <Image name="images" valueList="$images"/>\n'
+            '  <Header value="Can the query (text and images) be rewritten as text alone?" size="5"/>\n'
+            '  <Choices name="rewritable" toName="query" choice="single" required="true">\n'
+            '    <Choice value="yes"/>\n'
+            '    <Choice value="no"/>\n'
+            "  </Choices>\n"
+            '  <TextArea name="rewritten" toName="query" maxSubmissions="1" editable="true" rows="3" '
+            'placeholder="the query as one text that covers what the images add"/>\n'
+            "</View>\n"
+        )
+
+    def build(self, tables: dict[str, pa.Table], params: dict, options: dict) -> BuildResult:
+        if "turns" not in tables:
+            raise ValueError("the query_rewrite flow needs a `turns` table")
+        images = image_index(tables.get("images"))
+        out = BuildResult()
+        for session_id, turns in sessions(tables["turns"]).items():
+            for block in user_blocks(turns):
+                if not any(has_image(t) for t in block):
+                    continue
+                out.records_in += 1
+                texts = [t for t in block if (t.get("text") or "").strip()]
+                query_turn = (texts or block)[-1]["turn_index"]
+                first = turns.index(block[0])
+                context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, first - CONTEXT_TURNS) : first]) or "(start of session)"
+                query = "\n".join(f"[{t['turn_index']}] {render_turn(t)}" for t in block)
+                image_ids = [i for t in block for i in t.get("image_ids") or []]
+                srcs = [s for s in (image_src(images.get(i)) for i in image_ids) if s]
+                srcs += [r for t in block if not t.get("image_ids") for r in t.get("image_refs") or [] if str(r).startswith(("http://", "https://"))]
+                data = {"session_id": session_id, "turn_index": int(query_turn), "context": context, "query": query, "images": srcs}
+                identity = {"session_id": session_id, "turn_index": int(query_turn), "context": context, "query": query, "image_ids": image_ids}
+                out.tasks.append(TaskSpec(self.name, f"{session_id}:{query_turn}", session_id, identity, data))
+        return out
+
+    def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:
+        choice = R.choice_of(result, "rewritable")
+        loc = f"{data['session_id']}:{data['turn_index']}"
+        if len(choice) != 1 or choice[0] not in ("yes", "no"):
+            return ExportOutcome(problems=[(loc, f"rewritable must be one of yes/no, got {choice}")])
+        rewritable = choice[0] == "yes"
+        text = R.text_of(result, "rewritten")
+        if rewritable and not text:
+            return ExportOutcome(problems=[(loc, "rewritable is yes but the rewritten text is empty")])
+        return ExportOutcome([{"session_id": data["session_id"], "turn_index": int(data["turn_index"]), "rewritable": rewritable, "rewritten": text if rewritable else None}])
+
+    def sort_key(self, line: dict) -> tuple:
+        return (line["session_id"], line["turn_index"])

@@ -1,0 +1,36 @@
+"""Progress: done and total per flow and per QC group, and the QC state (`mmdial annotate status`)."""
+
+from __future__ import annotations
+
+from annotation import qc
+from annotation.client import LSClient
+from annotation.sync import SyncError, parse_project, task_status
+
+
+def project_status(client: LSClient, project: str) -> dict:
+    rep = qc.report(client, project)
+    tasks = client.list_tasks(qc.open_project(client, project).id)
+    statuses = [task_status(t) for t in tasks]
+    return {
+        "project": project,
+        "flow": rep["flow"],
+        "total": len(tasks),
+        "done": statuses.count("done"),
+        "requeued": statuses.count("requeued"),
+        "groups": [{k: g[k] for k in ("group", "tasks", "done", "round", "qc")} for g in rep["groups"]],
+    }
+
+
+def overview(client: LSClient) -> list[dict]:
+    """Every mmdial project on the server with its flow, done and total (review projects left out)."""
+    out = []
+    for p in client.projects():
+        try:
+            info = parse_project(p)
+        except (SyncError, ValueError):
+            continue
+        if info.flow == qc.REVIEW_FLOW:
+            continue
+        statuses = [task_status(t) for t in client.list_tasks(info.id)]
+        out.append({"project": info.title, "flow": info.flow, "total": len(statuses), "done": statuses.count("done"), "requeued": statuses.count("requeued")})
+    return sorted(out, key=lambda r: (r["flow"], r["project"]))

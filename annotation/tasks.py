@@ -1,0 +1,159 @@
+"""Tasks as mmdial sees them: a content-hash identity, the data shown, the pre-fill, and the inputs they come from.
+
+Task identity is a hash of what the task asks (flow, unit, and the content shown: texts, image ids,
+pre-filled values), never of server ids or of how an image is delivered (data URI or URL). Pushing
+the same Parquet twice therefore finds every task already there, and a restart mid-push can be
+resumed by comparing keys with the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+KEY_FIELD = "mmdial_key"  # fields mmdial adds to every task's data
+UNIT_FIELD = "mmdial_unit"
+SESSION_FIELD = "mmdial_session"
+GROUP_FIELD = "mmdial_group"
+ROUND_FIELD = "mmdial_round"
+SUPERSEDED_FIELD = "mmdial_superseded"
+FLOW_FIELD = "mmdial_flow"
+MAX_INLINE_IMAGE_BYTES = 4 * 1024 * 1024
+
+
+def canonical_json(obj) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_key(flow: str, identity: dict) -> str:
+    return hashlib.sha256(canonical_json({"flow": flow, "task": identity}).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task to push: `unit` names what is annotated, `session` what groups of 100 count."""
+
+    flow: str
+    unit: str
+    session: str
+    identity: dict
+    data: dict
+    prefill: list[dict] | None = None
+    prefill_source: str | None = None
+    key: str = field(default="")
+
+    def __post_init__(self):
+        if not self.key:
+            object.__setattr__(self, "key", content_key(self.flow, self.identity))
+
+    def payload(self, group: int, round_: int = 1) -> dict:
+        """The Label Studio task: data plus mmdial's fields (superseded: annotation id -> its QC round)."""
+        data = {**self.data, KEY_FIELD: self.key, UNIT_FIELD: self.unit, SESSION_FIELD: self.session, GROUP_FIELD: group, ROUND_FIELD: round_, FLOW_FIELD: self.flow, SUPERSEDED_FIELD: {}}
+        task: dict = {"data": data}
+        if self.prefill:
+            task["predictions"] = [{"model_version": self.prefill_source or "prefill", "result": self.prefill}]
+        return task
+
+
+@dataclass
+class BuildResult:
+    """Tasks built from the inputs, and the input records that could not become tasks (with why)."""
+
+    tasks: list[TaskSpec] = field(default_factory=list)
+    dead: list[dict] = field(default_factory=list)
+    records_in: int = 0
+
+    def reject(self, source: str, locator: str, reason: str, excerpt=None) -> None:
+        self.dead.append({"source": source, "locator": locator, "reason": reason, "excerpt": None if excerpt is None else str(excerpt)[:500]})
+
+
+# -- inputs ---------------------------------------------------------------------------------
+def _table_name(schema: pa.Schema) -> str | None:
+    from schemas.registry import version_of
+
+    v = version_of(schema)
+    return v[0] if v else None
+
+
+def load_tables(*paths: str) -> dict[str, pa.Table]:
+    """Tables from build output folders (`<dir>/<table>/*.parquet`) or single Parquet files.
+
+    A single file is named by its `mmdial.schema` metadata (or its parent folder / file stem).
+    """
+    parts: dict[str, list[pa.Table]] = {}
+    for path in paths:
+        if not path:
+            continue
+        if os.path.isdir(path):
+            files = sorted(glob.glob(os.path.join(path, "*", "*.parquet"))) + sorted(glob.glob(os.path.join(path, "*.parquet")))
+        elif os.path.exists(path):
+            files = [path]
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        for f in files:
+            if os.path.basename(f).startswith("."):
+                continue
+            t = pq.read_table(f)
+            name = _table_name(t.schema) or (os.path.basename(os.path.dirname(f)) if os.path.dirname(f) != path.rstrip("/") else os.path.splitext(os.path.basename(f))[0])
+            parts.setdefault(name, []).append(t)
+    return {name: pa.concat_tables(ts, promote_options="default") if len(ts) > 1 else ts[0] for name, ts in parts.items()}
+
+
+def load_records(path: str) -> list[dict]:
+    """Rows of a Parquet file or a JSON Lines file (e.g. privacy candidates)."""
+    if path.endswith(".parquet") or os.path.isdir(path):
+        tables = load_tables(path)
+        return [r for t in tables.values() for r in t.to_pylist()]
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                out.append(json.loads(line))
+    return out
+
+
+def sessions(turns: pa.Table) -> dict[str, list[dict]]:
+    """dialog_id -> its turns in turn_index order."""
+    out: dict[str, list[dict]] = {}
+    for row in turns.to_pylist():
+        out.setdefault(row["dialog_id"], []).append(row)
+    for rows in out.values():
+        rows.sort(key=lambda r: r["turn_index"])
+    return dict(sorted(out.items()))
+
+
+def image_index(images: pa.Table | None) -> dict[str, dict]:
+    if images is None:
+        return {}
+    return {r["image_id"]: r for r in images.to_pylist()}
+
+
+def image_src(row: dict | None) -> str | None:
+    """How a task shows an image: its http(s) URI, or its bytes inline as a data URI."""
+    if not row:
+        return None
+    uri = row.get("uri") or ""
+    if uri.startswith(("http://", "https://")):
+        return uri
+    data = row.get("data")
+    if data is None and uri and os.path.exists(uri):
+        with open(uri, "rb") as fh:
+            data = fh.read()
+    if data is None or len(data) > MAX_INLINE_IMAGE_BYTES:
+        return None
+    fmt = (row.get("format") or "jpeg").lower()
+    return f"data:image/{'jpeg' if fmt in ('jpg', 'jpeg') else fmt};base64,{base64.b64encode(data).decode()}"
+
+
+def render_turn(turn: dict) -> str:
+    text = (turn.get("text") or "").strip()
+    n_img = len(turn.get("image_ids") or turn.get("image_refs") or [])
+    marks = " ".join("[image]" for _ in range(n_img))
+    return " ".join(x for x in (text, marks) if x) or "[empty]"
