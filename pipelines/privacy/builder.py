@@ -21,6 +21,9 @@ from pipelines.core.context import Reject, ShardContext
 from pipelines.privacy.stage import PRIVACY_TABLES, PrivacyMasker
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+#: planning weight of one image: OCR costs per image, not per compressed byte, so a shard of
+#: `--shard-mib` holds at most shard_mib * 4 images (a 40 KiB screenshot weighs as much as a 200 KiB one)
+IMAGE_COST_BYTES = 256 * 1024
 
 
 def parquet_units(path: str, kind: str = "parquet") -> list[WorkUnit]:
@@ -40,7 +43,8 @@ def parquet_units(path: str, kind: str = "parquet") -> list[WorkUnit]:
             starts.append(s)
             ends.append(s + col.total_compressed_size)
         start, end = (min(starts), max(ends)) if starts else (0, 0)
-        units.append(WorkUnit(kind, path, max(end - start, 1), start, end, key=str(i)))
+        cost = max(end - start, rg.num_rows * IMAGE_COST_BYTES, 1)
+        units.append(WorkUnit(kind, path, cost, start, end, key=str(i)))
     if not units:  # an empty table still gets a unit, so its (zero) rows are accounted for
         units.append(WorkUnit(kind, path, 1, 0, -1, key="-1"))
     return units
@@ -122,7 +126,7 @@ class MaskBuilder(Builder):
         if not files:
             raise UsageError(f"--in {self.input}: no image files ({', '.join(IMAGE_EXTENSIONS)}) and no images Parquet table")
         self._mode = "files"
-        return [WorkUnit("image", p, s, key=posixpath.relpath(p, root)) for p, s in files]
+        return [WorkUnit("image", p, max(s, IMAGE_COST_BYTES), key=posixpath.relpath(p, root)) for p, s in files]
 
     def config(self) -> dict:
         return {"input_mode": self._mode, "privacy": self.masker.config(), "categories": bool(self.categories_path)}

@@ -303,10 +303,19 @@ ENGINES = {"rapidocr": RapidOCREngine, "paddle": PaddleOCREngine, "paddleocr": P
 
 def make_engine(spec: dict) -> OCREngine:
     """Build an engine from `{"name": ..., **constructor options}` (the `engine` section of a policy config)."""
+    from dataclasses import fields
+
     spec = dict(spec or {})
     name = spec.pop("name", "rapidocr")
     try:
         cls = ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown OCR engine {name!r}; known: {sorted(ENGINES)}") from None
-    return cls(**spec)
+    # the config's engine section may hold options of other engines (the default file sets
+    # rapidocr's): those are ignored; an option no engine knows is a typo
+    known_any = {f.name for c in set(ENGINES.values()) for f in fields(c)}
+    unknown = set(spec) - known_any
+    if unknown:
+        raise ValueError(f"unknown engine option(s) {sorted(unknown)}")
+    mine = {f.name for f in fields(cls) if f.init}
+    return cls(**{k: v for k, v in spec.items() if k in mine})

@@ -74,7 +74,7 @@ def box_metrics(planted: list, mask_polys: list, w: int, h: int) -> dict:
 def residue(planted: list, masked_texts: list[str]) -> dict:
     pii = [p for p in planted if p.pii]
     full = [p.text for p in pii if readable(p.text, masked_texts)]
-    partial = [p.text for p in pii if (n := longest_readable(p.text, masked_texts)) >= max(4, len(norm(p.text)) / 2)]
+    partial = [p.text for p in pii if longest_readable(p.text, masked_texts) >= max(4, len(norm(p.text)) / 2)]
     return {"readable": full, "partial": partial}
 
 
