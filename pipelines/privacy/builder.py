@@ -289,8 +289,6 @@ class ManualBuilder(Builder):
                         "data": data, "width": w, "height": h, "format": dec.format, "source": "file", "privacy_status": "unchecked",
                         "privacy_audit": q.get("audit"),
                     }
-                    if d.status == "clean" and dec.transposed:
-                        raise ValueError("a clean decision on an EXIF-rotated original: re-encode needed, check it again")
                     row = manual.apply(row, d, self.fill, self.jpeg_quality)
                     ctx.emit("images", row)
                     ctx.add_stat("manual.released")

@@ -134,6 +134,10 @@ class LabelRecognizer(Recognizer):
         weak = [lab for lab in self.labels if not is_strong(lab)]
         alts = [f"(?:{_label_alt(strong)}){STRONG_SEP}"] if strong else []
         alts += [f"(?:{_label_alt(weak)}){WEAK_SEP}"] if weak else []
+        # OCR misreads one character of a label on blurred images (收赁人：): long CJK labels
+        # also match with any one character wrong, when a colon follows
+        fuzzy = sorted({re.escape(lab[:i]) + f"[{CJK}]" + re.escape(lab[i + 1 :]) for lab in strong if len(lab) >= 3 and not lab[0].isascii() for i in range(len(lab))}, key=len, reverse=True)
+        alts += [f"(?:{'|'.join(fuzzy)})\\s*[:：]\\s*"] if fuzzy else []
         self._label_re = re.compile("|".join(alts), re.IGNORECASE)
         self._value_re = re.compile(self.value)
         only = [f"(?:{_label_alt(strong)})\\s*[:：]?"] if strong else []

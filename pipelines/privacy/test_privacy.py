@@ -74,6 +74,7 @@ def masker_with(script: dict | None = None, overrides: list[str] | None = None, 
         ("mail: a.b@example.com", [("a.b@example.com", "email")]),
         ("联系电话 010-62345678", [("010-62345678", "phone")]),
         ("135****8888", [("135****8888", "phone")]),
+        ("收赁人：吴美强", [("吴美强", "person_name")]),  # a misread label still counts (colon required)
     ],
 )
 def test_recognisers_find_pii_in_cjk_and_english(text, expected):
