@@ -8,7 +8,7 @@ VENV_LS := .venv-ls
 LABEL_STUDIO_SPEC ?= label-studio>=1.23,<2
 DEMO := demo-out
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench clean fonts
 
 venv: $(VENV)/.installed
 
@@ -24,7 +24,7 @@ $(VENV_LS)/.installed:
 	$(VENV_LS)/bin/pip install -q "$(LABEL_STUDIO_SPEC)"
 	touch $@
 
-demo: venv
+demo: venv fonts
 	rm -rf $(DEMO)
 	$(BIN)/mmdial generate mmd --out $(DEMO)/raw/mmd --dialogs 300 --bad 5 --seed 1
 	$(BIN)/mmdial build mmd --raw $(DEMO)/raw/mmd --states $(DEMO)/raw/mmd/states.jsonl --out $(DEMO)/mmd-v2
@@ -33,8 +33,16 @@ demo: venv
 	$(BIN)/mmdial inspect $(DEMO)/mmd-v3 --rows 1
 	$(BIN)/mmdial generate redial --out $(DEMO)/raw/redial --dialogs 300 --bad 6 --seed 1
 	$(BIN)/mmdial build redial --raw $(DEMO)/raw/redial --out $(DEMO)/redial
+	$(BIN)/python benchmarks/privacy_gen.py --out $(DEMO)/raw/privacy --n 12 --seed 1 && $(BIN)/mmdial mask --in $(DEMO)/raw/privacy/images --categories $(DEMO)/raw/privacy/image_categories.jsonl --out $(DEMO)/privacy-masked
 
-test: venv $(VENV_LS)/.installed
+# CJK fonts for the privacy generator and tests (Debian fonts-noto-cjk); skipped where not installable
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@test -f $(CJK_FONT) || { command -v apt-get >/dev/null && SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ) && \
+	  ( $$SUDO apt-get install -y -q fonts-noto-cjk || ( $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-noto-cjk ) ); } \
+	  || echo "warning: fonts-noto-cjk not installed; the privacy generator tests will be skipped"
+
+test: venv fonts $(VENV_LS)/.installed
 	$(BIN)/python -m pytest
 
 lint: venv

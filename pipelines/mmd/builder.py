@@ -37,6 +37,7 @@ class MMDBuilder(Builder):
     v3: bool = False
     context_turns: int = DEFAULT_CONTEXT_TURNS
     embed_image_bytes: bool = True
+    mask: object = None  # a pipelines.privacy.stage.PrivacyMasker (--mask-images), else None
     _resolver: img.ImageResolver | None = field(default=None, repr=False, compare=False)
     _states: dict | None = field(default=None, repr=False, compare=False)
     _url2img: str | None = None
@@ -50,6 +51,16 @@ class MMDBuilder(Builder):
         self.dataset = "mmd-v3" if self.v3 else "mmd"
         if self.v3 and not self.states_path:
             raise UsageError("MMD-v3 needs --states FILE (the dialog-state annotations)")
+        if self.mask is not None and not self.embed_image_bytes:
+            raise UsageError("--mask-images needs the image bytes (masked bytes replace the originals): drop --no-image-bytes")
+
+    def layout(self) -> dict[str, tuple[str, ...]]:
+        out = super().layout()
+        if self.mask is not None:
+            from pipelines.privacy.stage import PRIVACY_TABLES
+
+            out.update({t: ("all",) for t in PRIVACY_TABLES})
+        return out
 
     # -- launcher side --------------------------------------------------------------------
     def plan(self) -> list[WorkUnit]:
@@ -95,6 +106,7 @@ class MMDBuilder(Builder):
             "embed_image_bytes": self.embed_image_bytes,
             "images": bool(self.images_dir),
             "states": bool(self.states_path),
+            "privacy": self.mask.config() if self.mask is not None else None,
         }
 
     def side_files(self) -> dict[str, str]:
@@ -113,6 +125,8 @@ class MMDBuilder(Builder):
     def setup(self) -> None:
         self._resolver = img.ImageResolver(self.images_dir, img.load_url2img(self._url2img), img.load_image_ids(self._image_id))
         self._states = st.load_valid_states(self.states_path) if self.states_path else {}
+        if self.mask is not None:
+            self.mask.setup()  # the OCR engine: once per worker
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
         handler = {"dialog": self._dialog, "product": self._product, "image": self._image, "states": self._states_unit}[unit.kind]
@@ -182,19 +196,20 @@ class MMDBuilder(Builder):
             width, height, fmt = img.image_size(data)
             if width is None:
                 raise Reject("cannot decode image")
-            ctx.emit(
-                "images",
-                {
-                    "image_id": io.sha256_hex(data),
-                    "split": "all",
-                    "source_key": name,
-                    "uri": unit.path,
-                    "data": data if self.embed_image_bytes else None,
-                    "width": width,
-                    "height": height,
-                    "format": fmt,
-                    "source": "file",
-                    "privacy_status": "unchecked",
-                    "privacy_audit": None,
-                },
-            )
+            row = {
+                "image_id": io.sha256_hex(data),
+                "split": "all",
+                "source_key": name,
+                "uri": unit.path,
+                "data": data if self.embed_image_bytes else None,
+                "width": width,
+                "height": height,
+                "format": fmt,
+                "source": "file",
+                "privacy_status": "unchecked",
+                "privacy_audit": None,
+            }
+            if self.mask is not None:
+                self.mask.emit(ctx, row)  # masked row, or quarantine (+ manual-check candidate)
+            else:
+                ctx.emit("images", row)

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from pipelines.cli import common
+from pipelines.privacy import cli as privacy_cli
 
 
 def _rounds(text: str) -> tuple[int, int]:
@@ -26,6 +27,9 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         v3: bool = typer.Option(False, "--v3", help="Build MMD-v3: only the dialogs that have states (needs --states)."),
         context_turns: int = typer.Option(10, "--context-turns", help="Merged context turns kept per sample."),
         no_image_bytes: bool = typer.Option(False, "--no-image-bytes", help="Keep only image URIs, not bytes."),
+        mask_images: bool = privacy_cli.MaskImagesOpt,
+        mask_config: str | None = privacy_cli.MaskConfigOpt,
+        mask_set: list[str] | None = privacy_cli.MaskSetOpt,
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -39,8 +43,9 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         from pipelines.core.builder import UsageError
         from pipelines.mmd.builder import MMDBuilder
 
+        masker = privacy_cli.masker_for_build(mask_images, mask_config, mask_set)
         try:
-            builder = MMDBuilder(raw=raw, images_dir=images, states_path=states, v3=v3, context_turns=context_turns, embed_image_bytes=not no_image_bytes)
+            builder = MMDBuilder(raw=raw, images_dir=images, states_path=states, v3=v3, context_turns=context_turns, embed_image_bytes=not no_image_bytes, mask=masker)
         except UsageError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
