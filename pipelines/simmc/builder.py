@@ -102,7 +102,11 @@ class SIMMCBuilder(Builder):
         try:
             scan = fl.scan_dialog_file(data)
         except fl.ScanError as exc:
-            return [WorkUnit("dialogs_whole", f.path, max(1, f.size), split=f.split, key=json.dumps({**base, "scan_error": str(exc)}, sort_keys=True))]
+            return [
+                WorkUnit(
+                    "dialogs_whole", f.path, max(1, f.size), split=f.split, key=json.dumps({**base, "scan_error": str(exc)}, sort_keys=True)
+                )
+            ]
         base["meta"] = file_meta(scan.header)
         units = [
             WorkUnit("dialogs", f.path, end - start, start, end, split=f.split, key=json.dumps({**base, "first": first}, sort_keys=True))
@@ -110,7 +114,17 @@ class SIMMCBuilder(Builder):
         ]
         if scan.tail is not None:
             start, end = scan.tail
-            units.append(WorkUnit("dialogs_tail", f.path, max(1, end - start), start, end, split=f.split, key=json.dumps({**base, "first": len(scan.spans)}, sort_keys=True)))
+            units.append(
+                WorkUnit(
+                    "dialogs_tail",
+                    f.path,
+                    max(1, end - start),
+                    start,
+                    end,
+                    split=f.split,
+                    key=json.dumps({**base, "first": len(scan.spans)}, sort_keys=True),
+                )
+            )
         return units
 
     def config(self) -> dict:
@@ -132,7 +146,11 @@ class SIMMCBuilder(Builder):
 
     def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:
         if table == "rec_samples":
-            return {"samples": len(rows), "positives": sum(r["num_positives"] for r in rows), "negatives": sum(r["num_negatives"] for r in rows)}
+            return {
+                "samples": len(rows),
+                "positives": sum(r["num_positives"] for r in rows),
+                "negatives": sum(r["num_negatives"] for r in rows),
+            }
         if table == "images":
             return {"crops": len(rows), "crop_bytes": sum(len(r["data"] or b"") for r in rows)}
         return {}
@@ -144,7 +162,12 @@ class SIMMCBuilder(Builder):
         self._scenes = sc.SceneIndex(index.scenes, index.screenshots, prefab)
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
-        handler = {"dialogs": self._dialogs, "dialogs_tail": self._dialogs_tail, "dialogs_whole": self._dialogs_whole, "scene": self._scene}[unit.kind]
+        handler = {
+            "dialogs": self._dialogs,
+            "dialogs_tail": self._dialogs_tail,
+            "dialogs_whole": self._dialogs_whole,
+            "scene": self._scene,
+        }[unit.kind]
         handler(unit, ctx)
 
     def _source(self, path: str) -> str:

@@ -15,11 +15,17 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         ctx: typer.Context,
         raw: str = typer.Option(..., "--raw", help="Unpacked SIMMC 2.x release (any layout: files are found by name)."),
         out: str = typer.Option(..., "--out", help="Output folder (local path or gs://, s3://, ...)."),
-        version: str = typer.Option("auto", "--version", help="Dialog files to read: 2.1 (DSTC11), 2.0 (DSTC10), or auto (2.1 when present)."),
-        objects_from: str = typer.Option("user", "--objects-from", help="Positives from the user's referenced objects (user) or the assistant's (system)."),
+        version: str = typer.Option(
+            "auto", "--version", help="Dialog files to read: 2.1 (DSTC11), 2.0 (DSTC10), or auto (2.1 when present)."
+        ),
+        objects_from: str = typer.Option(
+            "user", "--objects-from", help="Positives from the user's referenced objects (user) or the assistant's (system)."
+        ),
         context_turns: int = typer.Option(10, "--context-turns", help="Merged context turns kept per sample."),
         crop_format: str = typer.Option("jpeg", "--crop-format", help="Encoding of the product crops: jpeg or png."),
-        with_mini: bool | None = typer.Option(None, "--with-mini/--no-mini", help="Build the 2.1 mini file (default: only when there is no train file)."),
+        with_mini: bool | None = typer.Option(
+            None, "--with-mini/--no-mini", help="Build the 2.1 mini file (default: only when there is no train file)."
+        ),
         no_image_bytes: bool = typer.Option(False, "--no-image-bytes", help="Keep only crop URIs, not bytes."),
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
@@ -65,5 +71,17 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         from pipelines.simmc.generator import GeneratorConfig
         from pipelines.simmc.generator import generate as gen
 
-        counts = gen(GeneratorConfig(out=str(out), dialogs=dialogs, scenes=scenes, objects=objects, width=width, height=height, flavour=flavour, bad=bad, seed=seed))
+        counts = gen(
+            GeneratorConfig(
+                out=str(out),
+                dialogs=dialogs,
+                scenes=scenes,
+                objects=objects,
+                width=width,
+                height=height,
+                flavour=flavour,
+                bad=bad,
+                seed=seed,
+            )
+        )
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items()) if not isinstance(v, dict)))

@@ -181,11 +181,21 @@ def make_scenes(rng: random.Random, cfg: GeneratorConfig, prefabs: dict[str, dic
     scenes: list[Scene] = []
     for s in range(n):
         domain = "furniture" if rng.random() < cfg.furniture_fraction else "fashion"
-        base = f"wayfair_store_{s}_{rng.randint(0, 20)}" if domain == "furniture" else f"cloth_store_{1000 + s}_woman_{rng.randint(0, 9)}_{rng.randint(0, 12)}"
+        base = (
+            f"wayfair_store_{s}_{rng.randint(0, 20)}"
+            if domain == "furniture"
+            else f"cloth_store_{1000 + s}_woman_{rng.randint(0, 9)}_{rng.randint(0, 12)}"
+        )
         k = max(2, round(cfg.objects * rng.uniform(0.75, 1.25)))
         boxes = _layout(rng, k, cfg.width, cfg.height)
         objs = [
-            {"index": i, "unique_id": 1000 * s + i, "prefab_path": rng.choice(by_domain[domain]), "bbox": boxes[i], "position": [round(rng.uniform(-2, 2), 3), 0.0, round(rng.uniform(-2, 2), 3)]}
+            {
+                "index": i,
+                "unique_id": 1000 * s + i,
+                "prefab_path": rng.choice(by_domain[domain]),
+                "bbox": boxes[i],
+                "position": [round(rng.uniform(-2, 2), 3), 0.0, round(rng.uniform(-2, 2), 3)],
+            }
             for i in range(k)
         ]
         variant = rng.random()
@@ -216,7 +226,9 @@ def _where(obj: dict, width: int) -> str:
     return "on the left" if cx < width / 3 else ("in the middle" if cx < 2 * width / 3 else "on the right")
 
 
-def _user_ann(act: str, slots: dict | None = None, request: list | None = None, objects: list | None = None, candidates: list | None = None) -> dict:
+def _user_ann(
+    act: str, slots: dict | None = None, request: list | None = None, objects: list | None = None, candidates: list | None = None
+) -> dict:
     return {
         "act": act,
         "act_attributes": {"slot_values": slots or {}, "request_slots": request or [], "objects": objects or []},
@@ -255,7 +267,9 @@ def make_turn(rng: random.Random, t: int, scene: Scene, prefabs: dict[str, dict]
         turn["system_transcript"] = "I have " + ", and ".join(f"the {desc(i)}" for i in same) + "."
         turn["system_transcript_annotated"] = _sys_ann("INFORM:GET", slots, objects=same)
     elif kind in ("ask", "ambiguous"):
-        slot = rng.choice(["price", "brand", "customerReview", "size"] if "assetType" in m else ["price", "brand", "customerRating", "materials"])
+        slot = rng.choice(
+            ["price", "brand", "customerReview", "size"] if "assetType" in m else ["price", "brand", "customerRating", "materials"]
+        )
         value = m.get(slot, "unknown")
         if kind == "ask":
             turn["transcript"] = f"What is the {slot} of the {desc(o)}?"
@@ -275,7 +289,9 @@ def make_turn(rng: random.Random, t: int, scene: Scene, prefabs: dict[str, dict]
         turn["transcript"] = f"Compare the price of the {desc(o)} and the {desc(o2)}."
         turn["transcript_annotated"] = _user_ann("REQUEST:COMPARE", request=["price"], objects=pair)
         turn["system_transcript"] = " ".join(f"The {desc(i)} is {meta(i).get('price')}." for i in pair)
-        turn["system_transcript_annotated"] = _sys_ann("INFORM:COMPARE", {f"Object ID: {i}": {"price": meta(i).get("price")} for i in pair}, ["price"], pair)
+        turn["system_transcript_annotated"] = _sys_ann(
+            "INFORM:COMPARE", {f"Object ID: {i}": {"price": meta(i).get("price")} for i in pair}, ["price"], pair
+        )
     else:
         size = rng.choice(SIZES)
         turn["transcript"] = f"Please add the {desc(o)} to my cart, size {size}."
@@ -285,7 +301,9 @@ def make_turn(rng: random.Random, t: int, scene: Scene, prefabs: dict[str, dict]
     return turn
 
 
-def make_dialog(rng: random.Random, idx: int, scenes_by_domain: dict[str, list[Scene]], prefabs, width: int, scene_override: Scene | None = None) -> tuple[dict, dict[int, Scene]]:
+def make_dialog(
+    rng: random.Random, idx: int, scenes_by_domain: dict[str, list[Scene]], prefabs, width: int, scene_override: Scene | None = None
+) -> tuple[dict, dict[int, Scene]]:
     """(dialog in the 2.1 form, start turn -> Scene)."""
     first = scene_override or rng.choice(scenes_by_domain[rng.choice([d for d in scenes_by_domain if scenes_by_domain[d]])])
     n = rng.randint(3, 8)
@@ -299,7 +317,11 @@ def make_dialog(rng: random.Random, idx: int, scenes_by_domain: dict[str, list[S
         if t in in_force:
             focus = []
         turn = make_turn(rng, t, scene, prefabs, width, focus)
-        for i in turn["transcript_annotated"]["act_attributes"]["objects"] + turn["system_transcript_annotated"]["act_attributes"]["objects"] + turn.get("_resolved", []):
+        for i in (
+            turn["transcript_annotated"]["act_attributes"]["objects"]
+            + turn["system_transcript_annotated"]["act_attributes"]["objects"]
+            + turn.get("_resolved", [])
+        ):
             mentioned.append(i)
             focus.append(i)
         turns.append(turn)
@@ -339,7 +361,9 @@ def to_public_teststd(dialog: dict, rng: random.Random) -> dict:
     for t in turns[: k + 1]:
         if t["turn_idx"] < k:
             row = {"turn_idx": t["turn_idx"], "system_transcript": t["system_transcript"]}
-            row["system_transcript_annotated"] = {"act_attributes": {"objects": t["system_transcript_annotated"]["act_attributes"]["objects"]}}
+            row["system_transcript_annotated"] = {
+                "act_attributes": {"objects": t["system_transcript_annotated"]["act_attributes"]["objects"]}
+            }
         else:
             row = {"turn_idx": t["turn_idx"], "system_transcript_annotated": t["system_transcript_annotated"]}
         row["transcript"] = t["transcript"]
@@ -394,7 +418,9 @@ def count_dialog(counts: dict, dialog: dict, in_force: dict[int, Scene], usable:
 
 
 def _new_counts() -> dict:
-    keys = ["dialogs", "turns", "states", "dead_dialogs"] + [f"{k}_{s}" for k in ("samples", "positives", "negatives", "dead_samples") for s in ("user", "system")]
+    keys = ["dialogs", "turns", "states", "dead_dialogs"] + [
+        f"{k}_{s}" for k in ("samples", "positives", "negatives", "dead_samples") for s in ("user", "system")
+    ]
     return dict.fromkeys(keys, 0)
 
 
@@ -410,7 +436,10 @@ def generate(cfg: GeneratorConfig) -> dict:
     data = os.path.join(cfg.out, "data")
     fashion = {k: v for k, v in prefabs.items() if "assetType" in v}
     _write(os.path.join(data, "fashion_prefab_metadata_all.json"), json.dumps(fashion, indent=4))
-    _write(os.path.join(data, "furniture_prefab_metadata_all.json"), json.dumps({k: v for k, v in prefabs.items() if k not in fashion}, indent=4))
+    _write(
+        os.path.join(data, "furniture_prefab_metadata_all.json"),
+        json.dumps({k: v for k, v in prefabs.items() if k not in fashion}, indent=4),
+    )
     drawn: set[str] = set()
     for s in scenes:
         _write(os.path.join(data, "public", f"{s.name}_scene.json"), scene_json(s))
@@ -439,7 +468,10 @@ def generate(cfg: GeneratorConfig) -> dict:
     }
     totals = {f: {k: sum(c[k] for c in counts[f].values()) for k in _new_counts()} for f in flavours}
     result = {**summary, "bad": bad, "by_flavour": totals, "by_flavour_split": counts}
-    _write(os.path.join(cfg.out, "GENERATED.json"), json.dumps({"generator": "mmdial.simmc", "config": cfg.__dict__, "counts": result}, indent=2, sort_keys=True))
+    _write(
+        os.path.join(cfg.out, "GENERATED.json"),
+        json.dumps({"generator": "mmdial.simmc", "config": cfg.__dict__, "counts": result}, indent=2, sort_keys=True),
+    )
     return result
 
 
@@ -475,7 +507,10 @@ def _add_bad(cfg, rng, files, counts, flavours, by_domain, prefabs, data) -> dic
         k = max(2, cfg.objects // 2)
         boxes = _layout(rng, k, cfg.width, cfg.height)
         fashion = [p for p, m in prefabs.items() if "assetType" in m]
-        objs = [{"index": i, "unique_id": i, "prefab_path": rng.choice(fashion), "bbox": boxes[i], "position": [0.0, 0.0, 0.0]} for i in range(k)]
+        objs = [
+            {"index": i, "unique_id": i, "prefab_path": rng.choice(fashion), "bbox": boxes[i], "position": [0.0, 0.0, 0.0]}
+            for i in range(k)
+        ]
         scene = Scene(base, base, "fashion", objs, refer_as=base)
         if kind == "missing_prefab":
             objs[0]["prefab_path"] = f"WomensCollection/Prefabs/NotInMetadata_{j}"

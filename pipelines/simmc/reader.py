@@ -200,7 +200,9 @@ def parse_scene(data: bytes) -> tuple[list[SceneObject], dict[int, str]]:
                 problems[idx] = f"object {idx}: duplicate index"
             elif not isinstance(prefab, str) or not prefab:
                 problems[idx] = f"object {idx}: prefab_path must be a string"
-            elif not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox)):
+            elif not (
+                isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox)
+            ):
                 problems[idx] = f"object {idx}: bbox must be 4 numbers [x, y, h, w], got {json.dumps(bbox)[:60]}"
             else:
                 uid = o.get("unique_id")

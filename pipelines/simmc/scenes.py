@@ -120,7 +120,10 @@ class SceneIndex:
             return SceneStatus(name, error=f"scene JSON not found (no {tried} below --raw)")
         shot_name, shot_path, _ = self.screenshot_of(scene)
         size = image_header_size(shot_path) if shot_path else None
-        return check_scene(scene, io.read_bytes(self.scenes[scene][0]), size, shot_name, self.prefab)
+        status = check_scene(scene, io.read_bytes(self.scenes[scene][0]), size, shot_name, self.prefab)
+        if shot_path and size is None and status.error == f"screenshot {shot_name} not found":
+            status.error = f"screenshot {shot_name} is not a readable image"
+        return status
 
 
 def image_header_size(path: str) -> tuple[int, int] | None:

@@ -140,7 +140,16 @@ def sample_turns(utts: list[tuple[Utterance, SourceTurn]], side: str) -> list[tu
     return out
 
 
-def rec_sample_row(dialog: Dialog, split: str, utts: list[tuple[Utterance, SourceTurn]], turn_index: int, scene: str, positives: list[int], scene_objects: list[int], context_turns: int) -> dict:
+def rec_sample_row(
+    dialog: Dialog,
+    split: str,
+    utts: list[tuple[Utterance, SourceTurn]],
+    turn_index: int,
+    scene: str,
+    positives: list[int],
+    scene_objects: list[int],
+    context_turns: int,
+) -> dict:
     context = merge_context([u for u, _ in utts], {}, turn_index, context_turns)
     pos = [product_id(scene, o) for o in positives]
     neg = [product_id(scene, o) for o in sorted(scene_objects) if o not in set(positives)]
