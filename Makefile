@@ -22,6 +22,7 @@ demo: venv
 	$(BIN)/mmdial build mmd --v3 --raw $(DEMO)/raw/mmd --states $(DEMO)/raw/mmd/states.jsonl --out $(DEMO)/mmd-v3
 	$(BIN)/mmdial select mmd --from $(DEMO)/mmd-v2 --out $(DEMO)/mmd-v3-proposal.jsonl
 	$(BIN)/mmdial inspect $(DEMO)/mmd-v3 --rows 1
+	$(BIN)/mmdial generate simmc --out $(DEMO)/raw/simmc --dialogs 200 --bad 5 --seed 1 && $(BIN)/mmdial build simmc --raw $(DEMO)/raw/simmc --out $(DEMO)/simmc
 
 test: venv
 	$(BIN)/python -m pytest

@@ -175,9 +175,8 @@ class SIMMCBuilder(Builder):
 
     def _dialogs(self, unit: WorkUnit, ctx: ShardContext) -> None:
         info = json.loads(unit.key)
-        docs = json.loads(b"[" + ctx.read(unit) + b"]")
-        for k, doc in enumerate(docs):
-            self._dialog(unit, ctx, doc, info["first"] + k, info)
+        for k, (doc, text) in enumerate(fl.iter_dialogs(ctx.read(unit))):
+            self._dialog(unit, ctx, doc, info["first"] + k, info, raw=text)
 
     def _dialogs_tail(self, unit: WorkUnit, ctx: ShardContext) -> None:
         info = json.loads(unit.key)
@@ -205,11 +204,11 @@ class SIMMCBuilder(Builder):
             for k, d in enumerate(dialogs):
                 self._dialog(unit, ctx, d, k, info)
 
-    def _dialog(self, unit: WorkUnit, ctx: ShardContext, doc, position: int, info: dict) -> None:
+    def _dialog(self, unit: WorkUnit, ctx: ShardContext, doc, position: int, info: dict, raw=None) -> None:
         split = unit.split
         idx = doc.get("dialogue_idx") if isinstance(doc, dict) else None
         locator = f"dialogue_idx={idx}" if isinstance(idx, int) and not isinstance(idx, bool) else f"dialogue_data[{position}]"
-        with ctx.record("dialogs", unit.path, locator, raw=doc, split=split):
+        with ctx.record("dialogs", unit.path, locator, raw=doc if raw is None else raw, split=split):
             dialog = parse_dialog(doc)
             utts = utterances(dialog)
             for row in turn_rows(dialog, split, utts, self._scenes.product_scene):

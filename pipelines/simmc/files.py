@@ -216,3 +216,19 @@ def chunk_spans(spans: list[tuple[int, int]], chunk_bytes: int) -> list[tuple[in
     if spans:
         out.append((first, spans[first][0], spans[-1][1]))
     return out
+
+
+def iter_dialogs(chunk: bytes):
+    """(dialog, its source text cut to an excerpt's length) for each dialog of a chunk unit.
+
+    The text is what a dead letter shows; slicing it here is far cheaper than re-serialising
+    every parsed dialog just in case it fails."""
+    s = chunk.decode("utf-8")
+    dec = json.JSONDecoder()
+    i = _skip_ws(s, 0)
+    while i < len(s):
+        doc, end = dec.raw_decode(s, i)
+        yield doc, s[i : min(end, i + 2000)]
+        i = _skip_ws(s, end)
+        if i < len(s) and s[i] == ",":
+            i = _skip_ws(s, i + 1)
