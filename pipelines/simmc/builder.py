@@ -258,7 +258,7 @@ class SIMMCBuilder(Builder):
                 locator = f"{name}:{key}" if key >= 0 else f"{name}:#{-key - 1}"
                 raw = {"index": obj.index, "prefab_path": obj.prefab_path, "bbox": list(obj.bbox)} if obj else None
                 with ctx.record("products", unit.path, locator, raw=raw):
-                    if obj is None:
+                    if key in status.problems:  # (a duplicate index is a problem even if its first copy parsed)
                         raise Reject(f"scene {name}: {status.problems[key]}")
                     self._product(ctx, name, obj, image, source, shot_name, shot_path)
                     built += 1  # not reached when the crop fails: that record is dead

@@ -280,3 +280,30 @@ def test_cli_generate_and_build(tmp_path):
     assert {r["format"] for r in rows(out, "images")} == {"png"}
     res = runner.invoke(app, ["build", "simmc", "--raw", str(tmp_path / "nothing"), "--out", out, "--quiet"])
     assert res.exit_code == 2
+
+
+def test_check_scene_judges_each_object():
+    from pipelines.simmc.reader import parse_dialog
+    from pipelines.simmc.scenes import check_scene
+
+    objs = [
+        {"index": 0, "prefab_path": "a", "bbox": [0, 0, 10, 20]},
+        {"index": 1, "prefab_path": "missing", "bbox": [0, 0, 10, 20]},
+        {"index": 2, "prefab_path": "a", "bbox": [500, 0, 10, 20]},  # right of a 100x50 screenshot
+        {"index": 0, "prefab_path": "a", "bbox": [5, 5, 5, 5]},  # duplicate index
+        {"index": "3", "prefab_path": "a", "bbox": [0, 0, 1, 1]},
+        {"index": 4, "prefab_path": "a", "bbox": [90, 40, 30, 30]},  # runs off the corner: clipped, kept
+    ]
+    data = json.dumps({"scenes": [{"objects": objs}]}).encode()
+    st = check_scene("s", data, (100, 50), "s.png", {"a": {"type": "x"}})
+    assert sorted(st.objects) == [0, 4] and st.objects[4].crop_box(100, 50) == (90, 40, 100, 50)
+    assert "no prefab metadata entry for 'missing'" in st.problems[1]
+    assert "lies outside the 100x50 screenshot" in st.problems[2]
+    assert st.problems[0] == "object 0: duplicate index" and "index must be an integer" in st.problems[-5]
+    assert st.unusable().startswith("scene s: ") and st.unusable().endswith("(+1 more)")
+    assert check_scene("s", data, None, "s.png", {}).error == "screenshot s.png not found"
+    assert "does not parse" in check_scene("s", b"{", (1, 1), "s.png", {}).error
+    d = parse_dialog(
+        {"dialogue_idx": 1, "scene_ids": {"2": "b", "0": "a"}, "dialogue": [{"turn_idx": i, "transcript": "x"} for i in range(4)]}
+    )
+    assert [d.scene_at(i) for i in range(4)] == ["a", "a", "b", "b"]
