@@ -34,6 +34,7 @@ demo: venv fonts
 	$(BIN)/mmdial generate redial --out $(DEMO)/raw/redial --dialogs 300 --bad 6 --seed 1
 	$(BIN)/mmdial build redial --raw $(DEMO)/raw/redial --out $(DEMO)/redial
 	$(BIN)/python benchmarks/privacy_gen.py --out $(DEMO)/raw/privacy --n 12 --seed 1 && $(BIN)/mmdial mask --in $(DEMO)/raw/privacy/images --categories $(DEMO)/raw/privacy/image_categories.jsonl --out $(DEMO)/privacy-masked
+	$(BIN)/mmdial generate simmc --out $(DEMO)/raw/simmc --dialogs 200 --bad 5 --seed 1 && $(BIN)/mmdial build simmc --raw $(DEMO)/raw/simmc --out $(DEMO)/simmc
 
 # CJK fonts for the privacy generator and tests (Debian fonts-noto-cjk); skipped where not installable
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
