@@ -155,7 +155,7 @@ def register(app: typer.Typer) -> None:
         url: str | None = UrlOpt,
         data_dir: str | None = DataDirOpt,
     ) -> None:
-        """Pull annotations through an export snapshot into Parquet tables and the flow's CONTRACTS JSONL."""
+        """Pull annotations through an export snapshot into Parquet tables and the flow's exchange-format JSONL (docs/exchange-formats.md)."""
         from annotation.sync import SyncError, pull
 
         client = connect(url, data_dir)

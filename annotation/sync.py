@@ -12,7 +12,7 @@ with the same snapshot. The pull writes, under `--out`:
 
 - `annotation_tasks/`, `annotation_history/`, `dead_letters/` (and `qc_samples/`, `qc_reviews/` when
   the project has a QC review project) as Parquet shards `<table>-all-00000-of-00001.parquet`;
-- the flow's CONTRACTS.md JSONL (`states.jsonl`, `query_rewrites.jsonl`, `discourse.jsonl`,
+- the flow's docs/exchange-formats.md JSONL (`states.jsonl`, `query_rewrites.jsonl`, `discourse.jsonl`,
   `summaries.jsonl`, `privacy_manual.jsonl`) from the current annotation of each task;
 - `pull.json`: counts (records in = lines' tasks + dead letters).
 

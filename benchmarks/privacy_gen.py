@@ -3,7 +3,7 @@
     python benchmarks/privacy_gen.py --out /tmp/privacy-bench --n 60 --seed 7
 
 Output: OUT/images/*.jpg|png, OUT/truth.jsonl (planted strings, entity types, polygons, render
-parameters) and OUT/image_categories.jsonl (CONTRACTS format, for per-category policies).
+parameters) and OUT/image_categories.jsonl (exchange-format format, for per-category policies).
 The generator itself is pipelines/privacy/generator.py (the tests use it too). Needs
 fonts-noto-cjk (`make test` installs it where missing).
 """

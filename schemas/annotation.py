@@ -1,6 +1,6 @@
 """Tables of the annotation sync and its acceptance check (written by `mmdial annotate pull`).
 
-The layers themselves leave as the CONTRACTS.md JSONL files the pipelines merge; these tables keep
+The layers themselves leave as the docs/exchange-formats.md JSONL files the pipelines merge; these tables keep
 what a build does not need but an audit does: which tasks exist (content-hash identity), every
 annotation version with its annotator, time and lead time (history, never overwritten), and the
 QC samples and reviews with their seeds.

@@ -43,7 +43,7 @@ PRIVACY_CANDIDATES = register(
     Table(
         name="privacy_candidates",
         version=1,
-        doc="Images automatic masking left without any mask: the work list of the manual privacy check (CONTRACTS.md).",
+        doc="Images automatic masking left without any mask: the work list of the manual privacy check (docs/exchange-formats.md).",
         columns=(
             Column("dataset", STR, "Data set name.", nullable=False),
             Column("image_id", STR, "`images.image_id` (sha256 of the unmasked bytes); manual boxes refer to it.", nullable=False),

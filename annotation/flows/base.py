@@ -1,8 +1,8 @@
-"""What a flow is: a labeling config, a task builder from Parquet, and an exporter to a CONTRACTS format.
+"""What a flow is: a labeling config, a task builder from Parquet, and an exporter to an exchange format.
 
 A flow's parameters (e.g. the slot keys of the catalogue) are fixed when its project is created and
 stored in the Label Studio project's description, so any client can pull and export without local
-state. Exporters turn one task's current annotation into CONTRACTS lines; what cannot be exported
+state. Exporters turn one task's current annotation into exchange-format lines; what cannot be exported
 is returned as a problem (it becomes a dead letter of the pull, never a crash or a silent drop).
 """
 

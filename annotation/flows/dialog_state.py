@@ -3,7 +3,7 @@
 Tasks come from `turns` (user turns), pre-filled from `dialog_states` rows with source gold, else
 predicted, for the same turn. The slot keys are the catalogue's attributes (`products.attributes`
 keys and the slots of existing states), fixed when the project is created. Export: the MMD-v3 states
-JSONL of CONTRACTS.md (`pipelines/mmd/states.py` reads it); an empty field or "none" means the slot
+JSONL of docs/exchange-formats.md (`pipelines/mmd/states.py` reads it); an empty field or "none" means the slot
 is not in the state.
 """
 

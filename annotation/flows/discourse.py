@@ -3,7 +3,7 @@
 The session is shown as Label Studio Paragraphs, one paragraph per `turns` row (an EDU), each
 pre-labelled as a region; the annotator draws a relation from each EDU to the EDU it attaches to and
 labels it with a level-3 relation of the paper's Table 12 (`Level1/Level2/Level3`). Export:
-discourse.jsonl of CONTRACTS.md, one line per EDU except the first. The later EDU of a relation is
+discourse.jsonl of docs/exchange-formats.md, one line per EDU except the first. The later EDU of a relation is
 the child whatever the arrow's direction; an EDU with no link, two links, a self link or a label
 outside the taxonomy is a problem (dead letter) and gets no line.
 """

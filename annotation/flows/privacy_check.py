@@ -3,7 +3,7 @@
 Inputs: the images (a build's `images` table, which holds the bytes) and, optionally, the privacy
 stage's candidates (`privacy_candidates` Parquet or JSONL `{"image_id", "source_key", "uri"}`); with
 no candidates, every image not yet masked, manually masked or quarantined is a candidate. One task
-per distinct image (its sha256 `image_id`). Export: privacy_manual.jsonl of CONTRACTS.md, boxes in
+per distinct image (its sha256 `image_id`). Export: privacy_manual.jsonl of docs/exchange-formats.md, boxes in
 integer pixels of the unmasked image; "clean" together with boxes, or neither, is a problem.
 """
 

@@ -1,9 +1,9 @@
 """Query-rewrite flow (JDDC 2.1): per multimodal user query, rewritable yes/no and the rewritten text.
 
 A multimodal query is a run of consecutive user messages (JDDC sends text and images as separate
-messages) that holds at least one image; its query turn (the CONTRACTS `turn_index`) is the run's last
+messages) that holds at least one image; its query turn (the exchange-format `turn_index`) is the run's last
 text message, or its last message when it has no text. The task shows the preceding context, the
-run's messages and its images. Export: query_rewrites.jsonl of CONTRACTS.md; "yes" without a
+run's messages and its images. Export: query_rewrites.jsonl of docs/exchange-formats.md; "yes" without a
 rewritten text is a problem (dead letter), "no" exports `rewritten: null`.
 """
 

@@ -2,7 +2,7 @@
 
 Same session view as the discourse flow (one paragraph per EDU); trivial EDUs are marked with
 paragraph labels (the kind is for the annotator; all export as trivial) and the summary is typed
-in a text area. Export: summaries.jsonl of CONTRACTS.md; an empty summary is a problem.
+in a text area. Export: summaries.jsonl of docs/exchange-formats.md; an empty summary is a problem.
 """
 
 from __future__ import annotations

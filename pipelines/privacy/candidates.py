@@ -1,6 +1,6 @@
 """The manual-check work list: images automatic masking left without any mask.
 
-The build writes it as the `privacy_candidates` table; `write_jsonl` gives the CONTRACTS.md JSONL
+The build writes it as the `privacy_candidates` table; `write_jsonl` gives the docs/exchange-formats.md JSONL
 form (`{"image_id", "source_key", "uri"}` plus reason, status and text-line count) for the
 annotation helper's privacy-check flow.
 """

@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
     def mask_manual(
         ctx: typer.Context,
         inp: str = typer.Option(..., "--in", help="A `mmdial mask` output (or a build run with --mask-images)."),
-        manual: str = typer.Option(..., "--manual", help="privacy_manual.jsonl from the manual privacy check (CONTRACTS.md)."),
+        manual: str = typer.Option(..., "--manual", help="privacy_manual.jsonl from the manual privacy check (docs/exchange-formats.md)."),
         out: str = typer.Option(..., "--out", help="Output folder for the final images."),
         dataset: str = typer.Option("images", "--dataset"),
         runner: str = common.RunnerOpt,
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         inp: str = typer.Option(..., "--in", help="A `mmdial mask` (or --mask-images build) output."),
         out: str = typer.Option(..., "--out", help="JSONL {image_id, source_key, uri, reason, ...} for the manual check."),
     ) -> None:
-        """Write the manual-check candidates as JSONL (CONTRACTS.md)."""
+        """Write the manual-check candidates as JSONL (docs/exchange-formats.md)."""
         from pipelines.privacy.candidates import write_jsonl
 
         n = write_jsonl(inp, out)

@@ -345,7 +345,7 @@ def generate(n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS, scale: float
 
 def write(samples: list[Sample], out_dir: str) -> str:
     """Images into `out_dir/images/`, ground truth into `out_dir/truth.jsonl` and categories into
-    `out_dir/image_categories.jsonl` (the CONTRACTS format)."""
+    `out_dir/image_categories.jsonl` (the exchange-format format)."""
     img_dir = os.path.join(out_dir, "images")
     os.makedirs(img_dir, exist_ok=True)
     with open(os.path.join(out_dir, "truth.jsonl"), "w", encoding="utf-8") as t, open(os.path.join(out_dir, "image_categories.jsonl"), "w", encoding="utf-8") as cats:

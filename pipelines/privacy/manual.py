@@ -1,4 +1,4 @@
-"""Apply the manual privacy check's decisions (CONTRACTS.md `privacy_manual.jsonl`) to a masked build.
+"""Apply the manual privacy check's decisions (docs/exchange-formats.md `privacy_manual.jsonl`) to a masked build.
 
 One line per checked image: `{"image_id", "status": "clean"|"masked", "boxes": [{"x","y","w","h","label"}]}`
 (pixel coordinates on the unmasked image, which are also those of the auto-masked image: masking
