@@ -165,8 +165,10 @@ def parse_message(offset: int, line: bytes) -> Message:
     flag = flag.strip()
     if flag not in WAITER_FLAGS:
         raise Reject(f"bad waiter flag {flag!r}: expected '1' (customer service) or '0' (customer)")
-    body_stripped = body.strip()
-    image = body_stripped if IMAGE_MESSAGE.match(body_stripped) else None
+    image = None
+    if body.endswith(("g", "G", "g ", "G ")):  # cheap pre-check: most messages are text
+        stripped = body.strip()
+        image = stripped if IMAGE_MESSAGE.match(stripped) else None
     return Message(offset, session_id, shop_type.strip(), sku.strip(), body, WAITER_FLAGS[flag], image)
 
 
