@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-out
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv fonts demo test lint bench clean
 
 venv: $(VENV)/.installed
 
@@ -15,15 +15,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-demo: venv
+# Noto Sans CJK for the JDDC generator's rendered image text (it falls back to ASCII without it).
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@test -f $(CJK_FONT) || apt-get install -y fonts-noto-cjk || echo "fonts-noto-cjk not installed: JDDC images will carry ASCII text"
+
+demo: venv fonts
 	rm -rf $(DEMO)
 	$(BIN)/mmdial generate mmd --out $(DEMO)/raw/mmd --dialogs 300 --bad 5 --seed 1
 	$(BIN)/mmdial build mmd --raw $(DEMO)/raw/mmd --states $(DEMO)/raw/mmd/states.jsonl --out $(DEMO)/mmd-v2
 	$(BIN)/mmdial build mmd --v3 --raw $(DEMO)/raw/mmd --states $(DEMO)/raw/mmd/states.jsonl --out $(DEMO)/mmd-v3
 	$(BIN)/mmdial select mmd --from $(DEMO)/mmd-v2 --out $(DEMO)/mmd-v3-proposal.jsonl
 	$(BIN)/mmdial inspect $(DEMO)/mmd-v3 --rows 1
+	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc
 
-test: venv
+test: venv fonts
 	$(BIN)/python -m pytest
 
 lint: venv

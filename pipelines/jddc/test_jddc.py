@@ -405,3 +405,24 @@ def test_real_jddc_text_passes_through_unchanged(tmp_path):
     assert [got[(f"real{i // 10}", i % 10)] for i in range(300)] == texts
     assert m["stats"]["text_chars"] == sum(len(t) for t in texts)  # characters, not bytes
     assert m["stats"]["text_chars"] < sum(len(t.encode()) for t in texts)
+
+
+# -- generator ---------------------------------------------------------------------------------------
+def test_generator_is_deterministic_and_images_render_with_or_without_the_cjk_font(tmp_path, monkeypatch):
+    from pipelines.jddc import render
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    ra = gen.generate(gen.GeneratorConfig(out=str(a), sessions=12, annotated=3, bad=4, seed=5))
+    rb = gen.generate(gen.GeneratorConfig(out=str(b), sessions=12, annotated=3, bad=4, seed=5))
+    assert ra == rb
+    for name in ("data_train.txt", "data_dev.txt", "kb.tsv", "image_categories.jsonl", "annotations/discourse.jsonl"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    assert sorted(p.name for p in (a / "images").iterdir()) == sorted(p.name for p in (b / "images").iterdir())
+    person = gen._person(random.Random(1))
+    product = gen.make_catalogue(random.Random(1), 1)[0]
+    installed = render.has_cjk_font()
+    default = gen._render_image("order", product, person, random.Random(2))
+    monkeypatch.setattr(render, "cjk_font", lambda size: None)  # as on a machine without the font
+    ascii_only = gen._render_image("order", product, person, random.Random(2))
+    assert render.decode_ok(default) and render.decode_ok(ascii_only)
+    assert (default != ascii_only) == installed
