@@ -83,7 +83,9 @@ def parse_rewrite(raw: bytes) -> dict:
         rewritten = _str(obj, "rewritten")
     elif rewritten is not None and not isinstance(rewritten, str):
         raise Reject(f"rewritten must be a string or null, got {type(rewritten).__name__}")
-    return {"session_id": sid, "turn_index": ti, "rewritable": rewritable, "rewritten": rewritten or None, **_common(obj)}
+    else:
+        rewritten = None  # a text left on a query judged not rewritable is not a rewrite
+    return {"session_id": sid, "turn_index": ti, "rewritable": rewritable, "rewritten": rewritten, **_common(obj)}
 
 
 def parse_discourse(raw: bytes) -> dict:
