@@ -35,8 +35,9 @@ demo: venv fonts
 	$(BIN)/mmdial build redial --raw $(DEMO)/raw/redial --out $(DEMO)/redial
 	$(BIN)/python benchmarks/privacy_gen.py --out $(DEMO)/raw/privacy --n 12 --seed 1 && $(BIN)/mmdial mask --in $(DEMO)/raw/privacy/images --categories $(DEMO)/raw/privacy/image_categories.jsonl --out $(DEMO)/privacy-masked
 	$(BIN)/mmdial generate simmc --out $(DEMO)/raw/simmc --dialogs 200 --bad 5 --seed 1 && $(BIN)/mmdial build simmc --raw $(DEMO)/raw/simmc --out $(DEMO)/simmc
+	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc
 
-# CJK fonts for the privacy generator and tests (Debian fonts-noto-cjk); skipped where not installable
+# CJK fonts for the JDDC and privacy generators and their tests (Debian fonts-noto-cjk); skipped where not installable
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 fonts:
 	@test -f $(CJK_FONT) || { command -v apt-get >/dev/null && SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ) && \
