@@ -79,6 +79,7 @@ class JDDCBuilder(Builder):
     kb_path: str | None = None
     categories_path: str | None = None
     layer_paths: dict[str, str] = field(default_factory=dict)
+    mask: object = None  # a pipelines.privacy.stage.PrivacyMasker (--mask-images), else None
     _layers: dict | None = field(default=None, repr=False, compare=False)
     _annotated: dict | None = field(default=None, repr=False, compare=False)
     _categories: dict | None = field(default=None, repr=False, compare=False)
@@ -88,6 +89,18 @@ class JDDCBuilder(Builder):
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "missing_images", "jddc_query_rewrites", "jddc_discourse", "jddc_summaries")
     shared_tables = ("products", "images", "jddc_kb_triples", "jddc_image_categories")
+
+    def __post_init__(self):
+        if self.mask is not None and not self.embed_image_bytes:
+            raise UsageError("--mask-images needs the image bytes (masked bytes replace the originals): drop --no-image-bytes")
+
+    def layout(self) -> dict[str, tuple[str, ...]]:
+        out = super().layout()
+        if self.mask is not None:
+            from pipelines.privacy.stage import PRIVACY_TABLES
+
+            out.update({t: ("all",) for t in PRIVACY_TABLES})
+        return out
 
     # -- launcher side --------------------------------------------------------------------
     def plan(self) -> list[WorkUnit]:
@@ -138,6 +151,7 @@ class JDDCBuilder(Builder):
             "kb": bool(self.kb_path),
             "categories": bool(self.categories_path),
             "layers": sorted(self.layer_paths),
+            "privacy": self.mask.config() if self.mask is not None else None,
         }
 
     def side_files(self) -> dict[str, str]:
@@ -157,6 +171,8 @@ class JDDCBuilder(Builder):
 
     # -- worker side ----------------------------------------------------------------------
     def setup(self) -> None:
+        if self.mask is not None:
+            self.mask.setup()  # the OCR engine: once per worker
         self._resolver = img.ImageResolver(self.images_dir, {}, {})
         self._layers = {layer: ly.load_layer(layer, path) for layer, path in self.layer_paths.items()}
         self._annotated = annotated_splits(sid for recs in self._layers.values() for sid in recs)
@@ -381,22 +397,23 @@ class JDDCBuilder(Builder):
             if width is None:
                 raise Reject("cannot decode image")
             image_id = io.sha256_hex(data)
-            ctx.emit(
-                "images",
-                {
-                    "image_id": image_id,
-                    "split": "all",
-                    "source_key": name,
-                    "uri": unit.path,
-                    "data": data if self.embed_image_bytes else None,
-                    "width": width,
-                    "height": height,
-                    "format": fmt,
-                    "source": "file",
-                    "privacy_status": "unchecked",
-                    "privacy_audit": None,
-                },
-            )
+            row = {
+                "image_id": image_id,
+                "split": "all",
+                "source_key": name,
+                "uri": unit.path,
+                "data": data if self.embed_image_bytes else None,
+                "width": width,
+                "height": height,
+                "format": fmt,
+                "source": "file",
+                "privacy_status": "unchecked",
+                "privacy_audit": None,
+            }
+            if self.mask is not None:  # masked row, or quarantine (+ manual-check candidate)
+                self.mask.emit(ctx, row, category=(self._categories.get(name) or {}).get("category"))
+            else:
+                ctx.emit("images", row)
             if name in self._categories:
                 ctx.emit("jddc_image_categories", _category_row(self._categories[name], image_id))
             ok = True

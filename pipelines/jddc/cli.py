@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from pipelines.cli import common
+from pipelines.privacy import cli as privacy_cli
 
 
 def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> None:
@@ -22,6 +23,9 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         images: str | None = typer.Option(None, "--images", help="Image folder (default: a folder named images under RAW)."),
         range_mib: int = typer.Option(8, "--range-mib", help="MiB of message TSV per work unit (aligned to whole sessions)."),
         no_image_bytes: bool = typer.Option(False, "--no-image-bytes", help="Keep only image URIs, not bytes."),
+        mask_images: bool = privacy_cli.MaskImagesOpt,
+        mask_config: str | None = privacy_cli.MaskConfigOpt,
+        mask_set: list[str] | None = privacy_cli.MaskSetOpt,
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -32,9 +36,15 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
 
         Extra arguments are standard Beam options (e.g. --project, --region, --temp_location).
         """
+        from pipelines.core.builder import UsageError
         from pipelines.jddc.builder import JDDCBuilder
 
-        builder = JDDCBuilder(raw=raw, images_dir=images, range_bytes=range_mib * 2**20, embed_image_bytes=not no_image_bytes)
+        masker = privacy_cli.masker_for_build(mask_images, mask_config, mask_set)
+        try:
+            builder = JDDCBuilder(raw=raw, images_dir=images, range_bytes=range_mib * 2**20, embed_image_bytes=not no_image_bytes, mask=masker)
+        except UsageError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         common.run_build_command(builder, out, runner, workers, max_dead_ratio, shard_mib, ctx.args, quiet, common.command_line())
 
     @generate.command("jddc")
