@@ -52,7 +52,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 bench: venv
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.run_all
 
 clean:
 	rm -rf $(DEMO) .pytest_cache
