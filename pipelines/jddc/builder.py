@@ -34,6 +34,7 @@ from pipelines.jddc import layers as ly
 from pipelines.jddc.reader import OwnedRange, SessionLines, iter_owned_sessions, parse_message, plan_ranges
 from pipelines.jddc.splits import annotated_splits, session_split
 from pipelines.mmd import images as img
+from pipelines.privacy.stage import check_build_masking, with_privacy_tables
 
 DEFAULT_RANGE_BYTES = 8 * 2**20
 MESSAGE_FILE = re.compile(r"^(data_.*\.txt|.*\.tsv)$")
@@ -91,16 +92,10 @@ class JDDCBuilder(Builder):
     shared_tables = ("products", "images", "jddc_kb_triples", "jddc_image_categories")
 
     def __post_init__(self):
-        if self.mask is not None and not self.embed_image_bytes:
-            raise UsageError("--mask-images needs the image bytes (masked bytes replace the originals): drop --no-image-bytes")
+        check_build_masking(self.mask, self.embed_image_bytes)
 
     def layout(self) -> dict[str, tuple[str, ...]]:
-        out = super().layout()
-        if self.mask is not None:
-            from pipelines.privacy.stage import PRIVACY_TABLES
-
-            out.update({t: ("all",) for t in PRIVACY_TABLES})
-        return out
+        return with_privacy_tables(super().layout(), self.mask)
 
     # -- launcher side --------------------------------------------------------------------
     def plan(self) -> list[WorkUnit]:

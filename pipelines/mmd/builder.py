@@ -19,6 +19,7 @@ from pipelines.mmd import images as img
 from pipelines.mmd import states as st
 from pipelines.mmd.reader import parse_dialog
 from pipelines.mmd.transforms import DEFAULT_CONTEXT_TURNS, product_row, rec_sample_rows, turn_row
+from pipelines.privacy.stage import check_build_masking, with_privacy_tables
 
 SPLIT_FOLDERS = {"train": "train", "valid": "valid", "dev": "valid", "val": "valid", "test": "test"}
 PRODUCT_FOLDERS = ("products", "raw_catalogs")
@@ -51,16 +52,10 @@ class MMDBuilder(Builder):
         self.dataset = "mmd-v3" if self.v3 else "mmd"
         if self.v3 and not self.states_path:
             raise UsageError("MMD-v3 needs --states FILE (the dialog-state annotations)")
-        if self.mask is not None and not self.embed_image_bytes:
-            raise UsageError("--mask-images needs the image bytes (masked bytes replace the originals): drop --no-image-bytes")
+        check_build_masking(self.mask, self.embed_image_bytes)
 
     def layout(self) -> dict[str, tuple[str, ...]]:
-        out = super().layout()
-        if self.mask is not None:
-            from pipelines.privacy.stage import PRIVACY_TABLES
-
-            out.update({t: ("all",) for t in PRIVACY_TABLES})
-        return out
+        return with_privacy_tables(super().layout(), self.mask)
 
     # -- launcher side --------------------------------------------------------------------
     def plan(self) -> list[WorkUnit]:

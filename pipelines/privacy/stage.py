@@ -220,3 +220,19 @@ class PrivacyMasker:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+# -- what a data set builder needs to offer --mask-images ---------------------------------------
+def check_build_masking(mask, embed_image_bytes: bool) -> None:
+    """Masked bytes replace the originals, so a build that masks must keep image bytes."""
+    if mask is not None and not embed_image_bytes:
+        from pipelines.core.builder import UsageError
+
+        raise UsageError("--mask-images needs the image bytes (masked bytes replace the originals): drop --no-image-bytes")
+
+
+def with_privacy_tables(layout: dict[str, tuple[str, ...]], mask) -> dict[str, tuple[str, ...]]:
+    """A builder's layout plus the quarantine and candidate tables when it masks images."""
+    if mask is None:
+        return layout
+    return {**layout, **{t: ("all",) for t in PRIVACY_TABLES}}
