@@ -100,7 +100,7 @@ def version_of(schema: pa.Schema) -> tuple[str, int] | None:
 
 
 # Modules that declare tables. Adding a data set or feature = adding its module here.
-TABLE_MODULES = ("schemas.core",)
+TABLE_MODULES = ("schemas.core", "schemas.modeling")
 
 
 def _load_all() -> None:

@@ -18,7 +18,7 @@ app.add_typer(select, name="select")
 # Each data set folder has a cli.py with register(build, generate, select).
 DATASETS = ("mmd",)
 # Other packages' command groups: module path -> function register(app).
-EXTENSIONS = ()
+EXTENSIONS = ("modeling.cli",)
 
 for _name in DATASETS:
     importlib.import_module(f"pipelines.{_name}.cli").register(build, generate, select)
@@ -46,3 +46,7 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
