@@ -69,7 +69,20 @@ def apply_override(cfg: dict, item: str) -> None:
         node = node[part]
     if parts[-1] not in node:
         raise ConfigError(f"override {key!r}: unknown key (known here: {', '.join(sorted(node))})")
-    node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    node[parts[-1]] = _scalar(raw)
+
+
+def _scalar(raw: str):
+    """YAML scalar, plus the numbers PyYAML's YAML 1.1 rules leave as strings (1e-3)."""
+    if not raw.strip():
+        return None
+    value = yaml.safe_load(raw)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def load_config(name_or_path: str, overrides: list[str] | tuple[str, ...] = ()) -> dict:

@@ -99,6 +99,8 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
 
     from modeling.runtime import Runtime
 
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg["threads"]))
     device = pick_device(cfg["device"])
     dist = Distributed(device)
     seed_everything(seed, cfg["deterministic"])
@@ -167,10 +169,10 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
             seen += batch["pos_row"].shape[0]
             if bar:
                 bar.update(1)
-                bar.set_postfix(loss=f"{float(loss):.4f}")
+                bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
             if step % tc["log_every"] == 0 or step == total_steps:
                 rate = seen * dist.world / max(time.perf_counter() - t0, 1e-9)
-                logs.append({"step": step, "epoch": epoch, "loss": float(loss), "lr": tc["lr"] * factor, "samples_per_s": rate, **parts})
+                logs.append({"step": step, "epoch": epoch, "loss": float(loss.detach()), "lr": tc["lr"] * factor, "samples_per_s": rate, **parts})
         if bar:
             bar.close()
         elapsed = time.perf_counter() - t0
@@ -190,7 +192,7 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
                 checkpoint.save(os.path.join(folder, "checkpoints", "best"), model, None, state)
             if (epoch + 1) % tc["checkpoint_every"] == 0 or epoch == epochs - 1:
                 checkpoint.save(last, model, optimizer, state)
-            log(f"{kind} seed {seed} epoch {epoch + 1}: loss {float(loss):.4f}, {record['train_samples_per_s']:.1f} samples/s" + (f", valid NDCG@5 {score:.4f}" if score is not None else ""))
+            log(f"{kind} seed {seed} epoch {epoch + 1}: loss {float(loss.detach()):.4f}, {record['train_samples_per_s']:.1f} samples/s" + (f", valid NDCG@5 {score:.4f}" if score is not None else ""))
         dist.barrier()
     return folder
 
