@@ -22,6 +22,7 @@ demo: venv
 	$(BIN)/mmdial build mmd --v3 --raw $(DEMO)/raw/mmd --states $(DEMO)/raw/mmd/states.jsonl --out $(DEMO)/mmd-v3
 	$(BIN)/mmdial select mmd --from $(DEMO)/mmd-v2 --out $(DEMO)/mmd-v3-proposal.jsonl
 	$(BIN)/mmdial inspect $(DEMO)/mmd-v3 --rows 1
+	$(BIN)/mmdial train semantic --config smoke data=$(DEMO)/mmd-v2 output_dir=$(DEMO)/runs/semantic && $(BIN)/mmdial evaluate semantic --run $(DEMO)/runs/semantic
 
 test: venv
 	$(BIN)/python -m pytest

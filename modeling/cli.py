@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
         except (ConfigError, DataError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        typer.echo("\n".join(folders))
+        import os
+
+        if os.environ.get("RANK", "0") == "0":
+            typer.echo("\n".join(folders))
 
     @app.command("evaluate")
     def evaluate_cmd(

@@ -106,7 +106,11 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
     seed_everything(seed, cfg["deterministic"])
     os.makedirs(folder, exist_ok=True)
     tc = cfg["train"]
+    if dist.enabled and not dist.main:
+        dist.barrier()  # rank 0 computes missing image features first; the others then read them
     rt = Runtime.load(cfg, cfg["data"], str(device), fallback_out=folder, progress=tc["progress"] and dist.main)
+    if dist.enabled and dist.main:
+        dist.barrier()
     states = rt.states("train") if kind == "semantic" else None
     model = rt.build_model(kind).to(device)
     if kind == "semantic":
