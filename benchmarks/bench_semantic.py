@@ -33,20 +33,23 @@ def build(raw: str, out: str, **gen) -> str:
     if os.path.exists(os.path.join(out, "manifest.json")):
         return out
     generate(GeneratorConfig(out=raw, **gen))
-    run_build(MMDBuilder(raw=raw, states_path=os.path.join(raw, "states.jsonl")), BuildOptions(out=out, progress=False), command="bench")
+    states = os.path.join(raw, "states.jsonl")
+    run_build(MMDBuilder(raw=raw, states_path=states if os.path.exists(states) else None), BuildOptions(out=out, progress=False), command="bench")
     return out
 
 
-def run_model(kind: str, data: str, out: str, seeds: list[int], overrides: list[str]) -> dict:
+def run_model(kind: str, data: str, out: str, seeds: list[int], overrides: list[str], reuse: bool = False) -> dict:
     from modeling.config import load_config
     from modeling.train.evaluate import evaluate_run
     from modeling.train.loop import train
 
-    shutil.rmtree(out, ignore_errors=True)
-    cfg = load_config("smoke", [f"data={data}", f"output_dir={out}", f"seeds={json.dumps(seeds)}", "train.progress=false", *overrides])
-    t0 = time.perf_counter()
-    train(kind, cfg, log=lambda m: None)
-    train_s = time.perf_counter() - t0
+    train_s = None
+    if not (reuse and os.path.exists(os.path.join(out, "metrics.json"))):
+        shutil.rmtree(out, ignore_errors=True)
+        cfg = load_config("smoke", [f"data={data}", f"output_dir={out}", f"seeds={json.dumps(seeds)}", "train.progress=false", *overrides])
+        t0 = time.perf_counter()
+        train(kind, cfg, log=lambda m: None)
+        train_s = round(time.perf_counter() - t0, 1)
     res = evaluate_run(out, "test")
     rates = []
     for seed in seeds:
@@ -54,7 +57,7 @@ def run_model(kind: str, data: str, out: str, seeds: list[int], overrides: list[
             rec = json.loads(line)
             if "train_samples_per_s" in rec and rec["epoch"] > 0:  # epoch 0 includes warm-up
                 rates.append(rec["train_samples_per_s"])
-    return {"mean": res["mean"], "std": res["std"], "random": res["random"], "turns": res["turns"], "train_s": round(train_s, 1), "train_samples_per_s": sum(rates) / max(len(rates), 1), "eval_turns_per_s": res["details"][str(seeds[0])]["turns_per_s"]}
+    return {"mean": res["mean"], "std": res["std"], "random": res["random"], "turns": res["turns"], "train_s": train_s, "train_samples_per_s": sum(rates) / max(len(rates), 1), "eval_turns_per_s": res["details"][str(seeds[0])]["turns_per_s"]}
 
 
 def paper_size_rate(data: str, out: str, steps: int = 4, batch: int = 16) -> float:
@@ -76,6 +79,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="/tmp/bench_semantic")
+    ap.add_argument("--reuse", action="store_true", help="keep finished runs of an earlier invocation (same --out)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     import torch
@@ -90,7 +94,7 @@ def main() -> None:
         "clip": ("clip", []),
     }
     for name, (kind, extra) in plan.items():
-        results[name] = run_model(kind, data, os.path.join(args.out, "runs", name), args.seeds, common + extra)
+        results[name] = run_model(kind, data, os.path.join(args.out, "runs", name), args.seeds, common + extra, args.reuse)
         print(name, {k: round(v, 4) for k, v in results[name]["mean"].items() if k.endswith("@5")}, f"{results[name]['train_samples_per_s']:.1f} samples/s", flush=True)
     nd = {k: v["mean"]["NDCG@5"] for k, v in results.items()}
     check = {

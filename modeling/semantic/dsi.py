@@ -39,15 +39,20 @@ class DSI(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor, S: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """x [B, d] or [B, C, d]; S from `states`. Returns (x_K, a_K) with a_K [B, n] or [B, C, n]."""
-        extra = x.dim() - 2  # 0 for contexts, 1 for candidate lists
+        """x [B, d] or [B, C, d]; S from `states`. Returns (x_K, a_K) with a_K [B, n] or [B, C, n].
+
+        Cosines and the weighted sum are batched matrix products, so a candidate list of C
+        products costs [B, C, n] attention weights, never a [B, C, n, d] tensor."""
+        single = x.dim() == 2
+        if single:
+            x = x.unsqueeze(1)
         a = None
         for k in range(len(self.W)):
-            Sk, Sk1 = S[k], S[k + 1]
-            if extra:
-                Sk, Sk1 = Sk.unsqueeze(1), Sk1.unsqueeze(1)
-            cos = F.cosine_similarity(x.unsqueeze(-2), Sk, dim=-1, eps=EPS)
+            Sn = F.normalize(S[k], dim=-1, eps=EPS)
+            cos = torch.matmul(F.normalize(x, dim=-1, eps=EPS), Sn.transpose(1, 2))  # [B, C, n]
             w = (1.0 + cos) * 0.5
             a = w / (w.sum(-1, keepdim=True) + EPS)
-            x = x + (a.unsqueeze(-1) * Sk1).sum(-2)
+            x = x + torch.matmul(a, S[k + 1])
+        if single:
+            return x.squeeze(1), a.squeeze(1)
         return x, a
