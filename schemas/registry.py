@@ -100,7 +100,7 @@ def version_of(schema: pa.Schema) -> tuple[str, int] | None:
 
 
 # Modules that declare tables. Adding a data set or feature = adding its module here.
-TABLE_MODULES = ("schemas.core", "schemas.jddc", "schemas.redial", "schemas.annotation", "schemas.privacy")
+TABLE_MODULES = ("schemas.core", "schemas.jddc", "schemas.redial", "schemas.annotation", "schemas.privacy", "schemas.modeling")
 
 
 def _load_all() -> None:

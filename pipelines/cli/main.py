@@ -18,7 +18,7 @@ app.add_typer(select, name="select")
 # Each data set folder has a cli.py with register(build, generate, select).
 DATASETS = ("mmd", "simmc", "jddc", "redial")
 # Other packages' command groups: module path -> function register(app).
-EXTENSIONS = ("annotation.cli", "pipelines.privacy.cli")
+EXTENSIONS = ("annotation.cli", "pipelines.privacy.cli", "modeling.cli")
 
 for _name in DATASETS:
     importlib.import_module(f"pipelines.{_name}.cli").register(build, generate, select)

@@ -1,0 +1,96 @@
+"""`mmdial train`, `mmdial evaluate`, `mmdial features`, `mmdial report` (registered through
+pipelines/cli/main.py EXTENSIONS). torch and transformers load inside the commands only."""
+
+from __future__ import annotations
+
+import typer
+
+KINDS_HELP = "semantic (SeMANTIC), clip (CLIP-style dual encoder) or text (text-only baseline)"
+CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _check_kind(kind: str) -> None:
+    from modeling.runtime import MODEL_KINDS
+
+    if kind not in MODEL_KINDS:
+        typer.echo(f"error: model {kind!r}: one of {', '.join(MODEL_KINDS)}", err=True)
+        raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train", context_settings=CTX)
+    def train_cmd(
+        ctx: typer.Context,
+        kind: str = typer.Argument(..., help=KINDS_HELP),
+        config: str = typer.Option(..., "--config", help="A config name (modeling/configs: mmd_v3, mmd_v2, simmc, smoke, experiments) or a YAML path."),
+    ) -> None:
+        """Train a model; extra arguments are dotted overrides, e.g. data=DIR output_dir=DIR train.epochs=3."""
+        _check_kind(kind)
+        from modeling.config import ConfigError, load_config
+        from modeling.data.tables import DataError
+        from modeling.train.loop import train
+
+        try:
+            cfg = load_config(config, ctx.args)
+            folders = train(kind, cfg, log=lambda m: typer.echo(m, err=True))
+        except (ConfigError, DataError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        import os
+
+        if os.environ.get("RANK", "0") == "0":
+            typer.echo("\n".join(folders))
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        kind: str = typer.Argument(..., help=KINDS_HELP),
+        run: str = typer.Option(..., "--run", help="A run folder (output_dir, with seed-*/ runs, or one seed's folder)."),
+        split: str = typer.Option("test", "--split"),
+        data: str | None = typer.Option(None, "--data", help="Test on another build (default: the run's test_data, else data)."),
+        device: str = typer.Option("auto", "--device"),
+        max_turns: int | None = typer.Option(None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."),
+    ) -> None:
+        """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json."""
+        _check_kind(kind)
+        from modeling.data.tables import DataError
+        from modeling.train.evaluate import evaluate_run, render_table
+
+        try:
+            result = evaluate_run(run, split, data, device, kind, max_turns)
+        except (FileNotFoundError, DataError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        render_table(result)
+
+    @app.command("features")
+    def features_cmd(
+        data: str = typer.Option(..., "--data", help="A build output folder with an images table."),
+        out: str | None = typer.Option(None, "--out", help="Where image_features/ goes (default: the build folder)."),
+        encoder: str = typer.Option("efficientnet_lite0", "--encoder", help="efficientnet_lite0, resnet18 (needs --weights) or resnet18_random."),
+        weights: str | None = typer.Option(None, "--weights", help="Torchvision-format ResNet-18 state dict (.pth or .safetensors)."),
+        image_size: int = typer.Option(224, "--image-size"),
+        batch_size: int = typer.Option(32, "--batch-size"),
+        device: str = typer.Option("auto", "--device"),
+    ) -> None:
+        """Precompute image features into an image_features Parquet table."""
+        from modeling.data.features import compute_features
+        from modeling.data.tables import DataError
+        from modeling.train.loop import pick_device
+
+        try:
+            summary = compute_features(data, out, encoder, weights, image_size, batch_size, str(pick_device(device)), progress=True)
+        except (DataError, ValueError, FileNotFoundError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(" ".join(f"{k}={v}" for k, v in sorted(summary.items())))
+
+    @app.command("report")
+    def report_cmd(
+        runs: list[str] = typer.Argument(..., help="Evaluated run folders (each with metrics.json)."),
+        out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json."),
+    ) -> None:
+        """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs."""
+        from modeling.report.plots import make_report
+
+        written = make_report(runs, out)
+        typer.echo("\n".join(written))

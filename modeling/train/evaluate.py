@@ -1,0 +1,157 @@
+"""Scoring every turn's full candidate list and the P/R/NDCG@{5,10,20} report.
+
+Products are encoded once per evaluation (their base vectors do not depend on the dialog); per
+turn only the context, the student state and the DSI interaction with each candidate run.
+`evaluate_run` reads one run folder (or a folder of `seed-*` runs), writes `metrics.json`
+(per seed, mean and std over seeds, the exact random-ranking expectation for the same
+candidate lists) and returns it.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import time
+
+from modeling.metrics.ranking import METRIC_NAMES, MetricAccumulator
+
+
+def autocast(device: str, precision: str):
+    import contextlib
+
+    import torch
+
+    if str(device).startswith("cuda") and precision in ("auto", "bf16"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def to_device(batch: dict, device) -> dict:
+    import torch
+
+    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
+
+
+def evaluate_model(model, stream, device, precision: str = "auto", chunk: int = 4096) -> dict:
+    import torch
+
+    model.eval()
+    n_products = model.bank.product_tokens.shape[0]
+    t0 = time.perf_counter()
+    with torch.no_grad(), autocast(device, precision):
+        parts = [model.encode_products(torch.arange(s, min(s + chunk, n_products), device=device)) for s in range(0, n_products, chunk)]
+    cache = {k: torch.cat([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+    t1 = time.perf_counter()
+    acc = MetricAccumulator()
+    candidates = 0
+    with torch.no_grad(), autocast(device, precision):
+        for batch in stream:
+            batch = to_device(batch, device)
+            scores = model.score(batch, cache)
+            acc.add(scores.float(), batch["cand_pos"], batch["cand_valid"])
+            candidates += int(batch["cand_valid"].sum())
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+    t2 = time.perf_counter()
+    return {
+        "metrics": acc.result(),
+        "random": acc.random_result(),
+        "turns": acc.turns,
+        "candidates": candidates,
+        "skipped_turns_no_positive": stream.stats.skipped_no_positive,
+        "missing_candidates": stream.stats.missing_candidates,
+        "product_encode_s": round(t1 - t0, 4),
+        "score_s": round(t2 - t1, 4),
+        "turns_per_s": acc.turns / max(t2 - t1, 1e-9),
+    }
+
+
+def seed_runs(run: str) -> list[str]:
+    if os.path.exists(os.path.join(run, "config.yaml")):
+        return [run]
+    found = sorted(glob.glob(os.path.join(run, "seed-*")), key=lambda p: int(p.rsplit("-", 1)[1]) if p.rsplit("-", 1)[1].isdigit() else 0)
+    return [p for p in found if os.path.exists(os.path.join(p, "config.yaml"))]
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    m = sum(values) / len(values)
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return m, sd
+
+
+def evaluate_run(run: str, split: str = "test", data: str | None = None, device: str = "auto", kind: str | None = None, max_turns: int | None = None) -> dict:
+    import torch
+
+    from modeling.config import load_config
+    from modeling.runtime import Runtime
+    from modeling.train import checkpoint
+    from modeling.train.loop import pick_device
+
+    runs = seed_runs(run)
+    if not runs:
+        raise FileNotFoundError(f"{run}: no trained run (config.yaml) here or in seed-*/ folders")
+    per_seed = {}
+    details = {}
+    for folder in runs:
+        cfg = load_config(os.path.join(folder, "config.yaml"))
+        with open(os.path.join(folder, "run.json"), encoding="utf-8") as fh:
+            info = json.load(fh)
+        if kind and info["model"] != kind:
+            raise ValueError(f"{folder}: a {info['model']} run, not {kind}")
+        dev = pick_device(device if device != "auto" else cfg["device"])
+        root = data or cfg.get("test_data") or cfg["data"]
+        rt = Runtime.load(cfg, root, str(dev), fallback_out=folder, slot_keys=info["slot_keys"])
+        model = rt.build_model(info["model"]).to(dev)
+        ck = os.path.join(folder, "checkpoints", "best")
+        if not checkpoint.exists(ck):
+            ck = os.path.join(folder, "checkpoints", "last")
+        checkpoint.load(ck, model, None, dev)
+        limit = cfg["loader"]["max_eval_turns"] if max_turns is None else max_turns
+        out = evaluate_model(model, rt.eval_stream(split, limit), dev, cfg["precision"])
+        out["checkpoint"] = os.path.relpath(ck, run)
+        per_seed[str(info["seed"])] = out["metrics"]
+        details[str(info["seed"])] = out
+        del model
+        if str(dev).startswith("cuda"):
+            torch.cuda.empty_cache()
+    names = list(METRIC_NAMES)
+    mean, std = {}, {}
+    for name in names:
+        mean[name], std[name] = mean_std([m[name] for m in per_seed.values()])
+    first = next(iter(details.values()))
+    result = {
+        "model": info["model"],
+        "split": split,
+        "data": os.path.abspath(data or cfg.get("test_data") or cfg["data"]),
+        "seeds": per_seed,
+        "mean": mean,
+        "std": std,
+        "random": first["random"],
+        "turns": first["turns"],
+        "details": details,
+        "definitions": "LARCH definitions: see modeling/metrics/ranking.py",
+    }
+    path = os.path.join(run, "metrics.json")
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+    return result
+
+
+def render_table(result: dict, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    t = Table(title=f"{result['model']} on {result['split']} ({result['turns']} turns, {len(result['seeds'])} seed(s))")
+    t.add_column("metric")
+    t.add_column("mean ± std", justify="right")
+    t.add_column("random", justify="right")
+    for name in METRIC_NAMES:
+        t.add_row(name, f"{100 * result['mean'][name]:.2f} ± {100 * result['std'][name]:.2f}", f"{100 * result['random'][name]:.2f}")
+    console.print(t)

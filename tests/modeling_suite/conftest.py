@@ -1,0 +1,23 @@
+"""Fixtures for the modeling tests: one small synthetic MMD build (generator + the real Beam
+build), shared by the whole session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def mmd_build(tmp_path_factory):
+    from pipelines.core.engine import BuildOptions, run_build
+    from pipelines.mmd.builder import MMDBuilder
+    from pipelines.mmd.generator import GeneratorConfig, generate
+
+    root = tmp_path_factory.mktemp("mmd")
+    raw = str(root / "raw")
+    generate(GeneratorConfig(out=raw, dialogs=300, seed=1, states_fraction=0.5, image_size=64))
+    out = str(root / "build")
+    builder = MMDBuilder(raw=raw, states_path=os.path.join(raw, "states.jsonl"))
+    run_build(builder, BuildOptions(out=out, workers=1, progress=False), command="test")
+    return out
