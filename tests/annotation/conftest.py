@@ -23,7 +23,9 @@ def ls_server(tmp_path_factory, request):
     if not os.path.exists(exe):
         pytest.fail(f"Label Studio not installed at {exe}: run `make .venv-ls/.installed` or set $MMDIAL_LABEL_STUDIO")
     saved = {k: os.environ.pop(k) for k in ("MMDIAL_LS_TOKEN", "MMDIAL_LS_TOKEN_FILE", "MMDIAL_LS_URL", "MMDIAL_LS_DATA_DIR") if k in os.environ}
-    cache = request.config.cache.mkdir(f"mmdial-label-studio-{label_studio_fingerprint(exe)}")
+    name = f"mmdial-label-studio-{label_studio_fingerprint(exe)}"
+    # pytest's cache keeps the migrated database between sessions; without it (-p no:cacheprovider) migrate afresh
+    cache = request.config.cache.mkdir(name) if getattr(request.config, "cache", None) is not None else tmp_path_factory.mktemp(name)
     template = migrate_template(str(cache), exe)
     server = LabelStudioServer(ServerConfig(data_dir=str(tmp_path_factory.mktemp("label-studio")), executable=exe, template_db=template))
     server.start()
