@@ -10,6 +10,7 @@ state naming a dialog) are checked by a small CoGroupByKey over keys, not rows.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -32,7 +33,7 @@ from schemas import get
 LOG = logging.getLogger("mmdial.build")
 SHARDS_DIR = "_shards"
 REFERENCES_SPLIT = "references"
-DEFAULT_SHARD_BYTES = 16 * 1024 * 1024
+DEFAULT_SHARD_BYTES = 8 * 1024 * 1024  # keeps a worker's rows well under 1 GiB (docs/benchmarks.md)
 METRICS_NAMESPACE = "mmdial"
 
 
@@ -103,11 +104,19 @@ def _beam_counter_hook():
 def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: list[WorkUnit], fingerprint: str, hook=None) -> dict:
     """Process one shard's units and write its files and marker; returns the marker."""
     ctx = ShardContext(builder.dataset, counter_hook=hook)
-    for unit in units:
-        try:
-            builder.process(unit, ctx)
-        except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
-            ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
+    # Every row stays alive until the shard is written, so the cyclic garbage collector would rescan
+    # a growing heap again and again; parsed rows hold no reference cycles, so it waits until the end.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for unit in units:
+            try:
+                builder.process(unit, ctx)
+            except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
+                ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     files: dict[str, dict[str, dict]] = {}
     table_stats: dict[str, dict[str, float]] = {}
     layout = builder.layout()
