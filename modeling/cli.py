@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
     def evaluate_cmd(
         kind: str = typer.Argument(..., help=KINDS_HELP),
         run: str = typer.Option(..., "--run", help="A run folder (output_dir, with seed-*/ runs, or one seed's folder)."),
-        split: str = typer.Option("test", "--split"),
+        split: str | None = typer.Option(None, "--split", help="Split to score (default: the run config's test_split, e.g. devtest for SIMMC)."),
         data: str | None = typer.Option(None, "--data", help="Test on another build (default: the run's test_data, else data)."),
         device: str = typer.Option("auto", "--device"),
         max_turns: int | None = typer.Option(None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."),

@@ -83,7 +83,23 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return m, sd
 
 
-def evaluate_run(run: str, split: str = "test", data: str | None = None, device: str = "auto", kind: str | None = None, max_turns: int | None = None) -> dict:
+def pick_test_split(root: str, wanted: str) -> str:
+    """`auto`: the build's `test` split, else the first of SIMMC's devtest/teststd that has samples."""
+    if wanted and wanted != "auto":
+        return wanted
+    from pipelines.core.manifest import read_manifest
+
+    try:
+        splits = read_manifest(root)["tables"].get("rec_samples", {})
+    except (FileNotFoundError, OSError, ValueError):
+        return "test"
+    for name in ("test", "devtest", "teststd"):
+        if splits.get(name, {}).get("rows"):
+            return name
+    return "test"
+
+
+def evaluate_run(run: str, split: str | None = None, data: str | None = None, device: str = "auto", kind: str | None = None, max_turns: int | None = None) -> dict:
     import torch
 
     from modeling.config import load_config
@@ -110,6 +126,7 @@ def evaluate_run(run: str, split: str = "test", data: str | None = None, device:
         if not checkpoint.exists(ck):
             ck = os.path.join(folder, "checkpoints", "last")
         checkpoint.load(ck, model, None, dev)
+        split = split or pick_test_split(root, cfg.get("test_split", "auto"))
         limit = cfg["loader"]["max_eval_turns"] if max_turns is None else max_turns
         out = evaluate_model(model, rt.eval_stream(split, limit), dev, cfg["precision"])
         out["checkpoint"] = os.path.relpath(ck, run)

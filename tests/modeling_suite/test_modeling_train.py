@@ -84,3 +84,22 @@ def test_bad_usage_exits_2(tmp_path):
     assert runner.invoke(app, ["train", "semantic", "--config", "smoke", "train.epoch=1"]).exit_code == 2
     assert runner.invoke(app, ["train", "semantic", "--config", "smoke", f"data={tmp_path}", f"output_dir={tmp_path}/o"]).exit_code == 2
     assert runner.invoke(app, ["train", "nosuchmodel", "--config", "smoke"]).exit_code == 2
+
+
+def test_smoke_semantic_learns_on_simmc(tmp_path):
+    """The same tables from the SIMMC pipeline: scene-object crops as products, gold states;
+    `mmdial evaluate` picks SIMMC's devtest split since there is no `test`."""
+    from pipelines.core.engine import BuildOptions, run_build
+    from pipelines.simmc.builder import SIMMCBuilder
+    from pipelines.simmc.generator import GeneratorConfig, generate
+
+    raw, build = tmp_path / "raw", tmp_path / "build"
+    generate(GeneratorConfig(out=str(raw), dialogs=150, seed=1))
+    run_build(SIMMCBuilder(raw=str(raw)), BuildOptions(out=str(build), workers=1, progress=False))
+    out = str(tmp_path / "run")
+    cli("train", "semantic", "--config", "smoke", f"data={build}", f"output_dir={out}", "threads=1", "train.progress=false")
+    cli("evaluate", "semantic", "--run", out)
+    with open(os.path.join(out, "metrics.json")) as fh:
+        m = json.load(fh)
+    assert m["split"] == "devtest" and m["turns"] > 20
+    assert m["mean"]["NDCG@5"] >= m["random"]["NDCG@5"] + 0.15, (m["mean"], m["random"])
