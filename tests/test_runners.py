@@ -41,12 +41,29 @@ def test_graph_constructs_for_remote_runners(runner, tmp_path):
     assert not (tmp_path / "out").exists(), "constructing the graph must not write output"
 
 
-def test_local_runner_is_explicit_fnapi():
+def test_local_runner_is_explicit_fnapi_with_our_worker_processes():
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-    assert isinstance(make_runner("DirectRunner"), FnApiRunner)
+    assert isinstance(make_runner("DirectRunner"), FnApiRunner)  # never Beam's Prism hand-off
+    runner = make_runner("FnApiRunner", workers=2)
+    assert isinstance(runner, FnApiRunner)
+    env = runner._default_environment  # the command Beam starts once per worker
+    assert "-m pipelines.core.worker" in env.command_string
     opts = make_options("FnApiRunner", 2, []).get_all_options()
-    assert opts["direct_num_workers"] == 2 and opts["direct_running_mode"] == "multi_processing"
+    assert opts["direct_num_workers"] == 2 and opts["direct_running_mode"] == "in_memory"
+
+
+def test_worker_processes_keep_stderr_quiet(tmp_path):
+    """A two-process local build prints nothing but what mmdial prints (no Beam start-up logs)."""
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(out=str(raw), dialogs=20, images=False, states_fraction=0))
+    out = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet"],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "" and out.stderr == "", (out.stdout, out.stderr)
+    assert (tmp_path / "out" / "manifest.json").exists()
 
 
 def test_help_is_instant_and_imports_nothing_heavy():

@@ -348,7 +348,7 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
     resumed_markers = [io.read_json(marker_path(opts.out, i, n)) for i in plan.resumed]
     todo = [(i, plan.shards[i], plan.fingerprints[i]) for i in plan.todo]
     options = pipeline_options(opts)
-    runner = make_runner(opts.runner)
+    runner = make_runner(opts.runner, opts.workers)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
     with _Progress(opts, n, len(plan.resumed)):
         p = beam.Pipeline(runner=runner, options=options)

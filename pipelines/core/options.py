@@ -23,18 +23,28 @@ def make_options(runner: str, workers: int, beam_args: list[str]):
     args = list(beam_args)
     if is_local(runner):
         n = workers or os.cpu_count() or 1
-        mode = "multi_processing" if n > 1 else "in_memory"
-        args += [f"--direct_num_workers={n}", f"--direct_running_mode={mode}"]
+        # one worker process per core, started by make_runner's environment (not Beam's default
+        # multi_processing mode, which would replace that environment with its own command)
+        args += [f"--direct_num_workers={n}", "--direct_running_mode=in_memory"]
     else:
         args += [f"--runner={runner}"]
     return PipelineOptions(args)
 
 
-def make_runner(runner: str):
+def make_runner(runner: str, workers: int = 0):
+    """An explicit FnApiRunner for local runs: in-process for one worker, else one process per
+    worker running `pipelines.core.worker`."""
     if is_local(runner):
-        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+        import sys
 
-        return FnApiRunner()
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+        from apache_beam.transforms import environments
+
+        n = workers or os.cpu_count() or 1
+        if n == 1:
+            return FnApiRunner()
+        command = f"{sys.executable} -m pipelines.core.worker"
+        return FnApiRunner(default_environment=environments.SubprocessSDKEnvironment.from_command_string(command))
     return None  # Beam picks the runner named in the options
 
 
