@@ -13,8 +13,12 @@ from fractions import Fraction
 
 import typer
 
-DataDirOpt = typer.Option(None, "--data-dir", envvar="MMDIAL_LS_DATA_DIR", help="Data directory of a server started by `mmdial annotate server start`.")
-UrlOpt = typer.Option(None, "--url", envvar="MMDIAL_LS_URL", help="Label Studio URL (token from $MMDIAL_LS_TOKEN or $MMDIAL_LS_TOKEN_FILE).")
+DataDirOpt = typer.Option(
+    None, "--data-dir", envvar="MMDIAL_LS_DATA_DIR", help="Data directory of a server started by `mmdial annotate server start`."
+)
+UrlOpt = typer.Option(
+    None, "--url", envvar="MMDIAL_LS_URL", help="Label Studio URL (token from $MMDIAL_LS_TOKEN or $MMDIAL_LS_TOKEN_FILE)."
+)
 ProjectOpt = typer.Option(..., "--project", help="Label Studio project title.")
 
 
@@ -67,7 +71,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(annotate, name="annotate")
 
     @server.command("start")
-    def server_start(data_dir: str | None = DataDirOpt, port: int = typer.Option(0, "--port", help="Port (0: a free one; a restart reuses the last).")) -> None:
+    def server_start(
+        data_dir: str | None = DataDirOpt, port: int = typer.Option(0, "--port", help="Port (0: a free one; a restart reuses the last).")
+    ) -> None:
         """Start Label Studio on 127.0.0.1 with DATA_DIR; admin and API token are created without prompts."""
         from annotation.server import ServerError, main_status_line
 
@@ -109,7 +115,9 @@ def register(app: typer.Typer) -> None:
     @annotate.command("push")
     def push_cmd(
         flow: str = typer.Argument(..., help="dialog_state, query_rewrite, discourse, summary or privacy_check."),
-        src: list[str] = typer.Option(..., "--from", help="Build output folder(s) or Parquet file(s) (turns, images, dialog_states, products)."),
+        src: list[str] = typer.Option(
+            ..., "--from", help="Build output folder(s) or Parquet file(s) (turns, images, dialog_states, products)."
+        ),
         project: str = ProjectOpt,
         candidates: str | None = typer.Option(None, "--candidates", help="privacy_check: privacy_candidates Parquet or JSONL."),
         slots: str | None = typer.Option(None, "--slots", help="dialog_state: comma-separated slot keys (default: from the catalogue)."),
@@ -173,7 +181,9 @@ def register(app: typer.Typer) -> None:
         project: str = ProjectOpt,
         seed: int = typer.Option(0, "--seed"),
         fraction: float = typer.Option(0.1, "--fraction"),
-        include_partial: bool = typer.Option(False, "--include-partial", help="Also sample the last group when it has fewer sessions than the group size."),
+        include_partial: bool = typer.Option(
+            False, "--include-partial", help="Also sample the last group when it has fewer sessions than the group size."
+        ),
         url: str | None = UrlOpt,
         data_dir: str | None = DataDirOpt,
     ) -> None:
@@ -209,13 +219,26 @@ def register(app: typer.Typer) -> None:
             rounds = g["rounds"] or [None]
             for r in rounds:
                 rate = "" if not r or r["rate"] is None else f"{r['rate']:.0%}"
-                t.add_row(str(g["group"]), str(g["tasks"]), str(g["done"]), str(g["round"]), *(("", "", "", "", rate) if r is None else (str(r["round"]), str(r["sample"]), str(r["reviewed"]), str(r["accepted"]), rate)), g["qc"] if r is rounds[-1] else r["status"])
+                t.add_row(
+                    str(g["group"]),
+                    str(g["tasks"]),
+                    str(g["done"]),
+                    str(g["round"]),
+                    *(
+                        ("", "", "", "", rate)
+                        if r is None
+                        else (str(r["round"]), str(r["sample"]), str(r["reviewed"]), str(r["accepted"]), rate)
+                    ),
+                    g["qc"] if r is rounds[-1] else r["status"],
+                )
         console.print(t)
         oc = Table(title="Operating characteristic: P(group passes | true acceptance p)")
         for col in ("p", "sample n", "pass mark", "binomial", "hypergeometric (N = group size)"):
             oc.add_column(col)
         for r in rep["operating_characteristic"]:
-            oc.add_row(f"{r['p']:.2f}", str(r["sample"]), str(r["pass_mark"]), f"{r['p_pass_binomial']:.4f}", f"{r['p_pass_hypergeometric']:.4f}")
+            oc.add_row(
+                f"{r['p']:.2f}", str(r["sample"]), str(r["pass_mark"]), f"{r['p_pass_binomial']:.4f}", f"{r['p_pass_hypergeometric']:.4f}"
+            )
         console.print(oc)
 
     @qcapp.command("requeue")
@@ -226,7 +249,9 @@ def register(app: typer.Typer) -> None:
         _echo_json(qc.requeue(connect(url, data_dir), project))
 
     @annotate.command("status")
-    def status_cmd(project: str | None = typer.Option(None, "--project"), url: str | None = UrlOpt, data_dir: str | None = DataDirOpt) -> None:
+    def status_cmd(
+        project: str | None = typer.Option(None, "--project"), url: str | None = UrlOpt, data_dir: str | None = DataDirOpt
+    ) -> None:
         """Done and total per flow (and per QC group with --project), and the QC state."""
         from annotation import status
 
@@ -235,4 +260,3 @@ def register(app: typer.Typer) -> None:
             _echo_json(status.project_status(client, project))
         else:
             _echo_json(status.overview(client))
-

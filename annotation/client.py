@@ -90,7 +90,10 @@ class LSClient:
 
     def users(self) -> dict[int, str]:
         """user id -> e-mail (annotation exports name users by id)."""
-        return {u["id"]: u.get("email") or u.get("username") or str(u["id"]) for u in plain(self._call("users", lambda: list(self._sdk.users.list())))}
+        return {
+            u["id"]: u.get("email") or u.get("username") or str(u["id"])
+            for u in plain(self._call("users", lambda: list(self._sdk.users.list())))
+        }
 
     def create_user(self, email: str) -> int:
         existing = {v: k for k, v in self.users().items()}
@@ -112,7 +115,13 @@ class LSClient:
         return hits[0] if hits else None
 
     def create_project(self, title: str, label_config: str, description: str) -> dict:
-        p = plain(self._call("create project", lambda: self._sdk.projects.create(title=title, label_config=label_config, description=description), retry=False))
+        p = plain(
+            self._call(
+                "create project",
+                lambda: self._sdk.projects.create(title=title, label_config=label_config, description=description),
+                retry=False,
+            )
+        )
         return {"id": p["id"], "title": p["title"], "description": p.get("description") or "", "label_config": p.get("label_config")}
 
     # -- tasks -----------------------------------------------------------------------------
@@ -123,14 +132,25 @@ class LSClient:
             out = []
             for t in self._sdk.tasks.list(project=project_id, fields="all", page_size=page_size):
                 t = plain(t)
-                out.append({"id": t["id"], "data": t.get("data") or {}, "is_labeled": bool(t.get("is_labeled")), "annotations": [_annotation(a) for a in t.get("annotations") or []]})
+                out.append(
+                    {
+                        "id": t["id"],
+                        "data": t.get("data") or {},
+                        "is_labeled": bool(t.get("is_labeled")),
+                        "annotations": [_annotation(a) for a in t.get("annotations") or []],
+                    }
+                )
             return out
 
         return sorted(self._call("list tasks", fetch), key=lambda t: t["id"])
 
     def import_tasks(self, project_id: int, tasks: list[dict]) -> int:
         """Import a batch in one request (not retried here: the caller re-reads the server first)."""
-        r = plain(self._call("import tasks", lambda: self._sdk.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True), retry=False))
+        r = plain(
+            self._call(
+                "import tasks", lambda: self._sdk.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True), retry=False
+            )
+        )
         return int(r.get("task_count") or 0)
 
     def update_task(self, task_id: int, data: dict | None = None, is_labeled: bool | None = None) -> None:
@@ -182,7 +202,9 @@ class LSClient:
             tmp = f"{dest}.part"
             size = 0
             with open(tmp, "wb") as fh:
-                for chunk in self._sdk.projects.exports.download(id=project_id, export_pk=snapshot_id, export_type="JSON", request_options={"chunk_size": chunk_size}):
+                for chunk in self._sdk.projects.exports.download(
+                    id=project_id, export_pk=snapshot_id, export_type="JSON", request_options={"chunk_size": chunk_size}
+                ):
                     fh.write(chunk)
                     size += len(chunk)
             os.replace(tmp, dest)

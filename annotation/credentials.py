@@ -66,7 +66,9 @@ def resolve_token(default_file: str | os.PathLike | None = None) -> str:
         return value
     path = os.environ.get(TOKEN_FILE_ENV) or default_file
     if not path:
-        raise CredentialError(f"no API token: set {TOKEN_ENV}, or {TOKEN_FILE_ENV} to a 0600 file, or give --data-dir of a server started by mmdial")
+        raise CredentialError(
+            f"no API token: set {TOKEN_ENV}, or {TOKEN_FILE_ENV} to a 0600 file, or give --data-dir of a server started by mmdial"
+        )
     return read_secret(path)
 
 

@@ -71,13 +71,23 @@ def p_pass_hypergeometric(p: Fraction, group: int, n: int, c: int) -> Fraction:
     return Fraction(sum(math.comb(good, k) * math.comb(group - good, n - k) for k in range(c, n + 1)), total)
 
 
-def operating_characteristic(group: int = 100, fraction: Fraction = DEFAULT_FRACTION, threshold: Fraction = DEFAULT_THRESHOLD) -> list[dict]:
+def operating_characteristic(
+    group: int = 100, fraction: Fraction = DEFAULT_FRACTION, threshold: Fraction = DEFAULT_THRESHOLD
+) -> list[dict]:
     n = sample_size(group, fraction)
     c = pass_mark(n, threshold)
     rows = []
     for i in range(80, 101):
         p = Fraction(i, 100)
-        rows.append({"p": float(p), "sample": n, "pass_mark": c, "p_pass_binomial": float(p_pass_binomial(p, n, c)), "p_pass_hypergeometric": float(p_pass_hypergeometric(p, group, n, c))})
+        rows.append(
+            {
+                "p": float(p),
+                "sample": n,
+                "pass_mark": c,
+                "p_pass_binomial": float(p_pass_binomial(p, n, c)),
+                "p_pass_hypergeometric": float(p_pass_hypergeometric(p, group, n, c)),
+            }
+        )
     return rows
 
 
@@ -171,7 +181,12 @@ def _verdicts(review_tasks: list[dict], users: dict[int, str]) -> dict[tuple[int
             if a.get("was_cancelled") or v not in ([ACCEPT], [REJECT]):
                 continue
             if best is None or (str(a.get("updated_at")), a["id"]) > (str(best["updated_at"]), best["id"]):
-                best = {**a, "accepted": v == [ACCEPT], "reviewer": users.get(a.get("completed_by"), str(a.get("completed_by"))), "comment": R.text_of(a.get("result") or [], "comment")}
+                best = {
+                    **a,
+                    "accepted": v == [ACCEPT],
+                    "reviewer": users.get(a.get("completed_by"), str(a.get("completed_by"))),
+                    "comment": R.text_of(a.get("result") or [], "comment"),
+                }
         if best is not None:
             out[(int(d["qc_group"]), int(d["qc_round"]), d["target_key"])] = best
     return out
@@ -196,13 +211,30 @@ def report(client: LSClient, project: str, threshold: Fraction = DEFAULT_THRESHO
     groups = []
     for g, gtasks in _groups(tasks).items():
         rnd = _group_round(gtasks)
-        entry = {"group": g, "tasks": len(gtasks), "done": sum(1 for t in gtasks if current_annotation(t) is not None), "round": rnd, "rounds": []}
+        entry = {
+            "group": g,
+            "tasks": len(gtasks),
+            "done": sum(1 for t in gtasks if current_annotation(t) is not None),
+            "round": rnd,
+            "rounds": [],
+        }
         for (gg, rr), r in sorted(rounds.items()):
             if gg != g:
                 continue
             rate = Fraction(r["accepted"], r["reviewed"]) if r["reviewed"] else None
             status = "pending" if r["reviewed"] < r["sample"] else ("pass" if rate >= threshold else "fail")
-            entry["rounds"].append({"round": rr, "seed": r["seed"], "sample": r["sample"], "reviewed": r["reviewed"], "accepted": r["accepted"], "rate": None if rate is None else float(rate), "status": status, "requeued": status == "fail" and rnd > rr})
+            entry["rounds"].append(
+                {
+                    "round": rr,
+                    "seed": r["seed"],
+                    "sample": r["sample"],
+                    "reviewed": r["reviewed"],
+                    "accepted": r["accepted"],
+                    "rate": None if rate is None else float(rate),
+                    "status": status,
+                    "requeued": status == "fail" and rnd > rr,
+                }
+            )
         latest = entry["rounds"][-1] if entry["rounds"] else None
         if latest is None or latest["round"] < rnd:
             entry["qc"] = "not sampled" if rnd == 1 else f"re-annotation (round {rnd})"

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 
 def textarea(from_name: str, to_name: str, text: str, rid: str | None = None) -> dict:
-    return {"id": rid or from_name, "from_name": from_name, "to_name": to_name, "type": "textarea", "origin": "manual", "value": {"text": [text]}}
+    return {
+        "id": rid or from_name,
+        "from_name": from_name,
+        "to_name": to_name,
+        "type": "textarea",
+        "origin": "manual",
+        "value": {"text": [text]},
+    }
 
 
 def choices(from_name: str, to_name: str, values: list[str], rid: str | None = None) -> dict:
-    return {"id": rid or from_name, "from_name": from_name, "to_name": to_name, "type": "choices", "origin": "manual", "value": {"choices": list(values)}}
+    return {
+        "id": rid or from_name,
+        "from_name": from_name,
+        "to_name": to_name,
+        "type": "choices",
+        "origin": "manual",
+        "value": {"choices": list(values)},
+    }
 
 
 def paragraph_label(rid: str, from_name: str, to_name: str, index: int, text: str, label: str) -> dict:
@@ -23,7 +37,14 @@ def paragraph_label(rid: str, from_name: str, to_name: str, index: int, text: st
         "to_name": to_name,
         "type": "paragraphlabels",
         "origin": "manual",
-        "value": {"start": str(index), "end": str(index), "startOffset": 0, "endOffset": len(text), "text": text, "paragraphlabels": [label]},
+        "value": {
+            "start": str(index),
+            "end": str(index),
+            "startOffset": 0,
+            "endOffset": len(text),
+            "text": text,
+            "paragraphlabels": [label],
+        },
     }
 
 
@@ -31,7 +52,9 @@ def relation(from_id: str, to_id: str, label: str) -> dict:
     return {"type": "relation", "from_id": from_id, "to_id": to_id, "direction": "right", "labels": [label]}
 
 
-def rectangle(rid: str, from_name: str, to_name: str, x: float, y: float, w: float, h: float, label: str, original_width: int, original_height: int) -> dict:
+def rectangle(
+    rid: str, from_name: str, to_name: str, x: float, y: float, w: float, h: float, label: str, original_width: int, original_height: int
+) -> dict:
     """A box in percent of the image, as the editor stores it (pixels: see `rect_to_pixels`)."""
     return {
         "id": rid,

@@ -197,7 +197,14 @@ class LabelStudioServer:
         pid = state.get("pid")
         alive = bool(pid) and _pid_alive(pid) and str(self.data_dir) in _cmdline(pid)
         healthy = alive and _http_status(state["url"] + "/health") == 200
-        return {"running": bool(healthy), "pid": pid if alive else None, "url": state["url"], "port": state["port"], "data_dir": str(self.data_dir), "log": str(self.log_file)}
+        return {
+            "running": bool(healthy),
+            "pid": pid if alive else None,
+            "url": state["url"],
+            "port": state["port"],
+            "data_dir": str(self.data_dir),
+            "log": str(self.log_file),
+        }
 
     def start(self) -> dict:
         st = self.status()
@@ -206,7 +213,9 @@ class LabelStudioServer:
         if st.get("pid"):  # alive but not answering: still starting, or wedged
             if self._wait_ready(st["pid"], st["url"], int(st["port"])):
                 return self.status()
-            raise ServerError(f"a server process {st['pid']} exists for {self.data_dir} but does not answer; run `mmdial annotate server stop`")
+            raise ServerError(
+                f"a server process {st['pid']} exists for {self.data_dir} but does not answer; run `mmdial annotate server stop`"
+            )
         exe = self.config.executable
         if not os.path.exists(exe):
             raise ServerError(f"Label Studio executable {exe} not found: run `make .venv-ls/.installed` or set ${EXECUTABLE_ENV}")
@@ -230,11 +239,30 @@ class LabelStudioServer:
         )
         if "." not in token:
             env["LABEL_STUDIO_USER_TOKEN"] = token
-        argv = [exe, "start", "--data-dir", str(self.data_dir), "--internal-host", HOST, "--port", str(port), "--no-browser", "--enable-legacy-api-token"]
+        argv = [
+            exe,
+            "start",
+            "--data-dir",
+            str(self.data_dir),
+            "--internal-host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-browser",
+            "--enable-legacy-api-token",
+        ]
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
         try:
-            self._proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(self.data_dir))
+            self._proc = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=str(self.data_dir),
+            )
         finally:
             log.close()
         url = f"http://{HOST}:{port}"
@@ -253,7 +281,9 @@ class LabelStudioServer:
 
     def _write_state(self, pid: int, port: int, url: str) -> None:
         tmp = self.state_file.with_name(".server.json.tmp")
-        tmp.write_text(json.dumps({"pid": pid, "port": port, "url": url, "data_dir": str(self.data_dir), "started_at": time.time()}, indent=2))
+        tmp.write_text(
+            json.dumps({"pid": pid, "port": port, "url": url, "data_dir": str(self.data_dir), "started_at": time.time()}, indent=2)
+        )
         os.replace(tmp, self.state_file)
 
     def _log_tail(self, offset: int) -> str:
@@ -331,7 +361,15 @@ def migrate_template(cache_dir: str, executable: str | None = None, timeout: flo
     env = sanitized_env()
     env["LABEL_STUDIO_BASE_DATA_DIR"] = str(work)
     # `version` applies the migrations and exits; no user is created (none is named)
-    proc = subprocess.run([exe, "version", "--data-dir", str(work)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, cwd=str(work), stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [exe, "version", "--data-dir", str(work)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+        cwd=str(work),
+        stdin=subprocess.DEVNULL,
+    )
     if proc.returncode != 0 or not (work / DB_NAME).exists():
         raise ServerError(f"migrating a template database failed ({proc.returncode}):\n{proc.stdout.decode(errors='replace')[-2000:]}")
     os.replace(work / DB_NAME, target)

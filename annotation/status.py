@@ -32,5 +32,13 @@ def overview(client: LSClient) -> list[dict]:
         if info.flow == qc.REVIEW_FLOW:
             continue
         statuses = [task_status(t) for t in client.list_tasks(info.id)]
-        out.append({"project": info.title, "flow": info.flow, "total": len(statuses), "done": statuses.count("done"), "requeued": statuses.count("requeued")})
+        out.append(
+            {
+                "project": info.title,
+                "flow": info.flow,
+                "total": len(statuses),
+                "done": statuses.count("done"),
+                "requeued": statuses.count("requeued"),
+            }
+        )
     return sorted(out, key=lambda r: (r["flow"], r["project"]))

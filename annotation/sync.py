@@ -76,7 +76,9 @@ def parse_project(p: dict) -> ProjectInfo:
     if not desc.startswith(DESCRIPTION_TAG):
         raise SyncError(f"project {p['title']!r} was not created by mmdial (its description has no {DESCRIPTION_TAG} header)")
     body = json.loads(desc[len(DESCRIPTION_TAG) :])
-    return ProjectInfo(p["id"], p["title"], body["flow"], body.get("params") or {}, int(body.get("group_size") or DEFAULT_GROUP_SIZE), body.get("target"))
+    return ProjectInfo(
+        p["id"], p["title"], body["flow"], body.get("params") or {}, int(body.get("group_size") or DEFAULT_GROUP_SIZE), body.get("target")
+    )
 
 
 def open_project(client: LSClient, title: str) -> ProjectInfo:
@@ -86,7 +88,9 @@ def open_project(client: LSClient, title: str) -> ProjectInfo:
     return parse_project(p)
 
 
-def ensure_project(client: LSClient, title: str, flow_name: str, params: dict, label_config: str, group_size: int) -> tuple[ProjectInfo, bool]:
+def ensure_project(
+    client: LSClient, title: str, flow_name: str, params: dict, label_config: str, group_size: int
+) -> tuple[ProjectInfo, bool]:
     """(project, created): an existing project must belong to the same flow."""
     p = client.find_project(title)
     if p is not None:
@@ -163,7 +167,14 @@ def push(
     for spec in built.tasks:
         errors = validator.task_errors(spec.data) + (validator.result_errors(spec.prefill) if spec.prefill else [])
         if errors:
-            report.dead.append({"source": "push", "locator": spec.unit, "reason": "rejected by the labeling config: " + "; ".join(errors), "excerpt": canonical_json(spec.identity)[:500]})
+            report.dead.append(
+                {
+                    "source": "push",
+                    "locator": spec.unit,
+                    "reason": "rejected by the labeling config: " + "; ".join(errors),
+                    "excerpt": canonical_json(spec.identity)[:500],
+                }
+            )
         elif spec.key in seen:
             report.duplicate_in_input += 1
         else:
@@ -174,7 +185,9 @@ def push(
     known = _known_tasks(client, info.id)
     groups = assign_groups(specs, {d[SESSION_FIELD]: int(d[GROUP_FIELD]) for d in known.values() if SESSION_FIELD in d}, info.group_size)
     report.already_there = sum(1 for s in specs if s.key in known)
-    report.created, report.recoveries = import_specs(client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch)
+    report.created, report.recoveries = import_specs(
+        client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
+    )
     return report
 
 
@@ -251,7 +264,11 @@ def is_superseded(task_data: dict, annotation_id: int) -> bool:
 
 def current_annotation(task: dict) -> dict | None:
     """The annotation a task's export uses: the latest submitted, not skipped, not set aside by QC."""
-    live = [a for a in task.get("annotations") or [] if not a.get("was_cancelled") and not is_superseded(task["data"], a["id"]) and a.get("result")]
+    live = [
+        a
+        for a in task.get("annotations") or []
+        if not a.get("was_cancelled") and not is_superseded(task["data"], a["id"]) and a.get("result")
+    ]
     if not live:
         return None
     return max(live, key=lambda a: (str(a.get("updated_at") or a.get("created_at")), a["id"]))
@@ -384,7 +401,9 @@ def _latest(rows: list[dict], annotation_id: int) -> dict:
 
 
 def _is_blob(v) -> bool:
-    return (isinstance(v, str) and v.startswith("data:")) or (isinstance(v, list) and any(isinstance(x, str) and x.startswith("data:") for x in v))
+    return (isinstance(v, str) and v.startswith("data:")) or (
+        isinstance(v, list) and any(isinstance(x, str) and x.startswith("data:") for x in v)
+    )
 
 
 def _dead(project: ProjectInfo, flow: Flow, data: dict, locator: str, reason: str, excerpt) -> dict:
@@ -399,7 +418,9 @@ def _dead(project: ProjectInfo, flow: Flow, data: dict, locator: str, reason: st
     }
 
 
-def pull(client: LSClient, project: str, out: str, on_stage: Callable[[str], None] | None = None, keep_snapshot: bool = False) -> PullReport:
+def pull(
+    client: LSClient, project: str, out: str, on_stage: Callable[[str], None] | None = None, keep_snapshot: bool = False
+) -> PullReport:
     """Export a project's annotations into `out` (see the module doc); resumable, idempotent."""
     from pipelines.core import io
     from pipelines.core.parquet import shard_path, write_table_file
@@ -434,7 +455,9 @@ def pull(client: LSClient, project: str, out: str, on_stage: Callable[[str], Non
     tables.update(qc.qc_tables(client, info))
     for name, rows in tables.items():
         t = get(name)
-        arrow = t.to_arrow(sorted(rows, key=lambda r: tuple("" if r.get(k) is None else r.get(k) for k in t.sort_key))) if rows else t.empty()
+        arrow = (
+            t.to_arrow(sorted(rows, key=lambda r: tuple("" if r.get(k) is None else r.get(k) for k in t.sort_key))) if rows else t.empty()
+        )
         write_table_file(shard_path(out, name, "all", 0, 1), arrow)
     body = "".join(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n" for line in result["lines"])
     io.write_bytes_atomic(os.path.join(out, flow.export_file), body.encode())

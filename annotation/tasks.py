@@ -55,7 +55,16 @@ class TaskSpec:
 
     def payload(self, group: int, round_: int = 1) -> dict:
         """The Label Studio task: data plus mmdial's fields (superseded: annotation id -> its QC round)."""
-        data = {**self.data, KEY_FIELD: self.key, UNIT_FIELD: self.unit, SESSION_FIELD: self.session, GROUP_FIELD: group, ROUND_FIELD: round_, FLOW_FIELD: self.flow, SUPERSEDED_FIELD: {}}
+        data = {
+            **self.data,
+            KEY_FIELD: self.key,
+            UNIT_FIELD: self.unit,
+            SESSION_FIELD: self.session,
+            GROUP_FIELD: group,
+            ROUND_FIELD: round_,
+            FLOW_FIELD: self.flow,
+            SUPERSEDED_FIELD: {},
+        }
         task: dict = {"data": data}
         if self.prefill:
             task["predictions"] = [{"model_version": self.prefill_source or "prefill", "result": self.prefill}]
@@ -71,7 +80,9 @@ class BuildResult:
     records_in: int = 0
 
     def reject(self, source: str, locator: str, reason: str, excerpt=None) -> None:
-        self.dead.append({"source": source, "locator": locator, "reason": reason, "excerpt": None if excerpt is None else str(excerpt)[:500]})
+        self.dead.append(
+            {"source": source, "locator": locator, "reason": reason, "excerpt": None if excerpt is None else str(excerpt)[:500]}
+        )
 
 
 # -- inputs ---------------------------------------------------------------------------------
@@ -101,7 +112,9 @@ def load_tables(*paths: str) -> dict[str, pa.Table]:
             if os.path.basename(f).startswith("."):
                 continue
             t = pq.read_table(f)
-            name = _table_name(t.schema) or (os.path.basename(os.path.dirname(f)) if os.path.dirname(f) != path.rstrip("/") else os.path.splitext(os.path.basename(f))[0])
+            name = _table_name(t.schema) or (
+                os.path.basename(os.path.dirname(f)) if os.path.dirname(f) != path.rstrip("/") else os.path.splitext(os.path.basename(f))[0]
+            )
             parts.setdefault(name, []).append(t)
     return {name: pa.concat_tables(ts, promote_options="default") if len(ts) > 1 else ts[0] for name, ts in parts.items()}
 

@@ -19,10 +19,25 @@ _FALLBACK_TAXONOMY: dict[str, dict[str, tuple[str, ...]]] = {
         "Feedback": ("Feedback",),
     },
     "Contingency": {
-        "Contingency": ("Elaboration", "Summary", "Restatement", "Background", "Evaluation", "Proof", "Cause", "Condition", "Concession", "Solution", "Purpose", "Coordinate"),
+        "Contingency": (
+            "Elaboration",
+            "Summary",
+            "Restatement",
+            "Background",
+            "Evaluation",
+            "Proof",
+            "Cause",
+            "Condition",
+            "Concession",
+            "Solution",
+            "Purpose",
+            "Coordinate",
+        ),
     },
 }
-FALLBACK_RELATIONS: tuple[str, ...] = tuple(f"{l1}/{l2}/{l3}" for l1, l2s in _FALLBACK_TAXONOMY.items() for l2, l3s in l2s.items() for l3 in l3s)
+FALLBACK_RELATIONS: tuple[str, ...] = tuple(
+    f"{l1}/{l2}/{l3}" for l1, l2s in _FALLBACK_TAXONOMY.items() for l2, l3s in l2s.items() for l3 in l3s
+)
 
 #: what the annotator may label a private region as (the privacy stage treats every label alike)
 PRIVACY_LABELS: tuple[str, ...] = ("phone", "name", "address", "order_number", "id_number", "face", "other")

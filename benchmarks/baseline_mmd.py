@@ -24,7 +24,9 @@ BATCH = 2000
 
 
 def convert(raw: str, out: str) -> dict:
-    resolver = ImageResolver(None, load_url2img(os.path.join(raw, "url2img.txt")) if os.path.exists(os.path.join(raw, "url2img.txt")) else {}, {})
+    resolver = ImageResolver(
+        None, load_url2img(os.path.join(raw, "url2img.txt")) if os.path.exists(os.path.join(raw, "url2img.txt")) else {}, {}
+    )
     writers: dict[tuple[str, str], pq.ParquetWriter] = {}
     buffers: dict[tuple[str, str], list[dict]] = {}
     counts = {"dialogs": 0, "utterances": 0, "rec_samples": 0, "dead": 0}
@@ -37,7 +39,9 @@ def convert(raw: str, out: str) -> dict:
         t = get(table)
         if key not in writers:
             os.makedirs(os.path.join(out, table), exist_ok=True)
-            writers[key] = pq.ParquetWriter(os.path.join(out, table, f"{table}-{split}.parquet"), t.schema_with_metadata(), compression="zstd")
+            writers[key] = pq.ParquetWriter(
+                os.path.join(out, table, f"{table}-{split}.parquet"), t.schema_with_metadata(), compression="zstd"
+            )
         writers[key].write_table(t.to_arrow(rows))
 
     def add(table, split, row):
@@ -60,12 +64,20 @@ def convert(raw: str, out: str) -> dict:
                 continue
             for u in utts:
                 for ref in u.images:
-                    add("missing_images", split, {"dialog_id": did, "split": split, "turn_index": u.index, "image_ref": ref, "reason": "not_found"})
+                    add(
+                        "missing_images",
+                        split,
+                        {"dialog_id": did, "split": split, "turn_index": u.index, "image_ref": ref, "reason": "not_found"},
+                    )
                 add("turns", split, turn_row(did, split, u, []))
             for r in rec_sample_rows(did, split, utts, {}, resolver, 10):
                 add("rec_samples", split, r)
                 counts["rec_samples"] += 1
-            add("dialogs", split, {"dialog_id": did, "split": split, "source": str(path), "num_turns": len(utts), "domain": None, "meta": None})
+            add(
+                "dialogs",
+                split,
+                {"dialog_id": did, "split": split, "source": str(path), "num_turns": len(utts), "domain": None, "meta": None},
+            )
             counts["dialogs"] += 1
             counts["utterances"] += len(utts)
     for key in list(buffers):

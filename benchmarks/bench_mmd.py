@@ -30,7 +30,25 @@ def main() -> None:
     py = sys.executable
     if not (raw / "GENERATED.json").exists():
         shutil.rmtree(raw, ignore_errors=True)
-        gen = run_measured([py, "-m", "pipelines.cli.main", "generate", "mmd", "--out", str(raw), "--dialogs", str(args.dialogs), "--rounds", "6-9", "--no-images", "--states-fraction", "0"], cwd=str(REPO))
+        gen = run_measured(
+            [
+                py,
+                "-m",
+                "pipelines.cli.main",
+                "generate",
+                "mmd",
+                "--out",
+                str(raw),
+                "--dialogs",
+                str(args.dialogs),
+                "--rounds",
+                "6-9",
+                "--no-images",
+                "--states-fraction",
+                "0",
+            ],
+            cwd=str(REPO),
+        )
         print("generated", gen["seconds"], "s", flush=True)
     import json
 
@@ -39,7 +57,23 @@ def main() -> None:
     results = {"corpus": {**counts, "input_mib": round(input_bytes / 2**20, 1)}, "machine": machine(), "workers": args.workers}
     for name, cmd in (
         ("baseline_single_process", [py, "-m", "benchmarks.baseline_mmd", str(raw), str(data / "out-baseline")]),
-        ("beam_build", [py, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(data / "out-beam"), "--workers", str(args.workers), "--quiet"]),
+        (
+            "beam_build",
+            [
+                py,
+                "-m",
+                "pipelines.cli.main",
+                "build",
+                "mmd",
+                "--raw",
+                str(raw),
+                "--out",
+                str(data / "out-beam"),
+                "--workers",
+                str(args.workers),
+                "--quiet",
+            ],
+        ),
     ):
         out_dir = data / ("out-baseline" if name.startswith("baseline") else "out-beam")
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -52,7 +86,12 @@ def main() -> None:
         print(name, r, flush=True)
     b, s = results["beam_build"], results["baseline_single_process"]
     results["ratio_throughput_beam_over_baseline"] = round(s["seconds"] / b["seconds"], 3)
-    results["targets"] = {"throughput_ratio_min": 1.0, "peak_rss_mib_max": 2048, "throughput_met": results["ratio_throughput_beam_over_baseline"] >= 1.0, "rss_met": b["peak_rss_mib"] <= 2048}
+    results["targets"] = {
+        "throughput_ratio_min": 1.0,
+        "peak_rss_mib_max": 2048,
+        "throughput_met": results["ratio_throughput_beam_over_baseline"] >= 1.0,
+        "rss_met": b["peak_rss_mib"] <= 2048,
+    }
     print(write_result("mmd", results))
 
 

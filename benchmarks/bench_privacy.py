@@ -174,16 +174,48 @@ def main() -> None:
             "raw_engine_images_per_s_per_core": rate(n_all, raw_total),
             "masker_images_per_s_per_core": rate(n_all, pipe_total),
             "masker_over_raw": rate(raw_total, pipe_total),
-            "text_images": {"n": counts["text"], "raw_ips": rate(counts["text"], raw_s["text"]), "masker_ips": rate(counts["text"], pipe_s["text"]), "masker_over_raw": rate(raw_s["text"], pipe_s["text"])},
-            "no_text_photos": {"n": counts["no_text"], "raw_ips": rate(counts["no_text"], raw_s["no_text"]), "masker_ips": rate(counts["no_text"], pipe_s["no_text"]), "masker_over_raw": rate(raw_s["no_text"], pipe_s["no_text"])},
-            "flat_images_fast_path": {"n": len(flat), "raw_ips": rate(len(flat), flat_raw), "masker_ips": rate(len(flat), flat_pipe), "masker_over_raw": rate(flat_raw, flat_pipe), "statuses": sorted(set(flat_status))},
+            "text_images": {
+                "n": counts["text"],
+                "raw_ips": rate(counts["text"], raw_s["text"]),
+                "masker_ips": rate(counts["text"], pipe_s["text"]),
+                "masker_over_raw": rate(raw_s["text"], pipe_s["text"]),
+            },
+            "no_text_photos": {
+                "n": counts["no_text"],
+                "raw_ips": rate(counts["no_text"], raw_s["no_text"]),
+                "masker_ips": rate(counts["no_text"], pipe_s["no_text"]),
+                "masker_over_raw": rate(raw_s["no_text"], pipe_s["no_text"]),
+            },
+            "flat_images_fast_path": {
+                "n": len(flat),
+                "raw_ips": rate(len(flat), flat_raw),
+                "masker_ips": rate(len(flat), flat_pipe),
+                "masker_over_raw": rate(flat_raw, flat_pipe),
+                "statuses": sorted(set(flat_status)),
+            },
             "target_masker_over_raw": 0.9,
         },
     }
     if args.beam:
         out = os.path.join(work, "out")
         workers = args.workers or os.cpu_count() or 1
-        cmd = [sys.executable, "-c", "import sys; from pipelines.cli.main import main; sys.argv[0]='mmdial'; main()", "mask", "--in", img_dir, "--out", out, "--workers", str(workers), "--shard-mib", "2", "--quiet", "--set", "category_overrides={}"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys; from pipelines.cli.main import main; sys.argv[0]='mmdial'; main()",
+            "mask",
+            "--in",
+            img_dir,
+            "--out",
+            out,
+            "--workers",
+            str(workers),
+            "--shard-mib",
+            "2",
+            "--quiet",
+            "--set",
+            "category_overrides={}",
+        ]
         t = time.time()
         subprocess.run(cmd, check=True, cwd=ROOT)
         wall = time.time() - t
@@ -203,8 +235,12 @@ def main() -> None:
         json.dump(result, fh, indent=2, ensure_ascii=False, sort_keys=False)
         fh.write("\n")
     q, tp = result["quality"], result["throughput"]
-    print(f"recall {q['pii_recall_by_box']} precision {q['pii_precision_by_box']} residue {q['residue_readable_pii']} (partial {q['residue_partial_pii']}) benign kept {q['benign_kept_ratio']}")
-    print(f"raw {tp['raw_engine_images_per_s_per_core']} img/s/core, masker {tp['masker_images_per_s_per_core']} img/s/core, ratio {tp['masker_over_raw']}; flat fast path ratio {tp['flat_images_fast_path']['masker_over_raw']}")
+    print(
+        f"recall {q['pii_recall_by_box']} precision {q['pii_precision_by_box']} residue {q['residue_readable_pii']} (partial {q['residue_partial_pii']}) benign kept {q['benign_kept_ratio']}"
+    )
+    print(
+        f"raw {tp['raw_engine_images_per_s_per_core']} img/s/core, masker {tp['masker_images_per_s_per_core']} img/s/core, ratio {tp['masker_over_raw']}; flat fast path ratio {tp['flat_images_fast_path']['masker_over_raw']}"
+    )
     print(f"wrote {args.out}")
 
 

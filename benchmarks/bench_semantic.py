@@ -34,7 +34,9 @@ def build(raw: str, out: str, **gen) -> str:
         return out
     generate(GeneratorConfig(out=raw, **gen))
     states = os.path.join(raw, "states.jsonl")
-    run_build(MMDBuilder(raw=raw, states_path=states if os.path.exists(states) else None), BuildOptions(out=out, progress=False), command="bench")
+    run_build(
+        MMDBuilder(raw=raw, states_path=states if os.path.exists(states) else None), BuildOptions(out=out, progress=False), command="bench"
+    )
     return out
 
 
@@ -57,7 +59,15 @@ def run_model(kind: str, data: str, out: str, seeds: list[int], overrides: list[
             rec = json.loads(line)
             if "train_samples_per_s" in rec and rec["epoch"] > 0:  # epoch 0 includes warm-up
                 rates.append(rec["train_samples_per_s"])
-    return {"mean": res["mean"], "std": res["std"], "random": res["random"], "turns": res["turns"], "train_s": train_s, "train_samples_per_s": sum(rates) / max(len(rates), 1), "eval_turns_per_s": res["details"][str(seeds[0])]["turns_per_s"]}
+    return {
+        "mean": res["mean"],
+        "std": res["std"],
+        "random": res["random"],
+        "turns": res["turns"],
+        "train_s": train_s,
+        "train_samples_per_s": sum(rates) / max(len(rates), 1),
+        "eval_turns_per_s": res["details"][str(seeds[0])]["turns_per_s"],
+    }
 
 
 def paper_size_rate(data: str, out: str, steps: int = 4, batch: int = 16) -> float:
@@ -65,7 +75,21 @@ def paper_size_rate(data: str, out: str, steps: int = 4, batch: int = 16) -> flo
     from modeling.train.loop import train
 
     shutil.rmtree(out, ignore_errors=True)
-    cfg = load_config("mmd_v3", [f"data={data}", f"output_dir={out}", "seeds=[0]", "train.progress=false", f"train.max_steps={steps + 1}", f"train.batch_size={batch}", "loader.valid_turns=0", "image.encoder=resnet18_random", "image.image_size=64", "threads=0"])
+    cfg = load_config(
+        "mmd_v3",
+        [
+            f"data={data}",
+            f"output_dir={out}",
+            "seeds=[0]",
+            "train.progress=false",
+            f"train.max_steps={steps + 1}",
+            f"train.batch_size={batch}",
+            "loader.valid_turns=0",
+            "image.encoder=resnet18_random",
+            "image.image_size=64",
+            "threads=0",
+        ],
+    )
     train("semantic", cfg, log=lambda m: None)
     lines = [json.loads(x) for x in open(os.path.join(out, "seed-0", "metrics.jsonl"), encoding="utf-8")]
     epoch = [x for x in lines if "train_samples_per_s" in x][-1]
@@ -84,7 +108,16 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     import torch
 
-    data = build(os.path.join(args.out, "raw"), os.path.join(args.out, "build"), dialogs=args.dialogs, products=400, seed=7, states_fraction=1.0, negatives=20, image_size=64)
+    data = build(
+        os.path.join(args.out, "raw"),
+        os.path.join(args.out, "build"),
+        dialogs=args.dialogs,
+        products=400,
+        seed=7,
+        states_fraction=1.0,
+        negatives=20,
+        image_size=64,
+    )
     common = [f"train.epochs={args.epochs}", f"threads={args.threads}"]
     results = {}
     plan = {
@@ -95,7 +128,12 @@ def main() -> None:
     }
     for name, (kind, extra) in plan.items():
         results[name] = run_model(kind, data, os.path.join(args.out, "runs", name), args.seeds, common + extra, args.reuse)
-        print(name, {k: round(v, 4) for k, v in results[name]["mean"].items() if k.endswith("@5")}, f"{results[name]['train_samples_per_s']:.1f} samples/s", flush=True)
+        print(
+            name,
+            {k: round(v, 4) for k, v in results[name]["mean"].items() if k.endswith("@5")},
+            f"{results[name]['train_samples_per_s']:.1f} samples/s",
+            flush=True,
+        )
     nd = {k: v["mean"]["NDCG@5"] for k, v in results.items()}
     check = {
         "semantic_beats_text": nd["semantic_100"] > nd["text"],
@@ -104,7 +142,16 @@ def main() -> None:
         "ratio_20_at_least_97pct": nd["semantic_20"] >= 0.97 * nd["semantic_100"],
     }
     # evaluation at 1,000 candidates per turn
-    big = build(os.path.join(args.out, "raw1000"), os.path.join(args.out, "build1000"), dialogs=150, products=1100, seed=8, states_fraction=0.0, negatives=1000, image_size=64)
+    big = build(
+        os.path.join(args.out, "raw1000"),
+        os.path.join(args.out, "build1000"),
+        dialogs=150,
+        products=1100,
+        seed=8,
+        states_fraction=0.0,
+        negatives=1000,
+        image_size=64,
+    )
     from modeling.train.evaluate import evaluate_run
 
     eval_res = evaluate_run(os.path.join(args.out, "runs", "semantic_100"), "train", data=big)
@@ -129,7 +176,13 @@ def main() -> None:
     doc = {
         "benchmark": "bench_semantic",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": {"cpu_count": os.cpu_count(), "torch_threads": args.threads, "platform": platform.platform(), "torch": torch.__version__, "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "torch_threads": args.threads,
+            "platform": platform.platform(),
+            "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
         "setup": {"dialogs": args.dialogs, "epochs": args.epochs, "seeds": args.seeds, "config": "smoke", "negatives_per_turn": 20},
         "learning": {k: {"mean": v["mean"], "std": v["std"], "turns": v["turns"], "train_s": v["train_s"]} for k, v in results.items()},
         "random": results["text"]["random"],

@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
     def train_cmd(
         ctx: typer.Context,
         kind: str = typer.Argument(..., help=KINDS_HELP),
-        config: str = typer.Option(..., "--config", help="A config name (modeling/configs: mmd_v3, mmd_v2, simmc, smoke, experiments) or a YAML path."),
+        config: str = typer.Option(
+            ..., "--config", help="A config name (modeling/configs: mmd_v3, mmd_v2, simmc, smoke, experiments) or a YAML path."
+        ),
     ) -> None:
         """Train a model; extra arguments are dotted overrides, e.g. data=DIR output_dir=DIR train.epochs=3."""
         _check_kind(kind)
@@ -45,10 +47,14 @@ def register(app: typer.Typer) -> None:
     def evaluate_cmd(
         kind: str = typer.Argument(..., help=KINDS_HELP),
         run: str = typer.Option(..., "--run", help="A run folder (output_dir, with seed-*/ runs, or one seed's folder)."),
-        split: str | None = typer.Option(None, "--split", help="Split to score (default: the run config's test_split, e.g. devtest for SIMMC)."),
+        split: str | None = typer.Option(
+            None, "--split", help="Split to score (default: the run config's test_split, e.g. devtest for SIMMC)."
+        ),
         data: str | None = typer.Option(None, "--data", help="Test on another build (default: the run's test_data, else data)."),
         device: str = typer.Option("auto", "--device"),
-        max_turns: int | None = typer.Option(None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."),
+        max_turns: int | None = typer.Option(
+            None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."
+        ),
     ) -> None:
         """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json."""
         _check_kind(kind)
@@ -66,7 +72,9 @@ def register(app: typer.Typer) -> None:
     def features_cmd(
         data: str = typer.Option(..., "--data", help="A build output folder with an images table."),
         out: str | None = typer.Option(None, "--out", help="Where image_features/ goes (default: the build folder)."),
-        encoder: str = typer.Option("efficientnet_lite0", "--encoder", help="efficientnet_lite0, resnet18 (needs --weights) or resnet18_random."),
+        encoder: str = typer.Option(
+            "efficientnet_lite0", "--encoder", help="efficientnet_lite0, resnet18 (needs --weights) or resnet18_random."
+        ),
         weights: str | None = typer.Option(None, "--weights", help="Torchvision-format ResNet-18 state dict (.pth or .safetensors)."),
         image_size: int = typer.Option(224, "--image-size"),
         batch_size: int = typer.Option(32, "--batch-size"),

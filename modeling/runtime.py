@@ -46,7 +46,15 @@ class Runtime:
     slot_keys: list[str]
 
     @classmethod
-    def load(cls, cfg: dict, data: str, device: str = "cpu", fallback_out: str | None = None, slot_keys: list[str] | None = None, progress: bool = False) -> Runtime:
+    def load(
+        cls,
+        cfg: dict,
+        data: str,
+        device: str = "cpu",
+        fallback_out: str | None = None,
+        slot_keys: list[str] | None = None,
+        progress: bool = False,
+    ) -> Runtime:
         if not data or not os.path.isdir(data):
             raise tables.DataError(f"data={data!r}: give a build output folder (data=DIR)")
         tok = load_tokenizer(cfg["text"]["tokenizer"])
@@ -84,14 +92,33 @@ class Runtime:
     def train_stream(self, seed: int, rank: int = 0, world: int = 1, states: StateIndex | None = None) -> TrainStream:
         lc = self.cfg["loader"]
         return TrainStream(
-            self.data, "train", self.catalogue, self.features, self.tokenizer, ContextSpec.from_config(lc), states,
-            read_rows=lc["read_rows"], rank=rank, world=world,
-            batch_size=self.cfg["train"]["batch_size"], negatives=lc["train_negatives"], shuffle_buffer=lc["shuffle_buffer"], seed=seed,
+            self.data,
+            "train",
+            self.catalogue,
+            self.features,
+            self.tokenizer,
+            ContextSpec.from_config(lc),
+            states,
+            read_rows=lc["read_rows"],
+            rank=rank,
+            world=world,
+            batch_size=self.cfg["train"]["batch_size"],
+            negatives=lc["train_negatives"],
+            shuffle_buffer=lc["shuffle_buffer"],
+            seed=seed,
         )
 
     def eval_stream(self, split: str, max_turns: int = 0) -> EvalStream:
         lc = self.cfg["loader"]
         return EvalStream(
-            self.data, split, self.catalogue, self.features, self.tokenizer, ContextSpec.from_config(lc), None,
-            read_rows=lc["read_rows"], batch_size=lc["eval_batch_size"], max_turns=max_turns,
+            self.data,
+            split,
+            self.catalogue,
+            self.features,
+            self.tokenizer,
+            ContextSpec.from_config(lc),
+            None,
+            read_rows=lc["read_rows"],
+            batch_size=lc["eval_batch_size"],
+            max_turns=max_turns,
         )

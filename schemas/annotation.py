@@ -23,7 +23,9 @@ def _project() -> Column:
 
 
 def _task_key() -> Column:
-    return Column("task_key", STR, "Content hash of the task (sha256 of flow and what the task shows): its identity across pushes.", nullable=False)
+    return Column(
+        "task_key", STR, "Content hash of the task (sha256 of flow and what the task shows): its identity across pushes.", nullable=False
+    )
 
 
 ANNOTATION_TASKS = register(

@@ -71,7 +71,11 @@ TURNS = register(
             Column("text", STR, "Utterance text as in the source (UTF-8, untokenised; '' for image-only turns).", nullable=False),
             Column("text_templated", STR, "Text with item mentions replaced by placeholders (ReDial `[PH]`), else null."),
             Column("image_refs", STRS, "Image references exactly as the source gives them (URL, id or file name)."),
-            Column("image_ids", STRS, "Content-hash ids (`images.image_id`) of the refs that resolved, in order; unresolved refs are left out and listed in `missing_images`."),
+            Column(
+                "image_ids",
+                STRS,
+                "Content-hash ids (`images.image_id`) of the refs that resolved, in order; unresolved refs are left out and listed in `missing_images`.",
+            ),
             Column("item_ids", STRS, "Catalogue items (products, movies) mentioned in this turn."),
             Column("annotations", STR, "The source's own per-turn annotations as JSON (acts, slots, question types), else null."),
         ),
@@ -96,7 +100,11 @@ IMAGES = register(
             Column("format", STR, "Image format: jpeg, png, ..."),
             Column("source", STR, "How the image was obtained: file, crop, masked, ..."),
             Column("privacy_status", STR, "One of " + ", ".join(PRIVACY_STATUSES) + ".", nullable=False),
-            Column("privacy_audit", STR, "JSON audit record of the masking that produced `data` (boxes, entity types, engine, policy), else null."),
+            Column(
+                "privacy_audit",
+                STR,
+                "JSON audit record of the masking that produced `data` (boxes, entity types, engine, policy), else null.",
+            ),
         ),
         sort_key=("image_id", "source_key"),
     )

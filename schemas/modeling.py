@@ -16,7 +16,12 @@ IMAGE_FEATURES = register(
             Column("image_id", pa.string(), "`images.image_id` (sha256 of the bytes).", nullable=False),
             Column("split", pa.string(), "Always `all` (images are shared across splits).", nullable=False),
             Column("encoder", pa.string(), "Feature extractor: efficientnet_lite0, resnet18, resnet18_random.", nullable=False),
-            Column("feature", pa.list_(pa.float32()), "Globally pooled feature (512-d for ResNet-18, 1280-d for EfficientNet-lite0).", nullable=False),
+            Column(
+                "feature",
+                pa.list_(pa.float32()),
+                "Globally pooled feature (512-d for ResNet-18, 1280-d for EfficientNet-lite0).",
+                nullable=False,
+            ),
         ),
         sort_key=("image_id",),
         group="modeling",

@@ -26,7 +26,12 @@ PRIVACY_QUARANTINE = register(
         doc="Images the privacy stage refused to publish (fail closed): undecodable, too large, OCR error or timeout. No bytes.",
         columns=(
             Column("dataset", STR, "Data set name.", nullable=False),
-            Column("image_id", STR, "sha256 of the input bytes (as `images.image_id`); of the raw bytes when they do not decode.", nullable=False),
+            Column(
+                "image_id",
+                STR,
+                "sha256 of the input bytes (as `images.image_id`); of the raw bytes when they do not decode.",
+                nullable=False,
+            ),
             Column("split", STR, "Always `all`.", nullable=False),
             Column("source_key", STR, "The source's key for the image (file name, crop key).", nullable=False),
             Column("uri", STR, "Where the original bytes are (path or URL); the bytes themselves are never copied."),
@@ -51,7 +56,12 @@ PRIVACY_CANDIDATES = register(
             Column("source_key", STR, "The source's key for the image.", nullable=False),
             Column("uri", STR, "Where the bytes are (path or URL)."),
             Column("reason", STR, "One of " + ", ".join(CANDIDATE_REASONS) + ".", nullable=False),
-            Column("privacy_status", STR, "Status after automatic masking: unchecked (published, no mask) or quarantined (not published).", nullable=False),
+            Column(
+                "privacy_status",
+                STR,
+                "Status after automatic masking: unchecked (published, no mask) or quarantined (not published).",
+                nullable=False,
+            ),
             Column("num_text_lines", I32, "Text lines OCR found (a hint for prioritising the check); null when OCR did not run."),
         ),
         sort_key=("image_id", "source_key"),

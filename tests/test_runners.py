@@ -58,8 +58,23 @@ def test_worker_processes_keep_stderr_quiet(tmp_path):
     raw = tmp_path / "raw"
     generate(GeneratorConfig(out=str(raw), dialogs=20, images=False, states_fraction=0))
     out = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet"],
-        cwd=REPO, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli.main",
+            "build",
+            "mmd",
+            "--raw",
+            str(raw),
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == "", (out.stdout, out.stderr)

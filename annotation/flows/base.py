@@ -67,5 +67,7 @@ class Flow:
         image = data.get("image")
         if isinstance(image, str):
             out.append(f'<img src="{html.escape(image)}" style="max-width:480px"/>')
-        out.append("<h4>annotation</h4><pre>" + html.escape("\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True) for x in lines)) + "</pre>")
+        out.append(
+            "<h4>annotation</h4><pre>" + html.escape("\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True) for x in lines)) + "</pre>"
+        )
         return "\n".join(out)

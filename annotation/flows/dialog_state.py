@@ -82,17 +82,36 @@ class DialogStateFlow(Flow):
                 if turn["speaker"] != "user":
                     continue
                 out.records_in += 1
-                context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, pos - CONTEXT_TURNS) : pos]) or "(start of dialog)"
+                context = (
+                    "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, pos - CONTEXT_TURNS) : pos]) or "(start of dialog)"
+                )
                 utterance = render_turn(turn)
                 source, state = prefills.get((dialog_id, turn["turn_index"]), (None, {}))
                 unknown = sorted(set(state) - set(slots))
                 if unknown:
-                    out.reject("dialog_states", f"{dialog_id}:{turn['turn_index']}", f"pre-fill has slots outside the project's catalogue: {unknown}", state)
+                    out.reject(
+                        "dialog_states",
+                        f"{dialog_id}:{turn['turn_index']}",
+                        f"pre-fill has slots outside the project's catalogue: {unknown}",
+                        state,
+                    )
                     continue
-                prefill = [R.textarea(_slot_field(slots.index(k)), "utterance", str(v)) for k, v in sorted(state.items()) if str(v).strip().lower() not in NONE_VALUES]
-                data = {"dataset": turn.get("dataset") or "", "dialog_id": dialog_id, "turn_index": int(turn["turn_index"]), "context": context, "utterance": utterance}
+                prefill = [
+                    R.textarea(_slot_field(slots.index(k)), "utterance", str(v))
+                    for k, v in sorted(state.items())
+                    if str(v).strip().lower() not in NONE_VALUES
+                ]
+                data = {
+                    "dataset": turn.get("dataset") or "",
+                    "dialog_id": dialog_id,
+                    "turn_index": int(turn["turn_index"]),
+                    "context": context,
+                    "utterance": utterance,
+                }
                 identity = {**data, "prefill": {k: str(v) for k, v in sorted(state.items())}}
-                out.tasks.append(TaskSpec(self.name, f"{dialog_id}:{turn['turn_index']}", dialog_id, identity, data, prefill or None, source))
+                out.tasks.append(
+                    TaskSpec(self.name, f"{dialog_id}:{turn['turn_index']}", dialog_id, identity, data, prefill or None, source)
+                )
         return out
 
     def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:
@@ -101,7 +120,12 @@ class DialogStateFlow(Flow):
             value = R.text_of(result, _slot_field(i))
             if value is not None and value.strip().lower() not in NONE_VALUES:
                 slots[slot] = " ".join(value.split())
-        line = {"dialog_id": data["dialog_id"], "turn_index": int(data["turn_index"]), "slots": dict(sorted(slots.items())), "source": "annotated"}
+        line = {
+            "dialog_id": data["dialog_id"],
+            "turn_index": int(data["turn_index"]),
+            "slots": dict(sorted(slots.items())),
+            "source": "annotated",
+        }
         if data.get("dataset"):
             line["dataset"] = data["dataset"]
         return ExportOutcome([line])

@@ -80,7 +80,10 @@ class DiscourseFlow(Flow):
                 out.reject("turns", session_id, "a session needs at least two EDUs to link", None)
                 continue
             data, identity = session_data(session_id, turns, images)
-            prefill = [R.paragraph_label(f"edu{t}", "edu", "dialogue", i, e["text"], EDU_LABEL) for i, (t, e) in enumerate(zip(data["edu_turns"], data["edus"], strict=True))]
+            prefill = [
+                R.paragraph_label(f"edu{t}", "edu", "dialogue", i, e["text"], EDU_LABEL)
+                for i, (t, e) in enumerate(zip(data["edu_turns"], data["edus"], strict=True))
+            ]
             out.tasks.append(TaskSpec(self.name, session_id, session_id, identity, data, prefill, "edus"))
         return out
 

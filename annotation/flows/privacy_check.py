@@ -84,14 +84,24 @@ class PrivacyCheckFlow(Flow):
                 out.reject("candidates", str(cand.get("source_key")), "candidate without image_id", cand)
                 continue
             if image_id in seen:
-                out.reject("candidates", image_id, "duplicate candidate (one task per image_id)", {k: cand.get(k) for k in ("image_id", "source_key", "uri")})
+                out.reject(
+                    "candidates",
+                    image_id,
+                    "duplicate candidate (one task per image_id)",
+                    {k: cand.get(k) for k in ("image_id", "source_key", "uri")},
+                )
                 continue
             seen.add(image_id)
             row = {**cand, **images.get(image_id, {})}
             src = image_src(row)
             width, height = _size(row)
             if src is None or width is None:
-                out.reject("candidates", image_id, "image bytes not available (not in the images table, uri unreadable or not an image)", {k: cand.get(k) for k in ("image_id", "source_key", "uri")})
+                out.reject(
+                    "candidates",
+                    image_id,
+                    "image bytes not available (not in the images table, uri unreadable or not an image)",
+                    {k: cand.get(k) for k in ("image_id", "source_key", "uri")},
+                )
                 continue
             data = {"image": src, "image_id": image_id, "source_key": row.get("source_key") or "", "width": width, "height": height}
             out.tasks.append(TaskSpec(self.name, image_id, image_id, {"image_id": image_id, "width": width, "height": height}, data))

@@ -21,7 +21,12 @@ CONTEXT_TURNS = 10
 def user_blocks(turns: list[dict]) -> list[list[dict]]:
     blocks: list[list[dict]] = []
     for t in turns:
-        if t["speaker"] == "user" and blocks and blocks[-1][-1]["speaker"] == "user" and blocks[-1][-1]["turn_index"] == t["turn_index"] - 1:
+        if (
+            t["speaker"] == "user"
+            and blocks
+            and blocks[-1][-1]["speaker"] == "user"
+            and blocks[-1][-1]["turn_index"] == t["turn_index"] - 1
+        ):
             blocks[-1].append(t)
         elif t["speaker"] == "user":
             blocks.append([t])
@@ -70,13 +75,28 @@ class QueryRewriteFlow(Flow):
                 texts = [t for t in block if (t.get("text") or "").strip()]
                 query_turn = (texts or block)[-1]["turn_index"]
                 first = turns.index(block[0])
-                context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, first - CONTEXT_TURNS) : first]) or "(start of session)"
+                context = (
+                    "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, first - CONTEXT_TURNS) : first])
+                    or "(start of session)"
+                )
                 query = "\n".join(f"[{t['turn_index']}] {render_turn(t)}" for t in block)
                 image_ids = [i for t in block for i in t.get("image_ids") or []]
                 srcs = [s for s in (image_src(images.get(i)) for i in image_ids) if s]
-                srcs += [r for t in block if not t.get("image_ids") for r in t.get("image_refs") or [] if str(r).startswith(("http://", "https://"))]
+                srcs += [
+                    r
+                    for t in block
+                    if not t.get("image_ids")
+                    for r in t.get("image_refs") or []
+                    if str(r).startswith(("http://", "https://"))
+                ]
                 data = {"session_id": session_id, "turn_index": int(query_turn), "context": context, "query": query, "images": srcs}
-                identity = {"session_id": session_id, "turn_index": int(query_turn), "context": context, "query": query, "image_ids": image_ids}
+                identity = {
+                    "session_id": session_id,
+                    "turn_index": int(query_turn),
+                    "context": context,
+                    "query": query,
+                    "image_ids": image_ids,
+                }
                 out.tasks.append(TaskSpec(self.name, f"{session_id}:{query_turn}", session_id, identity, data))
         return out
 
@@ -89,7 +109,16 @@ class QueryRewriteFlow(Flow):
         text = R.text_of(result, "rewritten")
         if rewritable and not text:
             return ExportOutcome(problems=[(loc, "rewritable is yes but the rewritten text is empty")])
-        return ExportOutcome([{"session_id": data["session_id"], "turn_index": int(data["turn_index"]), "rewritable": rewritable, "rewritten": text if rewritable else None}])
+        return ExportOutcome(
+            [
+                {
+                    "session_id": data["session_id"],
+                    "turn_index": int(data["turn_index"]),
+                    "rewritable": rewritable,
+                    "rewritten": text if rewritable else None,
+                }
+            ]
+        )
 
     def sort_key(self, line: dict) -> tuple:
         return (line["session_id"], line["turn_index"])

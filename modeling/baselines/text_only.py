@@ -19,7 +19,9 @@ from modeling.semantic.losses import rank_loss
 class TextOnly(nn.Module):
     kind = "text"
 
-    def __init__(self, cfg: dict, vocab_size: int, word_weights: torch.Tensor | None, feature_dim: int, key_tokens=None, bank: Bank | None = None):
+    def __init__(
+        self, cfg: dict, vocab_size: int, word_weights: torch.Tensor | None, feature_dim: int, key_tokens=None, bank: Bank | None = None
+    ):
         super().__init__()
         n, t = cfg["net"], cfg["text"]
         d, h, f, p, layers = n["d_model"], n["heads"], n["ffn"], n["dropout"], n["layers"]

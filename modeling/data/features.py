@@ -37,7 +37,17 @@ def read_meta(out: str) -> dict | None:
         return json.load(fh)
 
 
-def compute_features(data: str, out: str | None = None, encoder: str = "efficientnet_lite0", weights: str | None = None, image_size: int = 224, batch_size: int = 32, device: str = "cpu", seed: int = 0, progress: bool = False) -> dict:
+def compute_features(
+    data: str,
+    out: str | None = None,
+    encoder: str = "efficientnet_lite0",
+    weights: str | None = None,
+    image_size: int = 224,
+    batch_size: int = 32,
+    device: str = "cpu",
+    seed: int = 0,
+    progress: bool = False,
+) -> dict:
     """Write `<out>/image_features/` (out defaults to the build folder). Returns the summary."""
     import torch
 
@@ -76,7 +86,17 @@ def compute_features(data: str, out: str | None = None, encoder: str = "efficien
                     pixels.append(decode(blob, image_size))
                     good.append(i)
                 except Exception as exc:  # noqa: BLE001 - any undecodable image is a dead letter
-                    dead_rows.append({"dataset": datasets[i], "split": "all", "stage": "features", "source": "images", "locator": f"{ids[i]} ({keys[i]})", "reason": f"{type(exc).__name__}: {exc}", "excerpt": ""})
+                    dead_rows.append(
+                        {
+                            "dataset": datasets[i],
+                            "split": "all",
+                            "stage": "features",
+                            "source": "images",
+                            "locator": f"{ids[i]} ({keys[i]})",
+                            "reason": f"{type(exc).__name__}: {exc}",
+                            "excerpt": "",
+                        }
+                    )
             if good:
                 x = torch.from_numpy(np.stack(pixels)).to(device)
                 feats = extractor(x).cpu().numpy().astype(np.float32)
@@ -86,7 +106,9 @@ def compute_features(data: str, out: str | None = None, encoder: str = "efficien
                         "image_id": pa.array([ids[i] for i in good], pa.string()),
                         "split": pa.array(["all"] * len(good), pa.string()),
                         "encoder": pa.array([encoder] * len(good), pa.string()),
-                        "feature": pa.FixedSizeListArray.from_arrays(pa.array(feats.reshape(-1)), feats.shape[1]).cast(pa.list_(pa.float32())),
+                        "feature": pa.FixedSizeListArray.from_arrays(pa.array(feats.reshape(-1)), feats.shape[1]).cast(
+                            pa.list_(pa.float32())
+                        ),
                     },
                     schema=schema,
                 )
@@ -100,7 +122,17 @@ def compute_features(data: str, out: str | None = None, encoder: str = "efficien
     dead_tmp = os.path.join(folder, f".tmp-{os.getpid()}-{DEAD_FILE}")
     pq.write_table(pa.Table.from_pylist(dead_rows, schema=dead_schema), dead_tmp)
     os.replace(dead_tmp, os.path.join(folder, DEAD_FILE))
-    summary = {"encoder": encoder, "weights": weights, "image_size": image_size, "dim": extractor.dim, "images_in": n_in, "features_out": n_out, "dead": len(dead_rows), "seconds": round(time.time() - started, 2), "source": os.path.abspath(data)}
+    summary = {
+        "encoder": encoder,
+        "weights": weights,
+        "image_size": image_size,
+        "dim": extractor.dim,
+        "images_in": n_in,
+        "features_out": n_out,
+        "dead": len(dead_rows),
+        "seconds": round(time.time() - started, 2),
+        "source": os.path.abspath(data),
+    }
     meta_tmp = os.path.join(folder, f".tmp-{META_FILE}")
     with open(meta_tmp, "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=2, sort_keys=True)
@@ -120,8 +152,22 @@ def ensure_features(data: str, cfg_image: dict, fallback_out: str, device: str =
         return want
     for root in (data, fallback_out):
         meta = read_meta(root)
-        if meta and meta.get("encoder") == cfg_image["encoder"] and meta.get("image_size") == cfg_image["image_size"] and meta.get("weights") == cfg_image.get("weights"):
+        if (
+            meta
+            and meta.get("encoder") == cfg_image["encoder"]
+            and meta.get("image_size") == cfg_image["image_size"]
+            and meta.get("weights") == cfg_image.get("weights")
+        ):
             return root
     root = data if os.access(data, os.W_OK) else fallback_out
-    compute_features(data, root, cfg_image["encoder"], cfg_image.get("weights"), cfg_image["image_size"], cfg_image.get("batch_size", 32), device, progress=progress)
+    compute_features(
+        data,
+        root,
+        cfg_image["encoder"],
+        cfg_image.get("weights"),
+        cfg_image["image_size"],
+        cfg_image.get("batch_size", 32),
+        device,
+        progress=progress,
+    )
     return root

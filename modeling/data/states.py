@@ -72,12 +72,16 @@ class StateIndex:
         )
         if states.height == 0:
             return empty
-        joined = samples.sort("turn_index").join_asof(states.sort("turn_index"), on="turn_index", by="dialog_id", strategy="backward", check_sortedness=False)
+        joined = samples.sort("turn_index").join_asof(
+            states.sort("turn_index"), on="turn_index", by="dialog_id", strategy="backward", check_sortedness=False
+        )
         joined = joined.filter(pl.col("state_turn").is_not_null()).sort("sample_id")
         if joined.height == 0:
             return empty
         pairs = joined.select(pl.col("sample_id"), pl.col("slots")).with_row_index("row").explode("slots")
-        pairs = pairs.with_columns(pl.col("slots").struct.field("key").alias("k"), pl.col("slots").struct.field("value").alias("v")).drop_nulls("k")
+        pairs = pairs.with_columns(
+            pl.col("slots").struct.field("key").alias("k"), pl.col("slots").struct.field("value").alias("v")
+        ).drop_nulls("k")
         pairs = pairs.filter(pl.col("k").is_in(slot_keys))
         vals = sorted(set(pairs["v"].drop_nulls().to_list()) - {NONE_VALUE})
         values = [NONE_VALUE] + vals

@@ -55,7 +55,9 @@ def make_report(runs: list[str], out: str) -> list[str]:
                 key = "state_ratio" if group == "ratio" else "alpha"
                 items = sorted(items, key=lambda i: i[key])
                 xs = [100 * i[key] if group == "ratio" else i[key] for i in items]
-                ax.errorbar(xs, [100 * i["mean"][metric] for i in items], yerr=[100 * i["std"][metric] for i in items], marker="o", capsize=3)
+                ax.errorbar(
+                    xs, [100 * i["mean"][metric] for i in items], yerr=[100 * i["std"][metric] for i in items], marker="o", capsize=3
+                )
                 ax.set_xlabel("labelled dialog states (%)" if group == "ratio" else "alpha")
             else:
                 labels = [i["label"] for i in items]

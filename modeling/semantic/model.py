@@ -30,7 +30,15 @@ from modeling.semantic.state import SlotStrings, StudentStateEncoder, TeacherSta
 class SeMANTIC(nn.Module):
     kind = "semantic"
 
-    def __init__(self, cfg: dict, vocab_size: int, word_weights: torch.Tensor | None, feature_dim: int, key_tokens: torch.Tensor, bank: Bank | None = None):
+    def __init__(
+        self,
+        cfg: dict,
+        vocab_size: int,
+        word_weights: torch.Tensor | None,
+        feature_dim: int,
+        key_tokens: torch.Tensor,
+        bank: Bank | None = None,
+    ):
         super().__init__()
         n, t, s = cfg["net"], cfg["text"], cfg["semantic"]
         d, h, f, p, layers = n["d_model"], n["heads"], n["ffn"], n["dropout"], n["layers"]
@@ -107,7 +115,9 @@ class SeMANTIC(nn.Module):
                 L_mse = L.mse_loss(target.float(), S_stu[idx].float()).sum() / b
         a = self.s["alpha"]
         total = a * L_tea + (1 - a) * (L_stu + L_mse)
-        parts.update({"teacher": float(L_tea.detach()), "student": float(L_stu.detach()), "mse": float(L_mse.detach()), "df_fraction": len(idx) / b})
+        parts.update(
+            {"teacher": float(L_tea.detach()), "student": float(L_stu.detach()), "mse": float(L_mse.detach()), "df_fraction": len(idx) / b}
+        )
         return total, parts
 
     # -- evaluation -------------------------------------------------------------------------

@@ -99,7 +99,9 @@ def pick_test_split(root: str, wanted: str) -> str:
     return "test"
 
 
-def evaluate_run(run: str, split: str | None = None, data: str | None = None, device: str = "auto", kind: str | None = None, max_turns: int | None = None) -> dict:
+def evaluate_run(
+    run: str, split: str | None = None, data: str | None = None, device: str = "auto", kind: str | None = None, max_turns: int | None = None
+) -> dict:
     import torch
 
     from modeling.config import load_config

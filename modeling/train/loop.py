@@ -123,9 +123,17 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=tc["lr"], weight_decay=tc["weight_decay"])
     info = {
-        "model": kind, "seed": seed, "slot_keys": rt.slot_keys, "train_samples": stream.num_samples(),
-        "steps_per_epoch": steps, "total_steps": total_steps, "world_size": dist.world, "device": str(device),
-        "products": len(rt.catalogue), "image_features": int(rt.features.matrix.shape[0]), "image_encoder": rt.features.encoder,
+        "model": kind,
+        "seed": seed,
+        "slot_keys": rt.slot_keys,
+        "train_samples": stream.num_samples(),
+        "steps_per_epoch": steps,
+        "total_steps": total_steps,
+        "world_size": dist.world,
+        "device": str(device),
+        "products": len(rt.catalogue),
+        "image_features": int(rt.features.matrix.shape[0]),
+        "image_encoder": rt.features.encoder,
         "parameters": sum(p.numel() for p in params),
         "df_samples": int(states.in_df.sum()) if states is not None else 0,
         "state_values": len(states.values) if states is not None else 0,
@@ -176,7 +184,9 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
                 bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
             if step % tc["log_every"] == 0 or step == total_steps:
                 rate = seen * dist.world / max(time.perf_counter() - t0, 1e-9)
-                logs.append({"step": step, "epoch": epoch, "loss": float(loss.detach()), "lr": tc["lr"] * factor, "samples_per_s": rate, **parts})
+                logs.append(
+                    {"step": step, "epoch": epoch, "loss": float(loss.detach()), "lr": tc["lr"] * factor, "samples_per_s": rate, **parts}
+                )
         if bar:
             bar.close()
         elapsed = time.perf_counter() - t0
@@ -196,7 +206,10 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
                 checkpoint.save(os.path.join(folder, "checkpoints", "best"), model, None, state)
             if (epoch + 1) % tc["checkpoint_every"] == 0 or epoch == epochs - 1:
                 checkpoint.save(last, model, optimizer, state)
-            log(f"{kind} seed {seed} epoch {epoch + 1}: loss {float(loss.detach()):.4f}, {record['train_samples_per_s']:.1f} samples/s" + (f", valid NDCG@5 {score:.4f}" if score is not None else ""))
+            log(
+                f"{kind} seed {seed} epoch {epoch + 1}: loss {float(loss.detach()):.4f}, {record['train_samples_per_s']:.1f} samples/s"
+                + (f", valid NDCG@5 {score:.4f}" if score is not None else "")
+            )
         dist.barrier()
     return folder
 

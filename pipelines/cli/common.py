@@ -8,14 +8,20 @@ import typer
 
 BUILD_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
-RunnerOpt = typer.Option("FnApiRunner", "--runner", help="FnApiRunner (local, default; DirectRunner is routed to it), DataflowRunner, FlinkRunner, SparkRunner, ...")
+RunnerOpt = typer.Option(
+    "FnApiRunner",
+    "--runner",
+    help="FnApiRunner (local, default; DirectRunner is routed to it), DataflowRunner, FlinkRunner, SparkRunner, ...",
+)
 WorkersOpt = typer.Option(0, "--workers", help="Local worker processes (0: all cores).")
 MaxDeadOpt = typer.Option(0.05, "--max-dead-ratio", help="Fail (exit 1) when dead letters / records in exceed this.")
 ShardMiBOpt = typer.Option(8, "--shard-mib", help="Input MiB per shard; the shard count follows from the input size.")
 QuietOpt = typer.Option(False, "--quiet", help="No progress bar or summary table.")
 
 
-def run_build_command(builder, out: str, runner: str, workers: int, max_dead_ratio: float, shard_mib: int, beam_args: list[str], quiet: bool, command: str) -> dict:
+def run_build_command(
+    builder, out: str, runner: str, workers: int, max_dead_ratio: float, shard_mib: int, beam_args: list[str], quiet: bool, command: str
+) -> dict:
     from rich.console import Console
 
     from pipelines.core.builder import UsageError
@@ -23,7 +29,15 @@ def run_build_command(builder, out: str, runner: str, workers: int, max_dead_rat
     from pipelines.core.summary import render
 
     console = Console(stderr=True)
-    opts = BuildOptions(out=out, runner=runner, workers=workers, beam_args=list(beam_args), max_dead_ratio=max_dead_ratio, shard_bytes=shard_mib * 2**20, progress=not quiet)
+    opts = BuildOptions(
+        out=out,
+        runner=runner,
+        workers=workers,
+        beam_args=list(beam_args),
+        max_dead_ratio=max_dead_ratio,
+        shard_bytes=shard_mib * 2**20,
+        progress=not quiet,
+    )
     try:
         manifest = run_build(builder, opts, command=command)
     except UsageError as exc:

@@ -7,7 +7,9 @@ import importlib
 
 import typer
 
-app = typer.Typer(help="mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models.", no_args_is_help=True)
+app = typer.Typer(
+    help="mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models.", no_args_is_help=True
+)
 build = typer.Typer(help="Build a data set's Parquet tables from its native files.", no_args_is_help=True)
 generate = typer.Typer(help="Write a synthetic corpus in a data set's native format.", no_args_is_help=True)
 select = typer.Typer(help="Propose dialogs for annotation.", no_args_is_help=True)
@@ -27,7 +29,9 @@ for _module in EXTENSIONS:
 
 
 @app.command()
-def inspect(out: str = typer.Argument(..., help="A build output folder."), rows: int = typer.Option(3, "--rows", help="Rows to show per table.")) -> None:
+def inspect(
+    out: str = typer.Argument(..., help="A build output folder."), rows: int = typer.Option(3, "--rows", help="Rows to show per table.")
+) -> None:
     """Show a build's manifest summary and a few rows of each table."""
     from rich.console import Console
 

@@ -143,7 +143,11 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
             part = arrow.filter(_split_mask(arrow, split)) if arrow.num_rows else arrow
             path = shard_path(out, table_name, split, shard, num_shards)
             size = write_table_file(path, part)
-            files[table_name][split] = {"path": os.path.relpath(path, out) if "://" not in path else path, "rows": part.num_rows, "bytes": size}
+            files[table_name][split] = {
+                "path": os.path.relpath(path, out) if "://" not in path else path,
+                "rows": part.num_rows,
+                "bytes": size,
+            }
             unexpected = arrow.num_rows and set(arrow.column("split").to_pylist()) - set(layout[table_name])
             if unexpected:
                 raise ValueError(f"{table_name}: rows with splits {sorted(unexpected)} outside the layout {layout[table_name]}")
@@ -247,7 +251,9 @@ class WriteReferenceCheck(beam.DoFn):
         yield len(dead)
 
 
-def construct(p: beam.Pipeline, builder: Builder, todo: list[tuple[int, list[WorkUnit], str]], num_shards: int, out: str, resumed_markers: list[dict]):
+def construct(
+    p: beam.Pipeline, builder: Builder, todo: list[tuple[int, list[WorkUnit], str]], num_shards: int, out: str, resumed_markers: list[dict]
+):
     """Add the build's transforms to `p` (no local side effects: safe on any runner)."""
     results = (
         p

@@ -51,4 +51,6 @@ def make_runner(runner: str, workers: int = 0):
 def options_for_manifest(options) -> dict:
     """The options a run used, minus anything that looks like a secret."""
     shown = options.get_all_options(drop_default=True, retain_unknown_options=True)
-    return {k: ("<redacted>" if any(s in k.lower() for s in ("token", "secret", "password", "key")) else v) for k, v in sorted(shown.items())}
+    return {
+        k: ("<redacted>" if any(s in k.lower() for s in ("token", "secret", "password", "key")) else v) for k, v in sorted(shown.items())
+    }

@@ -41,7 +41,9 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
 
         masker = privacy_cli.masker_for_build(mask_images, mask_config, mask_set)
         try:
-            builder = JDDCBuilder(raw=raw, images_dir=images, range_bytes=range_mib * 2**20, embed_image_bytes=not no_image_bytes, mask=masker)
+            builder = JDDCBuilder(
+                raw=raw, images_dir=images, range_bytes=range_mib * 2**20, embed_image_bytes=not no_image_bytes, mask=masker
+            )
         except UsageError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -81,9 +81,7 @@ class MMDBuilder(Builder):
             elif any(f in parts[:-1] for f in PRODUCT_FOLDERS):
                 units.append(WorkUnit("product", path, size))
         if not any(u.kind == "dialog" for u in units):
-            raise UsageError(
-                f"--raw {self.raw}: no dialog files (expected JSON files in folders named train/valid/test)"
-            )
+            raise UsageError(f"--raw {self.raw}: no dialog files (expected JSON files in folders named train/valid/test)")
         if self.images_dir:
             for path, size in io.list_files(self.images_dir):
                 if path.lower().endswith(img.IMAGE_EXTENSIONS):
@@ -148,14 +146,24 @@ class MMDBuilder(Builder):
                         ctx.add_stat("turn_images_resolved")
                     else:
                         ctx.add_stat("turn_images_missing")
-                        ctx.emit("missing_images", {"dialog_id": dialog_id, "split": split, "turn_index": u.index, "image_ref": ref, "reason": reason})
+                        ctx.emit(
+                            "missing_images",
+                            {"dialog_id": dialog_id, "split": split, "turn_index": u.index, "image_ref": ref, "reason": reason},
+                        )
                 ids_by_turn[u.index] = ids
                 ctx.emit("turns", turn_row(dialog_id, split, u, ids))
             for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns):
                 ctx.emit("rec_samples", row)
             ctx.emit(
                 "dialogs",
-                {"dialog_id": dialog_id, "split": split, "source": posixpath.relpath(unit.path, self.raw), "num_turns": len(utts), "domain": None, "meta": None},
+                {
+                    "dialog_id": dialog_id,
+                    "split": split,
+                    "source": posixpath.relpath(unit.path, self.raw),
+                    "num_turns": len(utts),
+                    "domain": None,
+                    "meta": None,
+                },
             )
             ctx.claim("dialog", dialog_id)
             self._dialog_states(unit, ctx, dialog_id, split, utts, states)

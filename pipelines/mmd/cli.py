@@ -45,7 +45,15 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
 
         masker = privacy_cli.masker_for_build(mask_images, mask_config, mask_set)
         try:
-            builder = MMDBuilder(raw=raw, images_dir=images, states_path=states, v3=v3, context_turns=context_turns, embed_image_bytes=not no_image_bytes, mask=masker)
+            builder = MMDBuilder(
+                raw=raw,
+                images_dir=images,
+                states_path=states,
+                v3=v3,
+                context_turns=context_turns,
+                embed_image_bytes=not no_image_bytes,
+                mask=masker,
+            )
         except UsageError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -67,7 +75,19 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         from pipelines.mmd.generator import GeneratorConfig
         from pipelines.mmd.generator import generate as gen
 
-        counts = gen(GeneratorConfig(out=str(out), dialogs=dialogs, products=products, fmt=fmt, images=not no_images, states_fraction=states_fraction, bad=bad, seed=seed, rounds=_rounds(rounds)))
+        counts = gen(
+            GeneratorConfig(
+                out=str(out),
+                dialogs=dialogs,
+                products=products,
+                fmt=fmt,
+                images=not no_images,
+                states_fraction=states_fraction,
+                bad=bad,
+                seed=seed,
+                rounds=_rounds(rounds),
+            )
+        )
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
     @select.command("mmd")

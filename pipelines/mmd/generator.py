@@ -140,7 +140,9 @@ def make_dialog(rng: random.Random, cat: list[dict], by_key: dict, cfg: Generato
             continue
         pos = rng.sample(matches, min(cfg.positives, len(matches)))
         neg = _sample_other(rng, cat, ptype, color, cfg.negatives)
-        utts.append(_utt("system", None, images=[ref(p) for p in pos], false_images=[ref(p) for p in neg], **{"question-type": "show_result"}))
+        utts.append(
+            _utt("system", None, images=[ref(p) for p in pos], false_images=[ref(p) for p in neg], **{"question-type": "show_result"})
+        )
         utts.append(_utt("system", f"Here are some {color} {ptype}. The first one is by {pos[0]['brand']}.", type="response"))
         if rng.random() < 0.5:
             user(f"What is the material of the first {ptype}?")
@@ -186,8 +188,21 @@ def generate(cfg: GeneratorConfig) -> dict:
         doc["taxonomy"] = p["type"]
         _write(os.path.join(cfg.out, "knowledge", "products", f"{p['product_id']}.json"), json.dumps(doc, sort_keys=True))
         if cfg.images:
-            _write(os.path.join(cfg.out, "images", f"{p['product_id']}.jpg"), _product_image(p["type"], COLORS[p["color"]], cfg.image_size, rng))
-    counts = {"dialogs": 0, "utterances": 0, "rec_samples": 0, "positives": 0, "negatives": 0, "states_dialogs": 0, "state_turns": 0, "bad": 0, "products": len(cat)}
+            _write(
+                os.path.join(cfg.out, "images", f"{p['product_id']}.jpg"),
+                _product_image(p["type"], COLORS[p["color"]], cfg.image_size, rng),
+            )
+    counts = {
+        "dialogs": 0,
+        "utterances": 0,
+        "rec_samples": 0,
+        "positives": 0,
+        "negatives": 0,
+        "states_dialogs": 0,
+        "state_turns": 0,
+        "bad": 0,
+        "products": len(cat),
+    }
     states_lines = []
     for i in range(cfg.dialogs):
         split = "train" if i % 20 < 14 else ("valid" if i % 20 < 17 else "test")
@@ -222,7 +237,9 @@ def generate(cfg: GeneratorConfig) -> dict:
         elif kind == "empty":
             _write(path, "[]")
         else:  # a valid dialog whose image is not in the images folder: builds, listed as missing
-            good.append(_utt("user", "like this one?", images=[f"{URL_PREFIX}does-not-exist-{j}.jpg" if cfg.fmt == "saha" else f"nosuchid{j}"]))
+            good.append(
+                _utt("user", "like this one?", images=[f"{URL_PREFIX}does-not-exist-{j}.jpg" if cfg.fmt == "saha" else f"nosuchid{j}"])
+            )
             _write(path, json.dumps(good))
             counts["dialogs"] += 1
             counts["utterances"] += len(good)
@@ -237,5 +254,8 @@ def generate(cfg: GeneratorConfig) -> dict:
         counts["bad"] += 1
     if states_lines:
         _write(os.path.join(cfg.out, "states.jsonl"), "\n".join(states_lines) + "\n")
-    _write(os.path.join(cfg.out, "GENERATED.json"), json.dumps({"generator": "mmdial.mmd", "config": cfg.__dict__, "counts": counts}, indent=2, sort_keys=True))
+    _write(
+        os.path.join(cfg.out, "GENERATED.json"),
+        json.dumps({"generator": "mmdial.mmd", "config": cfg.__dict__, "counts": counts}, indent=2, sort_keys=True),
+    )
     return counts

@@ -43,7 +43,11 @@ def test_manifest_counts_match_the_corpus(built):
     assert total("dialogs") == counts["dialogs"]
     assert total("turns") == counts["utterances"]
     assert total("rec_samples") == counts["rec_samples"]
-    assert m["table_stats"]["rec_samples"] == {"samples": counts["rec_samples"], "positives": counts["positives"], "negatives": counts["negatives"]}
+    assert m["table_stats"]["rec_samples"] == {
+        "samples": counts["rec_samples"],
+        "positives": counts["positives"],
+        "negatives": counts["negatives"],
+    }
     assert total("products") == counts["products"] == total("images")
     assert m["stats"]["turn_images_missing"] == counts["missing_images"] == total("missing_images")
     assert m["stats"]["turn_images_resolved"] + m["stats"]["turn_images_missing"] == m["stats"]["turn_image_refs"]
@@ -194,7 +198,9 @@ def test_new_layout_replaces_old_files(corpus, tmp_path):
 def test_select_proposes_a_stratified_sample(built, tmp_path):
     out, _, counts = built
     runner = CliRunner()
-    res = runner.invoke(app, ["select", "mmd", "--from", str(out), "--out", str(tmp_path / "sel.jsonl"), "--fraction", "0.25", "--seed", "1"])
+    res = runner.invoke(
+        app, ["select", "mmd", "--from", str(out), "--out", str(tmp_path / "sel.jsonl"), "--fraction", "0.25", "--seed", "1"]
+    )
     assert res.exit_code == 0, res.output
     picked = [json.loads(x) for x in (tmp_path / "sel.jsonl").read_text().splitlines()]
     assert len(picked) == round(0.25 * counts["dialogs"])
@@ -205,7 +211,9 @@ def test_select_proposes_a_stratified_sample(built, tmp_path):
         n = sum(1 for s in by_split.values() if s == split)
         k = sum(1 for p in picked if p["split"] == split)
         assert abs(k - 0.25 * n) <= 3
-    again = runner.invoke(app, ["select", "mmd", "--from", str(out), "--out", str(tmp_path / "sel2.jsonl"), "--fraction", "0.25", "--seed", "1"])
+    again = runner.invoke(
+        app, ["select", "mmd", "--from", str(out), "--out", str(tmp_path / "sel2.jsonl"), "--fraction", "0.25", "--seed", "1"]
+    )
     assert again.exit_code == 0 and (tmp_path / "sel2.jsonl").read_text() == (tmp_path / "sel.jsonl").read_text()
 
 
@@ -219,7 +227,9 @@ def test_cli_exit_codes(corpus, tmp_path):
     assert res.exit_code == 2 and "no dialog files" in res.output
     res = runner.invoke(app, ["build", "mmd", "--v3", "--raw", str(raw), "--out", str(tmp_path / "o"), "--quiet"])
     assert res.exit_code == 2 and "needs --states" in res.output
-    res = runner.invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "o"), "--quiet", "--workers", "1", "--max-dead-ratio", "0.001"])
+    res = runner.invoke(
+        app, ["build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "o"), "--quiet", "--workers", "1", "--max-dead-ratio", "0.001"]
+    )
     assert res.exit_code == 1 and "dead-letter ratio" in res.output
     res = runner.invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "o"), "--workers", "1"])
     assert res.exit_code == 0, res.output

@@ -47,7 +47,9 @@ def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:
     }
 
 
-def rec_sample_rows(dialog_id: str, split: str, utts: list[Utterance], image_ids: dict[int, list[str]], resolver: ImageResolver, context_turns: int) -> list[dict]:
+def rec_sample_rows(
+    dialog_id: str, split: str, utts: list[Utterance], image_ids: dict[int, list[str]], resolver: ImageResolver, context_turns: int
+) -> list[dict]:
     """One sample per system utterance with both positives (images) and negatives (false images)."""
     rows = []
     for u in utts:

@@ -15,7 +15,19 @@ import json
 AUDIT_VERSION = 1
 
 
-def build(*, input_sha256: str, output_sha256: str | None, engine: dict | None, policy_sha256: str, effective: dict | None, lines: int | None, masks: list[dict], fast_path: str | None, status: str, extra: dict | None = None) -> dict:
+def build(
+    *,
+    input_sha256: str,
+    output_sha256: str | None,
+    engine: dict | None,
+    policy_sha256: str,
+    effective: dict | None,
+    lines: int | None,
+    masks: list[dict],
+    fast_path: str | None,
+    status: str,
+    extra: dict | None = None,
+) -> dict:
     entities: dict[str, int] = {}
     for m in masks:
         for e in m.get("entities", []):

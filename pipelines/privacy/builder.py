@@ -183,7 +183,20 @@ class MaskBuilder(Builder):
                 self.masker.emit(ctx, row, category_of(self._categories, row))
 
 
-_IMAGE_COLUMNS = ("dataset", "image_id", "split", "source_key", "uri", "data", "width", "height", "format", "source", "privacy_status", "privacy_audit")
+_IMAGE_COLUMNS = (
+    "dataset",
+    "image_id",
+    "split",
+    "source_key",
+    "uri",
+    "data",
+    "width",
+    "height",
+    "format",
+    "source",
+    "privacy_status",
+    "privacy_audit",
+)
 
 
 @dataclass
@@ -213,7 +226,11 @@ class ManualBuilder(Builder):
         if not images:
             raise UsageError(f"--in {self.input}: no images table (expected a `mmdial mask` output)")
         units = [u for p, _ in images for u in parquet_units(p)]
-        quarantine = io.list_files(io.join(self.input, "privacy_quarantine"), ("*.parquet",)) if io.exists(io.join(self.input, "privacy_quarantine")) else []
+        quarantine = (
+            io.list_files(io.join(self.input, "privacy_quarantine"), ("*.parquet",))
+            if io.exists(io.join(self.input, "privacy_quarantine"))
+            else []
+        )
         units += [u for p, _ in quarantine for u in parquet_units(p, "quarantine")]
         size = max(1, len(io.read_bytes(self.manual_path)))
         units.append(WorkUnit("manual", self.manual_path, size))
@@ -249,7 +266,9 @@ class ManualBuilder(Builder):
 
         table = read_row_group(ctx, unit)
         for j, row in enumerate(table.to_pylist()):
-            with ctx.record("manual.apply", unit.path, f"rg{unit.key}:row{j}:{row.get('source_key')}", raw={k: v for k, v in row.items() if k != "data"}):
+            with ctx.record(
+                "manual.apply", unit.path, f"rg{unit.key}:row{j}:{row.get('source_key')}", raw={k: v for k, v in row.items() if k != "data"}
+            ):
                 row = {k: v for k, v in row.items() if k in _IMAGE_COLUMNS}
                 ctx.claim("privacy_image", row["image_id"])
                 d = self._decisions.get(row["image_id"])
@@ -285,15 +304,26 @@ class ManualBuilder(Builder):
                     dec = decode(data, 40_000_000)
                     h, w = dec.bgr.shape[:2]
                     row = {
-                        "dataset": q["dataset"], "image_id": q["image_id"], "split": "all", "source_key": q["source_key"], "uri": q["uri"],
-                        "data": data, "width": w, "height": h, "format": dec.format, "source": "file", "privacy_status": "unchecked",
+                        "dataset": q["dataset"],
+                        "image_id": q["image_id"],
+                        "split": "all",
+                        "source_key": q["source_key"],
+                        "uri": q["uri"],
+                        "data": data,
+                        "width": w,
+                        "height": h,
+                        "format": dec.format,
+                        "source": "file",
+                        "privacy_status": "unchecked",
                         "privacy_audit": q.get("audit"),
                     }
                     row = manual.apply(row, d, self.fill, self.jpeg_quality)
                     ctx.emit("images", row)
                     ctx.add_stat("manual.released")
                 except Exception as exc:  # noqa: BLE001 - stays quarantined, with why
-                    ctx.emit("privacy_quarantine", {**q, "reason": f"{q['reason']}; manual release failed: {type(exc).__name__}: {exc}"[:1000]})
+                    ctx.emit(
+                        "privacy_quarantine", {**q, "reason": f"{q['reason']}; manual release failed: {type(exc).__name__}: {exc}"[:1000]}
+                    )
                     ctx.emit("privacy_candidates", candidate_row(q, q["image_id"], "quarantined", "quarantined", None))
 
 

@@ -9,11 +9,21 @@ from pipelines.cli import common
 
 # -- shared by every `mmdial build <dataset> --mask-images` -----------------------------------
 MaskImagesOpt = typer.Option(False, "--mask-images", help="Mask PII in images (OCR) before they are written; see `mmdial mask --help`.")
-MaskConfigOpt = typer.Option(None, "--mask-config", help="Privacy policy YAML merged over the default (pipelines/privacy/default_policy.yaml).")
+MaskConfigOpt = typer.Option(
+    None, "--mask-config", help="Privacy policy YAML merged over the default (pipelines/privacy/default_policy.yaml)."
+)
 MaskSetOpt = typer.Option(None, "--mask-set", help="Policy override, dotted.key=value (repeatable), e.g. policy=all-text.")
 
 
-def make_masker(config: str | None = None, sets: list[str] | None = None, policy: str | None = None, engine: str | None = None, vocab: list[str] | None = None, kb: list[str] | None = None, timeout: float | None = None):
+def make_masker(
+    config: str | None = None,
+    sets: list[str] | None = None,
+    policy: str | None = None,
+    engine: str | None = None,
+    vocab: list[str] | None = None,
+    kb: list[str] | None = None,
+    timeout: float | None = None,
+):
     """A PrivacyMasker from CLI options (raises UsageError on a bad policy)."""
     from pipelines.core.builder import UsageError
     from pipelines.privacy.policy import load_config
@@ -63,14 +73,26 @@ def register(app: typer.Typer) -> None:
     @app.command("mask", context_settings=common.BUILD_CONTEXT)
     def mask(
         ctx: typer.Context,
-        inp: str = typer.Option(..., "--in", help="A folder of image files, or an images Parquet table (a build output, a folder of Parquet files, or one file)."),
-        out: str = typer.Option(..., "--out", help="Output folder: images (masked), privacy_quarantine, privacy_candidates, manifest.json."),
+        inp: str = typer.Option(
+            ...,
+            "--in",
+            help="A folder of image files, or an images Parquet table (a build output, a folder of Parquet files, or one file).",
+        ),
+        out: str = typer.Option(
+            ..., "--out", help="Output folder: images (masked), privacy_quarantine, privacy_candidates, manifest.json."
+        ),
         config: str | None = typer.Option(None, "--config", help="Policy YAML merged over the default."),
         sets: list[str] | None = typer.Option(None, "--set", help="Policy override dotted.key=value (repeatable)."),
         policy: str | None = typer.Option(None, "--policy", help="pii (default) or all-text."),
-        engine: str | None = typer.Option(None, "--engine", help="rapidocr (default), paddle (set engine.det_model_dir/rec_model_dir), fake."),
-        categories: str | None = typer.Option(None, "--categories", help='JSONL {"image": name-or-image_id, "category": str} for per-category overrides.'),
-        vocab: list[str] | None = typer.Option(None, "--vocab", help="ENTITY=FILE word list (brand=brands.txt, store_name=stores.txt); repeatable."),
+        engine: str | None = typer.Option(
+            None, "--engine", help="rapidocr (default), paddle (set engine.det_model_dir/rec_model_dir), fake."
+        ),
+        categories: str | None = typer.Option(
+            None, "--categories", help='JSONL {"image": name-or-image_id, "category": str} for per-category overrides.'
+        ),
+        vocab: list[str] | None = typer.Option(
+            None, "--vocab", help="ENTITY=FILE word list (brand=brands.txt, store_name=stores.txt); repeatable."
+        ),
         kb: list[str] | None = typer.Option(None, "--kb", help="JDDC knowledge base (kb.tsv or kb.jsonl): its brand values are masked."),
         timeout: float | None = typer.Option(None, "--timeout", help="OCR seconds per image before quarantine (default from the policy)."),
         dataset: str = typer.Option("images", "--dataset", help="`dataset` value for rows that do not carry one."),

@@ -137,7 +137,12 @@ class RapidOCREngine:
                 "version": self._version,
                 "onnxruntime": _dist_version("onnxruntime"),
                 "models": {k: {"file": os.path.basename(p), "sha256": file_sha256(p)} for k, p in sorted(self._paths.items())},
-                "params": {"use_cls": self.use_cls, "det_limit_side_len": self.det_limit_side_len, "det_box_thresh": self.det_box_thresh, "det_unclip_ratio": self.det_unclip_ratio},
+                "params": {
+                    "use_cls": self.use_cls,
+                    "det_limit_side_len": self.det_limit_side_len,
+                    "det_box_thresh": self.det_box_thresh,
+                    "det_unclip_ratio": self.det_unclip_ratio,
+                },
             }
         return self._info
 
@@ -210,7 +215,13 @@ class PaddleOCREngine:
                 kwargs["textline_orientation_model_dir"] = self.cls_model_dir
             self._engine = paddleocr.PaddleOCR(**kwargs)
         else:
-            kwargs = {"det_model_dir": self.det_model_dir, "rec_model_dir": self.rec_model_dir, "lang": self.lang, "show_log": False, "use_angle_cls": bool(self.cls_model_dir)}
+            kwargs = {
+                "det_model_dir": self.det_model_dir,
+                "rec_model_dir": self.rec_model_dir,
+                "lang": self.lang,
+                "show_log": False,
+                "use_angle_cls": bool(self.cls_model_dir),
+            }
             if self.cls_model_dir:
                 kwargs["cls_model_dir"] = self.cls_model_dir
             self._engine = paddleocr.PaddleOCR(**kwargs)
@@ -225,14 +236,22 @@ class PaddleOCREngine:
                     if os.path.isfile(p):
                         h.update(name.encode() + b"\0" + file_sha256(p).encode())
                 models[k] = {"dir": os.path.basename(os.path.normpath(d)), "sha256": h.hexdigest()}
-        return {"name": self.name, "version": self._version, "paddle": _dist_version("paddlepaddle"), "models": models, "params": {"lang": self.lang}}
+        return {
+            "name": self.name,
+            "version": self._version,
+            "paddle": _dist_version("paddlepaddle"),
+            "models": models,
+            "params": {"lang": self.lang},
+        }
 
     def ocr(self, image_bgr: np.ndarray) -> list[TextLine]:
         if self._major >= 3:
             lines = []
             for res in self._engine.predict(image_bgr):
                 data = res.json.get("res", res.json) if hasattr(res, "json") else dict(res)
-                for text, score, poly in zip(data.get("rec_texts", []), data.get("rec_scores", []), data.get("rec_polys", []), strict=False):
+                for text, score, poly in zip(
+                    data.get("rec_texts", []), data.get("rec_scores", []), data.get("rec_polys", []), strict=False
+                ):
                     if str(text).strip():
                         lines.append(TextLine(str(text), _quad(np.asarray(poly).tolist()), float(score)))
             return lines
@@ -293,7 +312,11 @@ class FakeEngine:
         out = []
         for item in self.script.get(key, self.default):
             chars = item.get("char_boxes")
-            out.append(TextLine(item["text"], _quad(item["polygon"]), float(item.get("score", 1.0)), tuple(_quad(c) for c in chars) if chars else None))
+            out.append(
+                TextLine(
+                    item["text"], _quad(item["polygon"]), float(item.get("score", 1.0)), tuple(_quad(c) for c in chars) if chars else None
+                )
+            )
         return out
 
 

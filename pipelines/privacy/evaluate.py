@@ -68,7 +68,13 @@ def box_metrics(planted: list, mask_polys: list, w: int, h: int) -> dict:
         area = int(m.sum())
         if area and (m & truth).sum() / area >= HIT:
             hits += 1
-    return {"coverage": cover, "pii_boxes": len(pii), "detected": sum(c >= COVER for c in cover), "masks": len(mask_polys), "mask_hits": hits}
+    return {
+        "coverage": cover,
+        "pii_boxes": len(pii),
+        "detected": sum(c >= COVER for c in cover),
+        "masks": len(mask_polys),
+        "mask_hits": hits,
+    }
 
 
 def residue(planted: list, masked_texts: list[str]) -> dict:

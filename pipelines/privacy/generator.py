@@ -37,14 +37,30 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
 FIRST = ("James", "Mary", "John", "Linda", "Robert", "Emily", "David", "Sarah", "Michael", "Laura")
 LAST = ("Smith", "Johnson", "Brown", "Taylor", "Miller", "Wilson", "Moore", "Clark", "Walker", "Young")
-PROVINCES = (("广东省", "深圳市", "南山区"), ("浙江省", "杭州市", "西湖区"), ("江苏省", "南京市", "鼓楼区"), ("四川省", "成都市", "武侯区"), ("北京市", "朝阳区", ""), ("上海市", "浦东新区", ""))
+PROVINCES = (
+    ("广东省", "深圳市", "南山区"),
+    ("浙江省", "杭州市", "西湖区"),
+    ("江苏省", "南京市", "鼓楼区"),
+    ("四川省", "成都市", "武侯区"),
+    ("北京市", "朝阳区", ""),
+    ("上海市", "浦东新区", ""),
+)
 ROADS = ("科技园路", "文三路", "中山北路", "人民南路", "建国路", "世纪大道", "学府街")
 STREETS = ("Baker Street", "Maple Avenue", "Oak Road", "Elm Street", "Park Lane", "Sunset Boulevard")
 CITIES = ("London", "Springfield", "Boston", "Seattle", "Austin")
 STORE_BRANDS = ("美的", "小米", "格力", "海尔", "苏泊尔", "九阳", "飞利浦", "罗技")
 
 BENIGN_ZH = ("无线蓝牙耳机", "智能电饭煲", "纯棉短袖T恤", "电动牙刷", "空气净化器", "不锈钢保温杯", "运动跑步鞋", "家用吹风机")
-BENIGN_EN = ("Wireless Earbuds", "Rice Cooker", "Cotton T-Shirt", "Electric Toothbrush", "Air Purifier", "Steel Water Bottle", "Running Shoes", "Hair Dryer")
+BENIGN_EN = (
+    "Wireless Earbuds",
+    "Rice Cooker",
+    "Cotton T-Shirt",
+    "Electric Toothbrush",
+    "Air Purifier",
+    "Steel Water Bottle",
+    "Running Shoes",
+    "Hair Dryer",
+)
 STATUS_ZH = ("已签收", "运输中", "待发货", "已完成", "派送中")
 STATUS_EN = ("Delivered", "In transit", "Awaiting shipment", "Completed", "Out for delivery")
 CHAT_ZH = ("这款有现货吗", "什么时候发货呢", "颜色发错了怎么办", "可以开发票吗", "好的谢谢")
@@ -175,7 +191,9 @@ def _page(r, fonts, kind, lang, w, h):
     s = lambda lo, hi: r.randint(lo - 3, hi)  # noqa: E731 - down to 11-12 px text
     c.rect((0, 0, w, 46), (228, 57, 60))
     y = 10
-    title = {"order": ("订单详情", "Order Details"), "logistics": ("物流详情", "Tracking"), "after_sales": ("售后详情", "After-sales")}[kind]
+    title = {"order": ("订单详情", "Order Details"), "logistics": ("物流详情", "Tracking"), "after_sales": ("售后详情", "After-sales")}[
+        kind
+    ]
     c.text(16, y, [(_label(lang, *title), "benign")], 20, fill=(255, 255, 255))
     y = 64
     c.rect((8, y - 6, w - 8, y + 90), (255, 255, 255))
@@ -220,9 +238,17 @@ def _chat(r, fonts, lang, w, h):
     y = 70
     msgs = [("benign", r.choice(CHAT_ZH if lang == "zh" else CHAT_EN))]
     if lang == "zh":
-        msgs += [("phone", ("我的电话是", mobile(r, lang))), ("order_number", ("订单号是", order_no(r))), ("address", ("地址", zh_address(r)[:18]))]
+        msgs += [
+            ("phone", ("我的电话是", mobile(r, lang))),
+            ("order_number", ("订单号是", order_no(r))),
+            ("address", ("地址", zh_address(r)[:18])),
+        ]
     else:
-        msgs += [("phone", ("My phone is ", mobile(r, lang))), ("order_number", ("Order No. ", order_no(r))), ("email", ("Mail me at ", email(r)))]
+        msgs += [
+            ("phone", ("My phone is ", mobile(r, lang))),
+            ("order_number", ("Order No. ", order_no(r))),
+            ("email", ("Mail me at ", email(r))),
+        ]
     msgs.append(("benign", r.choice(CHAT_ZH if lang == "zh" else CHAT_EN)))
     for i, (ent, msg) in enumerate(msgs):
         size = r.randint(15, 21)
@@ -245,7 +271,12 @@ def _label_card(r, fonts, lang):
     c.text(12, 8, [(_label(lang, "顺丰速运 标准快递", "EXPRESS PARCEL"), "benign")], 18, fill=(255, 255, 255))
     y = 52
     y = c.text(14, y, [(_label(lang, "运单号：", "Waybill No.: "), None), (waybill(r), "order_number")], r.randint(16, 20))
-    y = c.text(14, y, [(_label(lang, "收件人：", "Recipient: "), None), (zh_name(r) if lang == "zh" else en_name(r), "person_name")], r.randint(16, 20))
+    y = c.text(
+        14,
+        y,
+        [(_label(lang, "收件人：", "Recipient: "), None), (zh_name(r) if lang == "zh" else en_name(r), "person_name")],
+        r.randint(16, 20),
+    )
     y = c.text(14, y, [(_label(lang, "电话：", "Tel: "), None), (mobile(r, lang), "phone")], r.randint(16, 20))
     addr = zh_address(r)[:16] if lang == "zh" else en_address(r)
     y = c.text(14, y, [(_label(lang, "地址：", "Address: "), None), (addr, "address")], r.randint(14, 17))
@@ -301,7 +332,9 @@ def make_sample(r: random.Random, fonts: _Fonts, index: int, kind: str, lang: st
         angle = round(r.uniform(-12, 12), 1)
         bw, bh = int(560 * scale), int(440 * scale)
         bg = _photo_background(r, bw, bh)
-        rgb, planted = _rotate_onto(np.asarray(card.im), card.planted, angle, bg, (r.randint(0, max(1, bw - 520)), r.randint(0, max(1, bh - 400))))
+        rgb, planted = _rotate_onto(
+            np.asarray(card.im), card.planted, angle, bg, (r.randint(0, max(1, bw - 520)), r.randint(0, max(1, bh - 400)))
+        )
         params["rotation"] = angle
     else:
         w, h = int(480 * scale), int(640 * scale)
@@ -348,7 +381,10 @@ def write(samples: list[Sample], out_dir: str) -> str:
     `out_dir/image_categories.jsonl` (the exchange-format format)."""
     img_dir = os.path.join(out_dir, "images")
     os.makedirs(img_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "truth.jsonl"), "w", encoding="utf-8") as t, open(os.path.join(out_dir, "image_categories.jsonl"), "w", encoding="utf-8") as cats:
+    with (
+        open(os.path.join(out_dir, "truth.jsonl"), "w", encoding="utf-8") as t,
+        open(os.path.join(out_dir, "image_categories.jsonl"), "w", encoding="utf-8") as cats,
+    ):
         for s in samples:
             with open(os.path.join(img_dir, s.name), "wb") as fh:
                 fh.write(s.data)

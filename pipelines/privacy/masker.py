@@ -161,7 +161,9 @@ def plan_masks(lines: list[TextLine], matches: list[Match], eff: Effective) -> l
         (whole if m.whole_line else by_line).setdefault(m.line, []).append(m)
     for i, line in enumerate(lines):
         if line.score < unc_score and sum(c.isdigit() for c in line.text) >= unc_digits:
-            whole.setdefault(i, []).append(Match(0, len(line.text), "uncertain_digits", "threshold_uncertain_score", line=i, whole_line=True))
+            whole.setdefault(i, []).append(
+                Match(0, len(line.text), "uncertain_digits", "threshold_uncertain_score", line=i, whole_line=True)
+            )
     for i in sorted(set(by_line) | set(whole)):
         line = lines[i]
         if i in whole:  # the whole line goes; span matches on it are recorded with it

@@ -105,7 +105,13 @@ class Effective:
     override: bool
 
     def as_audit(self) -> dict:
-        return {"policy": self.policy, "thresholds": self.thresholds, "masking": self.masking, "category": self.category, "category_override": self.override}
+        return {
+            "policy": self.policy,
+            "thresholds": self.thresholds,
+            "masking": self.masking,
+            "category": self.category,
+            "category_override": self.override,
+        }
 
 
 class Policy:

@@ -86,10 +86,62 @@ def _digits(s: str) -> int:
 
 # -- labels ----------------------------------------------------------------------------------
 LABELS: dict[str, tuple[str, ...]] = {
-    "person_name": ("收货人", "收件人", "寄件人", "联系人", "提货人", "签收人", "客户姓名", "买家姓名", "姓名", "买家", "consignee", "recipient", "receiver", "customer name", "full name", "name"),
+    "person_name": (
+        "收货人",
+        "收件人",
+        "寄件人",
+        "联系人",
+        "提货人",
+        "签收人",
+        "客户姓名",
+        "买家姓名",
+        "姓名",
+        "买家",
+        "consignee",
+        "recipient",
+        "receiver",
+        "customer name",
+        "full name",
+        "name",
+    ),
     "phone": ("联系电话", "手机号码", "手机号", "电话号码", "联系方式", "手机", "电话", "mobile", "phone", "tel"),
-    "address": ("收货地址", "收件地址", "寄件地址", "配送地址", "详细地址", "取件地址", "地址", "shipping address", "delivery address", "address", "ship to"),
-    "order_number": ("订单编号", "订单号", "运单编号", "运单号", "快递单号", "物流单号", "售后单号", "服务单号", "退货单号", "退款编号", "订单号码", "order number", "order no.", "order no", "order id", "order #", "tracking number", "tracking no.", "tracking no", "waybill no.", "waybill no", "waybill"),
+    "address": (
+        "收货地址",
+        "收件地址",
+        "寄件地址",
+        "配送地址",
+        "详细地址",
+        "取件地址",
+        "地址",
+        "shipping address",
+        "delivery address",
+        "address",
+        "ship to",
+    ),
+    "order_number": (
+        "订单编号",
+        "订单号",
+        "运单编号",
+        "运单号",
+        "快递单号",
+        "物流单号",
+        "售后单号",
+        "服务单号",
+        "退货单号",
+        "退款编号",
+        "订单号码",
+        "order number",
+        "order no.",
+        "order no",
+        "order id",
+        "order #",
+        "tracking number",
+        "tracking no.",
+        "tracking no",
+        "waybill no.",
+        "waybill no",
+        "waybill",
+    ),
     "store_name": ("店铺名称", "店铺名", "店铺", "商家名称", "商家", "卖家", "store", "shop", "seller"),
     "model_number": ("规格型号", "型号", "货号", "model no.", "model no", "model", "sku"),
     "account": ("用户名", "会员名", "昵称", "账号", "username", "user name", "nickname", "account"),
@@ -136,7 +188,16 @@ class LabelRecognizer(Recognizer):
         alts += [f"(?:{_label_alt(weak)}){WEAK_SEP}"] if weak else []
         # OCR misreads one character of a label on blurred images (收赁人：): long CJK labels
         # also match with any one character wrong, when a colon follows
-        fuzzy = sorted({re.escape(lab[:i]) + f"[{CJK}]" + re.escape(lab[i + 1 :]) for lab in strong if len(lab) >= 3 and not lab[0].isascii() for i in range(len(lab))}, key=len, reverse=True)
+        fuzzy = sorted(
+            {
+                re.escape(lab[:i]) + f"[{CJK}]" + re.escape(lab[i + 1 :])
+                for lab in strong
+                if len(lab) >= 3 and not lab[0].isascii()
+                for i in range(len(lab))
+            },
+            key=len,
+            reverse=True,
+        )
         alts += [f"(?:{'|'.join(fuzzy)})\\s*[:：]\\s*"] if fuzzy else []
         self._label_re = re.compile("|".join(alts), re.IGNORECASE)
         self._value_re = re.compile(self.value)
@@ -293,9 +354,15 @@ def builtin_recognizers() -> list[Recognizer]:
     out: list[Recognizer] = [
         PatternRecognizer("phone_cn_mobile", "phone", rf"{nd}(?:\+?86[\s\-]?)?1[3-9][0-9](?:[\s\-]?[0-9]{{4}}){{2}}{na}"),
         PatternRecognizer("phone_cn_mobile_masked", "phone", rf"{nd}1[3-9][0-9][*＊xX]{{4}}[0-9]{{4}}{na}"),
-        PatternRecognizer("phone_cn_landline", "phone", rf"{nd}(?:\(0[0-9]{{2,3}}\)|（0[0-9]{{2,3}}）|0[0-9]{{2,3}})[\s\-]?[0-9]{{7,8}}(?:[\s\-]?(?:转|ext\.?)\s*[0-9]{{1,5}})?{na}"),
+        PatternRecognizer(
+            "phone_cn_landline",
+            "phone",
+            rf"{nd}(?:\(0[0-9]{{2,3}}\)|（0[0-9]{{2,3}}）|0[0-9]{{2,3}})[\s\-]?[0-9]{{7,8}}(?:[\s\-]?(?:转|ext\.?)\s*[0-9]{{1,5}})?{na}",
+        ),
         PatternRecognizer("phone_cn_service", "phone", rf"{nd}[48]00[\s\-]?[0-9]{{3}}[\s\-]?[0-9]{{4}}{na}"),
-        PatternRecognizer("phone_intl", "phone", rf"(?<![0-9A-Za-z+])\+[0-9]{{1,3}}(?:[\s.\-]?\(?[0-9]{{1,5}}\)?){{2,5}}{na}", check=_intl_ok),
+        PatternRecognizer(
+            "phone_intl", "phone", rf"(?<![0-9A-Za-z+])\+[0-9]{{1,3}}(?:[\s.\-]?\(?[0-9]{{1,5}}\)?){{2,5}}{na}", check=_intl_ok
+        ),
         PatternRecognizer(
             "id_card_cn",
             "id_card",
@@ -314,7 +381,9 @@ def builtin_recognizers() -> list[Recognizer]:
             r"(?<![0-9A-Za-z])[0-9]{1,5}\s+(?:[A-Z][a-z]+\.?\s+){1,4}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl)\b\.?"
             r"(?:,?\s*(?:Apt|Suite|Unit|Flat)\.?\s*[0-9A-Za-z\-]+)?(?:,\s*[A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)*(?:,?\s*[A-Z]{2}\s*[0-9]{5})?",
         ),
-        PatternRecognizer("store_name_cn", "store_name", rf"[{CJK}A-Za-z0-9]{{1,12}}(?:官方旗舰店|旗舰店|专营店|专卖店|自营店|官方店|企业店)"),
+        PatternRecognizer(
+            "store_name_cn", "store_name", rf"[{CJK}A-Za-z0-9]{{1,12}}(?:官方旗舰店|旗舰店|专营店|专卖店|自营店|官方店|企业店)"
+        ),
         PatternRecognizer("model_number", "model_number", r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![A-Za-z0-9])", check=_model_ok),
     ]
     for entity, labels in LABELS.items():

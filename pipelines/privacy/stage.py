@@ -167,7 +167,16 @@ class PrivacyMasker:
             status=status,
             extra={"recognizers": self._recognizer_info},
         )
-        image = {**row, "image_id": image_id, "data": out, "width": width, "height": height, "format": fmt, "privacy_status": status, "privacy_audit": au.dumps(rec)}
+        image = {
+            **row,
+            "image_id": image_id,
+            "data": out,
+            "width": width,
+            "height": height,
+            "format": fmt,
+            "privacy_status": status,
+            "privacy_audit": au.dumps(rec),
+        }
         cand = None if masks else candidate_row(row, image_id, "no_auto_mask", "unchecked", len(lines))
         return MaskOutcome(status, image=image, candidate=cand, masks=masks, lines=lines)
 

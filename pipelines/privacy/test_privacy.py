@@ -83,7 +83,9 @@ def test_recognisers_find_pii_in_cjk_and_english(text, expected):
         assert (value, entity) in got, got
 
 
-@pytest.mark.parametrize("text", ["这个店铺的东西不错", "市场价格 ¥199", "容量500ml 2024款", "in store now", "超市区域", "无线蓝牙耳机", "实付款 ¥489.00"])
+@pytest.mark.parametrize(
+    "text", ["这个店铺的东西不错", "市场价格 ¥199", "容量500ml 2024款", "in store now", "超市区域", "无线蓝牙耳机", "实付款 ¥489.00"]
+)
 def test_recognisers_leave_benign_text(text):
     assert found(text) == []
 
@@ -107,7 +109,11 @@ def test_vocabulary_from_kb(tmp_path):
 
 
 def test_label_only_line_masks_its_neighbour():
-    lines = [TextLine("收货人", box(10, 10, 70, 30), 1.0), TextLine("张伟", box(90, 10, 130, 30), 1.0), TextLine("无线耳机", box(10, 60, 90, 80), 1.0)]
+    lines = [
+        TextLine("收货人", box(10, 10, 70, 30), 1.0),
+        TextLine("张伟", box(90, 10, 130, 30), 1.0),
+        TextLine("无线耳机", box(10, 60, 90, 80), 1.0),
+    ]
     ms = RecognizerSet.build().recognise(lines)
     assert [(m.line, m.entity, m.whole_line) for m in ms] == [(1, "person_name", True)]
 
@@ -148,7 +154,12 @@ def test_rotated_line_span_follows_the_line():
 def scripted_image():
     arr = canvas()
     key = pixel_key(arr)
-    script = {key: [{"text": "电话13812345678", "polygon": [[10, 10], [171, 10], [171, 30], [10, 30]], "score": 0.99}, {"text": "无线蓝牙耳机", "polygon": [[10, 35], [130, 35], [130, 55], [10, 55]], "score": 0.99}]}
+    script = {
+        key: [
+            {"text": "电话13812345678", "polygon": [[10, 10], [171, 10], [171, 30], [10, 30]], "score": 0.99},
+            {"text": "无线蓝牙耳机", "polygon": [[10, 35], [130, 35], [130, 55], [10, 55]], "score": 0.99},
+        ]
+    }
     return arr, script
 
 
@@ -253,7 +264,14 @@ def test_ocr_timeout_quarantines_and_the_next_image_still_works():
 def test_manual_line_validation_and_latest_version():
     good = {"image_id": "a" * 64, "status": "masked", "boxes": [{"x": 1, "y": 2, "w": 3, "h": 4, "label": "phone"}]}
     assert manual.parse_line(json.dumps(good)).boxes == ((1, 2, 3, 4, "phone"),)
-    for bad in ({**good, "image_id": "xyz"}, {**good, "status": "maybe"}, {**good, "boxes": []}, {**good, "status": "clean"}, {**good, "boxes": [{"x": 1, "y": 2, "w": 0, "h": 4}]}, [1, 2]):
+    for bad in (
+        {**good, "image_id": "xyz"},
+        {**good, "status": "maybe"},
+        {**good, "boxes": []},
+        {**good, "status": "clean"},
+        {**good, "boxes": [{"x": 1, "y": 2, "w": 0, "h": 4}]},
+        [1, 2],
+    ):
         with pytest.raises(ValueError):
             manual.parse_line(json.dumps(bad))
     d1 = manual.parse_line(json.dumps({**good, "version": 2}))
@@ -263,8 +281,19 @@ def test_manual_line_validation_and_latest_version():
 
 def test_manual_boxes_are_filled_and_audited():
     arr = canvas(w=100, h=50)
-    row = {"image_id": "a" * 64, "source_key": "x.png", "data": png(arr), "format": "png", "privacy_status": "unchecked", "privacy_audit": json.dumps({"masks": []})}
-    d = manual.parse_line(json.dumps({"image_id": "a" * 64, "status": "masked", "boxes": [{"x": 10, "y": 5, "w": 20, "h": 10, "label": "name"}], "annotator": "ann1"}))
+    row = {
+        "image_id": "a" * 64,
+        "source_key": "x.png",
+        "data": png(arr),
+        "format": "png",
+        "privacy_status": "unchecked",
+        "privacy_audit": json.dumps({"masks": []}),
+    }
+    d = manual.parse_line(
+        json.dumps(
+            {"image_id": "a" * 64, "status": "masked", "boxes": [{"x": 10, "y": 5, "w": 20, "h": 10, "label": "name"}], "annotator": "ann1"}
+        )
+    )
     out = manual.apply(row, d)
     img = decode(out["data"], 10**8).bgr
     assert (img[5:15, 10:30] == 0).all() and np.array_equal(img[20:, :], arr[20:, :])
@@ -292,7 +321,20 @@ def test_mask_and_mask_manual_builds_with_the_fake_engine(tmp_path):
     (src / "sub" / "plain.png").write_bytes(png(plain))
     (src / "sub" / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     out = tmp_path / "out"
-    res = cli("mask", "--in", str(src), "--out", str(out), "--set", "engine.name=fake", "--set", f"engine.script={script_path}", "--workers", "1", "--quiet")
+    res = cli(
+        "mask",
+        "--in",
+        str(src),
+        "--out",
+        str(out),
+        "--set",
+        "engine.name=fake",
+        "--set",
+        f"engine.script={script_path}",
+        "--workers",
+        "1",
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     images = {r["source_key"]: r for r in read(out, "images")}
     assert set(images) == {"pii.png", "sub/plain.png"}
@@ -312,7 +354,12 @@ def test_mask_and_mask_manual_builds_with_the_fake_engine(tmp_path):
     table = get("images").to_arrow(rows)
     pq.write_table(table, tmp_path / "images.parquet")
     out2 = tmp_path / "out2"
-    assert cli("mask", "--in", str(tmp_path / "images.parquet"), "--out", str(out2), "--set", "engine.name=fake", "--workers", "1", "--quiet").exit_code == 0
+    assert (
+        cli(
+            "mask", "--in", str(tmp_path / "images.parquet"), "--out", str(out2), "--set", "engine.name=fake", "--workers", "1", "--quiet"
+        ).exit_code
+        == 0
+    )
     again = read(out2, "images")
     assert [(r["dataset"], r["privacy_status"]) for r in again] == [("other", "unchecked")]
 
@@ -328,7 +375,9 @@ def test_mask_and_mask_manual_builds_with_the_fake_engine(tmp_path):
     mpath = tmp_path / "privacy_manual.jsonl"
     mpath.write_text("".join(json.dumps(d) + "\n" for d in decisions))
     final = tmp_path / "final"
-    res = cli("mask-manual", "--in", str(out), "--manual", str(mpath), "--out", str(final), "--workers", "1", "--quiet", "--max-dead-ratio", "1")
+    res = cli(
+        "mask-manual", "--in", str(out), "--manual", str(mpath), "--out", str(final), "--workers", "1", "--quiet", "--max-dead-ratio", "1"
+    )
     assert res.exit_code == 0, res.output
     fin = {r["source_key"]: r for r in read(final, "images")}
     assert fin["sub/plain.png"]["privacy_status"] == "manual_masked" and fin["pii.png"]["privacy_status"] == "masked"
@@ -355,7 +404,22 @@ def test_mmd_build_with_mask_images(tmp_path):
     script_path = tmp_path / "script.json"
     script_path.write_text(json.dumps(script))
     out = tmp_path / "mmd"
-    res = cli("build", "mmd", "--raw", str(raw), "--out", str(out), "--mask-images", "--mask-set", "engine.name=fake", "--mask-set", f"engine.script={script_path}", "--workers", "1", "--quiet")
+    res = cli(
+        "build",
+        "mmd",
+        "--raw",
+        str(raw),
+        "--out",
+        str(out),
+        "--mask-images",
+        "--mask-set",
+        "engine.name=fake",
+        "--mask-set",
+        f"engine.script={script_path}",
+        "--workers",
+        "1",
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     images = read(out, "images")
     by_key = {r["source_key"]: r for r in images}
@@ -371,7 +435,10 @@ def test_mmd_build_with_mask_images(tmp_path):
 
 
 # -- the real engine on a small generated slice ------------------------------------------------
-needs_font = pytest.mark.skipif(not os.path.exists("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), reason="fonts-noto-cjk not installed (make test installs it)")
+needs_font = pytest.mark.skipif(
+    not os.path.exists("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    reason="fonts-noto-cjk not installed (make test installs it)",
+)
 
 
 @needs_font
@@ -380,7 +447,10 @@ def test_mmdial_mask_with_rapidocr_leaves_no_readable_pii(tmp_path):
     from pipelines.privacy import evaluate as ev
     from pipelines.privacy import generator
 
-    samples = [generator.make_sample(__import__("random").Random(11 + i), generator._Fonts(), i, kind, lang, scale=0.8) for i, (kind, lang) in enumerate([("order", "zh"), ("chat", "en"), ("label_photo", "zh"), ("product_photo", "en")])]
+    samples = [
+        generator.make_sample(__import__("random").Random(11 + i), generator._Fonts(), i, kind, lang, scale=0.8)
+        for i, (kind, lang) in enumerate([("order", "zh"), ("chat", "en"), ("label_photo", "zh"), ("product_photo", "en")])
+    ]
     img_dir = generator.write(samples, str(tmp_path / "gen"))
     out = tmp_path / "out"
     res = cli("mask", "--in", img_dir, "--out", str(out), "--workers", "1", "--quiet", "--set", "category_overrides={}")

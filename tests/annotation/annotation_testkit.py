@@ -42,9 +42,36 @@ def jddc_tables(n_sessions: int, dataset: str = "jddc") -> dict:
             for k in imgs:
                 data = jpeg(k)
                 iid = hashlib.sha256(data).hexdigest()
-                images[iid] = {"dataset": dataset, "image_id": iid, "split": "all", "source_key": f"{hashlib.md5(data).hexdigest()}.jpg", "uri": None, "data": data, "width": 48, "height": 48, "format": "jpeg", "source": "file", "privacy_status": "unchecked", "privacy_audit": None}
+                images[iid] = {
+                    "dataset": dataset,
+                    "image_id": iid,
+                    "split": "all",
+                    "source_key": f"{hashlib.md5(data).hexdigest()}.jpg",
+                    "uri": None,
+                    "data": data,
+                    "width": 48,
+                    "height": 48,
+                    "format": "jpeg",
+                    "source": "file",
+                    "privacy_status": "unchecked",
+                    "privacy_audit": None,
+                }
                 ids.append(iid)
-            turns.append({"dataset": dataset, "dialog_id": sid, "split": "train", "turn_index": i, "speaker": speaker, "text": text, "text_templated": None, "image_refs": [images[x]["source_key"] for x in ids], "image_ids": ids, "item_ids": [], "annotations": None})
+            turns.append(
+                {
+                    "dataset": dataset,
+                    "dialog_id": sid,
+                    "split": "train",
+                    "turn_index": i,
+                    "speaker": speaker,
+                    "text": text,
+                    "text_templated": None,
+                    "image_refs": [images[x]["source_key"] for x in ids],
+                    "image_ids": ids,
+                    "item_ids": [],
+                    "annotations": None,
+                }
+            )
     return {"turns": get("turns").to_arrow(turns), "images": get("images").to_arrow(sorted(images.values(), key=lambda r: r["image_id"]))}
 
 
@@ -74,7 +101,10 @@ def dialog_state_result(slots: list[str]):
 def query_rewrite_result(data: dict) -> list[dict]:
     if data["turn_index"] % 2 == 1:  # image-only run: not rewritable
         return [R.choices("rewritable", "query", ["no"])]
-    return [R.choices("rewritable", "query", ["yes"]), R.textarea("rewritten", "query", f"电饭煲屏幕显示E3是什么问题（会话{data['session_id']}）")]
+    return [
+        R.choices("rewritable", "query", ["yes"]),
+        R.textarea("rewritten", "query", f"电饭煲屏幕显示E3是什么问题（会话{data['session_id']}）"),
+    ]
 
 
 def discourse_result(data: dict) -> list[dict]:
@@ -86,7 +116,11 @@ def discourse_result(data: dict) -> list[dict]:
 
 
 def summary_result(data: dict) -> list[dict]:
-    trivial = [R.paragraph_label(f"t{i}", "trivial", "dialogue", i, e["text"], "greeting") for i, e in enumerate(data["edus"]) if "你好" in e["text"] or "您好" in e["text"]]
+    trivial = [
+        R.paragraph_label(f"t{i}", "trivial", "dialogue", i, e["text"], "greeting")
+        for i, e in enumerate(data["edus"])
+        if "你好" in e["text"] or "您好" in e["text"]
+    ]
     return trivial + [R.textarea("summary", "dialogue", f"用户反映电饭煲故障（{data['session_id']}），客服建议售后维修。")]
 
 

@@ -22,7 +22,9 @@ def ls_server(tmp_path_factory, request):
     exe = default_executable()
     if not os.path.exists(exe):
         pytest.fail(f"Label Studio not installed at {exe}: run `make .venv-ls/.installed` or set $MMDIAL_LABEL_STUDIO")
-    saved = {k: os.environ.pop(k) for k in ("MMDIAL_LS_TOKEN", "MMDIAL_LS_TOKEN_FILE", "MMDIAL_LS_URL", "MMDIAL_LS_DATA_DIR") if k in os.environ}
+    saved = {
+        k: os.environ.pop(k) for k in ("MMDIAL_LS_TOKEN", "MMDIAL_LS_TOKEN_FILE", "MMDIAL_LS_URL", "MMDIAL_LS_DATA_DIR") if k in os.environ
+    }
     name = f"mmdial-label-studio-{label_studio_fingerprint(exe)}"
     # pytest's cache keeps the migrated database between sessions; without it (-p no:cacheprovider) migrate afresh
     cache = request.config.cache.mkdir(name) if getattr(request.config, "cache", None) is not None else tmp_path_factory.mktemp(name)

@@ -56,7 +56,9 @@ def _review(client, project, verdicts_for_group):
         tasks = sorted(by_group[g], key=lambda t: t["data"]["target_key"])
         assert len(tasks) == len(verdicts)
         for t, ok in zip(tasks, verdicts, strict=True):
-            result = [R.choices("verdict", "item", [qc.ACCEPT if ok else qc.REJECT])] + ([] if ok else [R.textarea("comment", "item", "summary misses the fault code")])
+            result = [R.choices("verdict", "item", [qc.ACCEPT if ok else qc.REJECT])] + (
+                [] if ok else [R.textarea("comment", "item", "summary misses the fault code")]
+            )
             client.create_annotation(t["id"], result, lead_time=2.0, completed_by=uid)
 
 
@@ -118,14 +120,19 @@ def test_acceptance_check_samples_scores_and_requeues(ls_server, ls_client, proj
     cli("annotate", "pull", "--project", project_name, "--out", out)
     hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-all-00000-of-00001.parquet")).to_pylist()
     g1 = [h for h in hist if h["task_key"] in set(keys_by_group[1])]
-    assert len(g1) == 2 * GROUP and sorted({(h["qc_round"], h["annotator"], h["current"]) for h in g1}) == [(1, "annotator@example.org", False), (2, "second@example.org", True)]
+    assert len(g1) == 2 * GROUP and sorted({(h["qc_round"], h["annotator"], h["current"]) for h in g1}) == [
+        (1, "annotator@example.org", False),
+        (2, "second@example.org", True),
+    ]
     samples = pq.read_table(os.path.join(out, "qc_samples", "qc_samples-all-00000-of-00001.parquet")).to_pylist()
     reviews = pq.read_table(os.path.join(out, "qc_reviews", "qc_reviews-all-00000-of-00001.parquet")).to_pylist()
     assert len(samples) == 30 and {s["seed"] for s in samples} == {7}
     assert len(reviews) == 30 and sum(not r["accepted"] for r in reviews) == 3
     with open(os.path.join(out, "summaries.jsonl"), encoding="utf-8") as fh:
         lines = [json.loads(x) for x in fh]
-    assert len(lines) == 45 and {x["annotator"] for x in lines if x["session_id"] in {t["data"]["session_id"] for t in group1}} == {"second@example.org"}
+    assert len(lines) == 45 and {x["annotator"] for x in lines if x["session_id"] in {t["data"]["session_id"] for t in group1}} == {
+        "second@example.org"
+    }
 
     token = ls_server.token()
     assert not any(token in o for o in cli.outputs)

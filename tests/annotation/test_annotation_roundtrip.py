@@ -86,7 +86,11 @@ def test_dialog_state_round_trip_into_mmd_v3_build(ls_client, project_name, mmd_
         assert ("type" in s["slots"]) == (s["turn_index"] % 2 == 1)  # "none" means not in the state
 
     v3 = str(tmp_path / "v3")
-    manifest = run_build(MMDBuilder(raw=raw, states_path=os.path.join(out, "states.jsonl"), v3=True), BuildOptions(out=v3, workers=1, progress=False), command="test")
+    manifest = run_build(
+        MMDBuilder(raw=raw, states_path=os.path.join(out, "states.jsonl"), v3=True),
+        BuildOptions(out=v3, workers=1, progress=False),
+        command="test",
+    )
     assert manifest["counts_reconcile"]
     built = read_table(v3, "dialog_states").to_pylist()
     assert sorted((r["dialog_id"], r["turn_index"]) for r in built) == sorted((s["dialog_id"], s["turn_index"]) for s in states)
@@ -155,7 +159,9 @@ def test_query_rewrite_round_trip(ls_client, project_name, jddc_inputs, tmp_path
     lines, rep = _jddc_round_trip(ls_client, project_name, "query_rewrite", query_rewrite_result, src, tmp_path)
     # per session: the run (0: text, 1: image) -> query turn 0; session with an image at 3 -> query turn 3
     assert rep.tasks == 4 + 2
-    assert sorted((x["session_id"], x["turn_index"]) for x in lines) == sorted([(f"S{s:04d}", 0) for s in range(4)] + [(f"S{s:04d}", 3) for s in (0, 2)])
+    assert sorted((x["session_id"], x["turn_index"]) for x in lines) == sorted(
+        [(f"S{s:04d}", 0) for s in range(4)] + [(f"S{s:04d}", 3) for s in (0, 2)]
+    )
     for x in lines:
         _check_common(x)
         assert set(x) == {"session_id", "turn_index", "rewritable", "rewritten"} | set(COMMON)
@@ -199,7 +205,11 @@ def test_privacy_check_round_trip(ls_client, project_name, jddc_inputs, tmp_path
     src, tables = jddc_inputs
     images = tables["images"].to_pylist()
     cands = tmp_path / "candidates.jsonl"
-    cands.write_text("".join(json.dumps({"image_id": r["image_id"], "source_key": r["source_key"], "uri": None}) + "\n" for r in images[:5]) + json.dumps({"image_id": "f" * 64, "source_key": "gone.jpg", "uri": "/nonexistent.jpg"}) + "\n")
+    cands.write_text(
+        "".join(json.dumps({"image_id": r["image_id"], "source_key": r["source_key"], "uri": None}) + "\n" for r in images[:5])
+        + json.dumps({"image_id": "f" * 64, "source_key": "gone.jpg", "uri": "/nonexistent.jpg"})
+        + "\n"
+    )
     from annotation.tasks import load_records
 
     rep = push(ls_client, "privacy_check", load_tables(os.path.join(src, "images")), project_name, {"candidates": load_records(str(cands))})
@@ -226,7 +236,9 @@ def test_privacy_check_round_trip(ls_client, project_name, jddc_inputs, tmp_path
     from tests.conftest import build
 
     final = tmp_path / "final"
-    manifest = build(ManualBuilder(input=os.path.join(src, "images"), manual_path=os.path.join(out, "privacy_manual.jsonl"), dataset_name="jddc"), final)
+    manifest = build(
+        ManualBuilder(input=os.path.join(src, "images"), manual_path=os.path.join(out, "privacy_manual.jsonl"), dataset_name="jddc"), final
+    )
     assert manifest["dead_letters"]["count"] == 0 and manifest["counts_reconcile"]
     published = {r["image_id"]: r for r in read_table(str(final), "images").to_pylist()}
     for x in lines:

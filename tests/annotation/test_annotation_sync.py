@@ -100,7 +100,9 @@ def test_server_restart_mid_pull_resumes_the_same_snapshot(ls_server, ls_client,
     # 1. the server goes away between snapshot and download: the pull waits and carries on
     out = str(tmp_path / "restarted")
     threads = []
-    rep = pull(ls_client, project_name, out, on_stage=lambda s: threads.append(_restart_in_background(ls_server)) if s == "snapshot" else None)
+    rep = pull(
+        ls_client, project_name, out, on_stage=lambda s: threads.append(_restart_in_background(ls_server)) if s == "snapshot" else None
+    )
     threads[0].join(timeout=300)
     assert rep.lines == 5 and filecmp.cmp(os.path.join(ref, "summaries.jsonl"), os.path.join(out, "summaries.jsonl"), shallow=False)
 
@@ -115,5 +117,9 @@ def test_server_restart_mid_pull_resumes_the_same_snapshot(ls_server, ls_client,
         pull(ls_client, project_name, out2, on_stage=crash)
     resumed = pull(ls_client, project_name, out2)
     assert resumed.snapshot_reused and resumed.lines == 5
-    for name in ("summaries.jsonl", "annotation_history/annotation_history-all-00000-of-00001.parquet", "annotation_tasks/annotation_tasks-all-00000-of-00001.parquet"):
+    for name in (
+        "summaries.jsonl",
+        "annotation_history/annotation_history-all-00000-of-00001.parquet",
+        "annotation_tasks/annotation_tasks-all-00000-of-00001.parquet",
+    ):
         assert filecmp.cmp(os.path.join(ref, name), os.path.join(out2, name), shallow=False), name

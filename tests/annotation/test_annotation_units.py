@@ -42,17 +42,61 @@ def test_review_config_validates():
 # -- task builders ------------------------------------------------------------------------
 def _turns(rows):
     return get("turns").to_arrow(
-        [{"dataset": "mmd", "dialog_id": d, "split": "train", "turn_index": i, "speaker": s, "text": t, "text_templated": None, "image_refs": [], "image_ids": [], "item_ids": [], "annotations": None} for d, i, s, t in rows]
+        [
+            {
+                "dataset": "mmd",
+                "dialog_id": d,
+                "split": "train",
+                "turn_index": i,
+                "speaker": s,
+                "text": t,
+                "text_templated": None,
+                "image_refs": [],
+                "image_ids": [],
+                "item_ids": [],
+                "annotations": None,
+            }
+            for d, i, s, t in rows
+        ]
     )
 
 
 def test_dialog_state_tasks_per_user_turn_prefilled_gold_over_predicted():
-    turns = _turns([("d1", 0, "user", "hi"), ("d1", 1, "system", "hello"), ("d1", 2, "user", "red shirts"), ("d2", 0, "user", "blue jeans")])
+    turns = _turns(
+        [("d1", 0, "user", "hi"), ("d1", 1, "system", "hello"), ("d1", 2, "user", "red shirts"), ("d2", 0, "user", "blue jeans")]
+    )
     states = get("dialog_states").to_arrow(
         [
-            {"dataset": "mmd", "dialog_id": "d1", "split": "train", "turn_index": 2, "slots": [("color", "red")], "source": "predicted", "annotator": None, "created_at": None},
-            {"dataset": "mmd", "dialog_id": "d1", "split": "train", "turn_index": 2, "slots": [("color", "red"), ("type", "shirt")], "source": "gold", "annotator": None, "created_at": None},
-            {"dataset": "mmd", "dialog_id": "d2", "split": "train", "turn_index": 0, "slots": [("fabric", "denim")], "source": "gold", "annotator": None, "created_at": None},
+            {
+                "dataset": "mmd",
+                "dialog_id": "d1",
+                "split": "train",
+                "turn_index": 2,
+                "slots": [("color", "red")],
+                "source": "predicted",
+                "annotator": None,
+                "created_at": None,
+            },
+            {
+                "dataset": "mmd",
+                "dialog_id": "d1",
+                "split": "train",
+                "turn_index": 2,
+                "slots": [("color", "red"), ("type", "shirt")],
+                "source": "gold",
+                "annotator": None,
+                "created_at": None,
+            },
+            {
+                "dataset": "mmd",
+                "dialog_id": "d2",
+                "split": "train",
+                "turn_index": 0,
+                "slots": [("fabric", "denim")],
+                "source": "gold",
+                "annotator": None,
+                "created_at": None,
+            },
         ]
     )
     flow = get_flow("dialog_state")
@@ -61,7 +105,10 @@ def test_dialog_state_tasks_per_user_turn_prefilled_gold_over_predicted():
     assert built.records_in == 3 and len(built.tasks) + len(built.dead) == 3
     assert [t.unit for t in built.tasks] == ["d1:0", "d1:2"]
     prefilled = built.tasks[1]
-    assert prefilled.prefill_source == "gold" and sorted(R.text_of(prefilled.prefill, f) for f in ("slot_00", "slot_01")) == ["red", "shirt"]
+    assert prefilled.prefill_source == "gold" and sorted(R.text_of(prefilled.prefill, f) for f in ("slot_00", "slot_01")) == [
+        "red",
+        "shirt",
+    ]
     assert built.dead[0]["locator"] == "d2:0" and "fabric" in built.dead[0]["reason"]
     assert flow.params({"dialog_states": states}) == {"slots": ["color", "fabric", "type"]}
 
@@ -111,7 +158,11 @@ def test_discourse_export_links_and_problems():
         {"session_id": "S", "turn_index": 2, "parent_turn_index": 0, "relation": "Imperative/Reply to suggestion/Acceptance"},
     ]
     assert out.problems == [("S:3", "EDU has 2 different links; exactly one is allowed")]
-    missing = flow.export(data, _regions() + [R.relation("r1", "r0", rel[0]), R.relation("r2", "r2", rel[0]), R.relation("r3", "r0", "Nope/Nope/Nope")], params)
+    missing = flow.export(
+        data,
+        _regions() + [R.relation("r1", "r0", rel[0]), R.relation("r2", "r2", rel[0]), R.relation("r3", "r0", "Nope/Nope/Nope")],
+        params,
+    )
     assert [(loc, reason.split(",")[0]) for loc, reason in missing.problems] == [
         ("S:2", "relation from an EDU to itself"),
         ("S:3", "relation label must be one level-3 relation of Table 12"),

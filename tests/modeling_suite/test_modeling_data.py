@@ -112,7 +112,9 @@ def test_features_dead_letters_bad_images(mmd_build, tmp_path):
     rows[2]["data"] = None
     data = tmp_path / "build"
     (data / "images").mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=get("images").schema_with_metadata()), data / "images" / "images-all-00000-of-00001.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=get("images").schema_with_metadata()), data / "images" / "images-all-00000-of-00001.parquet"
+    )
     summary = compute_features(str(data), None, "resnet18_random", image_size=32, batch_size=4)
     assert (summary["images_in"], summary["features_out"], summary["dead"]) == (6, 4, 2)
     dead = pq.read_table(data / "image_features" / "_dead_letters.parquet").to_pylist()

@@ -58,7 +58,17 @@ def test_run_folder_contents(semantic_run):
 
 
 def test_resume_continues_after_the_last_epoch(semantic_run, mmd_build):
-    result = cli("train", "semantic", "--config", "smoke", f"data={mmd_build}", f"output_dir={semantic_run}", "threads=1", "train.progress=false", "train.epochs=9")
+    result = cli(
+        "train",
+        "semantic",
+        "--config",
+        "smoke",
+        f"data={mmd_build}",
+        f"output_dir={semantic_run}",
+        "threads=1",
+        "train.progress=false",
+        "train.epochs=9",
+    )
     assert "resuming" in result.output and "after epoch 7" in result.output
     lines = [json.loads(x) for x in open(os.path.join(semantic_run, "seed-0", "metrics.jsonl"))]
     assert [x["epoch"] for x in lines if "train_samples_per_s" in x] == list(range(9))
