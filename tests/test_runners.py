@@ -35,7 +35,7 @@ def test_graph_constructs_for_remote_runners(runner, tmp_path):
     assert options.get_all_options()["runner"] == runner
     assert make_runner(runner) is None
     p = beam.Pipeline(options=PipelineOptions([]))  # graph only: nothing is submitted
-    construct(p, builder, [(i, plan.shards[i], plan.fingerprints[i]) for i in plan.todo], len(plan.shards), opts.out, [])
+    construct(p, builder, [(i, plan.fingerprints[i]) for i in plan.todo], len(plan.shards), opts.out, [], f"{opts.out}/_shards/plan.json")
     names = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
     assert {"Shards", "Spread", "BuildShard", "JoinReferences", "WriteReferences"} <= names
     assert not (tmp_path / "out").exists(), "constructing the graph must not write output"

@@ -10,6 +10,7 @@ state naming a dialog) are checked by a small CoGroupByKey over keys, not rows.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import json
@@ -185,20 +186,42 @@ def _sorted(arrow, sort_key):
     return arrow.sort_by([(k, "ascending") for k in sort_key])
 
 
-class ProcessShard(beam.DoFn):
-    """One call per shard. The builder's `setup` runs once per worker, not per shard or record."""
+def plan_path(out: str) -> str:
+    return io.join(out, SHARDS_DIR, "plan.json")
 
-    def __init__(self, builder: Builder, out: str, num_shards: int):
+
+def write_plan(out: str, shards: list[list[WorkUnit]]) -> str:
+    """The shards' unit lists, written once beside the output for the workers to read.
+
+    Carrying them inside the pipeline graph would make Beam pickle and bz2-compress every unit
+    into the `Create` transform, seconds of launcher time per 100k files."""
+    path = plan_path(out)
+    doc = {"num_shards": len(shards), "shards": [[dataclasses.astuple(u) for u in s] for s in shards]}
+    io.write_bytes_atomic(path, json.dumps(doc, separators=(",", ":")).encode())
+    return path
+
+
+def read_plan(path: str) -> list[list[WorkUnit]]:
+    return [[WorkUnit(*u) for u in s] for s in io.read_json(path)["shards"]]
+
+
+class ProcessShard(beam.DoFn):
+    """One call per shard. The builder's `setup` and the plan load run once per worker."""
+
+    def __init__(self, builder: Builder, out: str, num_shards: int, plan: str):
         self.builder = builder
         self.out = out
         self.num_shards = num_shards
+        self.plan = plan
 
     def setup(self):
         self.builder.setup()
         self.hook = _beam_counter_hook()
+        self.shards = read_plan(self.plan)
 
     def process(self, element):
-        shard, units, fingerprint = element
+        shard, fingerprint = element
+        units = self.shards[shard]
         marker = build_shard(self.builder, self.out, shard, self.num_shards, units, fingerprint, self.hook)
         for item in marker["expected"]:
             yield beam.pvalue.TaggedOutput("expected", ((item[0], item[1]), tuple(item)))
@@ -252,14 +275,14 @@ class WriteReferenceCheck(beam.DoFn):
 
 
 def construct(
-    p: beam.Pipeline, builder: Builder, todo: list[tuple[int, list[WorkUnit], str]], num_shards: int, out: str, resumed_markers: list[dict]
+    p: beam.Pipeline, builder: Builder, todo: list[tuple[int, str]], num_shards: int, out: str, resumed_markers: list[dict], plan: str
 ):
     """Add the build's transforms to `p` (no local side effects: safe on any runner)."""
     results = (
         p
         | "Shards" >> beam.Create(todo, reshuffle=False)
         | "Spread" >> beam.Reshuffle()
-        | "BuildShard" >> beam.ParDo(ProcessShard(builder, out, num_shards)).with_outputs("expected", "claimed")
+        | "BuildShard" >> beam.ParDo(ProcessShard(builder, out, num_shards, plan)).with_outputs("expected", "claimed")
     )
     prior_expected = [((e[0], e[1]), tuple(e)) for m in resumed_markers for e in m["expected"]]
     prior_claimed = [((ns, key), 1) for m in resumed_markers for ns, key in m["claimed"]]
@@ -352,13 +375,14 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
     io.mkdirs(opts.out)
     _clear_stale(opts.out, n)
     resumed_markers = [io.read_json(marker_path(opts.out, i, n)) for i in plan.resumed]
-    todo = [(i, plan.shards[i], plan.fingerprints[i]) for i in plan.todo]
+    todo = [(i, plan.fingerprints[i]) for i in plan.todo]
+    plan_file = write_plan(opts.out, plan.shards)
     options = pipeline_options(opts)
     runner = make_runner(opts.runner, opts.workers)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
     with _Progress(opts, n, len(plan.resumed)):
         p = beam.Pipeline(runner=runner, options=options)
-        construct(p, builder, todo, n, opts.out, resumed_markers)
+        construct(p, builder, todo, n, opts.out, resumed_markers, plan_file)
         result = p.run()
         result.wait_until_finish()
     metrics = _query_metrics(result)

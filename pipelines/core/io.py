@@ -39,6 +39,10 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Modification times seen by the latest listing, so planning does not list every folder twice.
+_LISTED_MTIMES: dict[str, float] = {}
+
+
 def list_files(root: str, patterns: tuple[str, ...] = ("**",)) -> list[tuple[str, int]]:
     """All files under `root` matching any glob pattern, as sorted (path, size) pairs."""
     found: dict[str, int] = {}
@@ -47,15 +51,17 @@ def list_files(root: str, patterns: tuple[str, ...] = ("**",)) -> list[tuple[str
         for result in FileSystems.match([spec]):
             for meta in result.metadata_list:
                 found[meta.path] = meta.size_in_bytes
+                _LISTED_MTIMES[meta.path] = float(meta.last_updated_in_seconds or 0)
     return sorted(found.items())
 
 
 def mtimes(paths: list[str]) -> dict[str, float]:
-    """Last-modified time of each path, with one listing per directory (cheap on object stores)."""
+    """Last-modified time of each path: from the latest `list_files`, else one listing per directory."""
+    out: dict[str, float] = {p: _LISTED_MTIMES[p] for p in paths if p in _LISTED_MTIMES}
     by_dir: dict[str, set[str]] = {}
     for p in paths:
-        by_dir.setdefault(posixpath.dirname(p), set()).add(p)
-    out: dict[str, float] = {}
+        if p not in out:
+            by_dir.setdefault(posixpath.dirname(p), set()).add(p)
     for d, wanted in by_dir.items():
         for result in FileSystems.match([join(d, "*")]):
             for meta in result.metadata_list:
