@@ -66,3 +66,50 @@ def test_plan_shards_balances_and_is_deterministic():
     assert max(sizes) - min(sizes) < 400
     assert sorted(u for s in a for u in s) == sorted(units)
     assert plan_shards(units[:3], shard_bytes=10**9) == [sorted(units[:3], key=lambda u: (u.split, u.kind, u.path, u.start))]
+
+
+class _TinyBuilder:
+    """A builder whose record 'd3' emits a turn_index that is not an integer."""
+
+    from pipelines.core.builder import Builder as _B
+
+    dataset = "tiny"
+    splits = ("train",)
+    dialog_tables = ("dialogs", "turns")
+    shared_tables = ()
+    layout = _B.layout
+
+    def table_stats(self, table, rows):
+        return {"rows": len(rows)} if table == "turns" else {}
+
+    def process(self, unit, ctx):
+        for i in range(12):
+            did = f"d{i}"
+            with ctx.record("parse", unit.path, did, raw=did, split="train"):
+                ctx.emit("dialogs", {"dialog_id": did, "split": "train", "num_turns": 1})
+                ctx.emit("turns", {"dialog_id": did, "split": "train", "turn_index": "x" if i == 3 else 0, "speaker": "user", "text": "hi"})
+
+
+def test_schema_errors_demote_the_whole_record_across_batches(tmp_path):
+    import pyarrow.parquet as pq
+
+    from pipelines.core import engine
+
+    builder = _TinyBuilder()
+    original = engine.ShardContext
+
+    def small_batches(*a, **kw):  # force several batches, so the bad record's dialog row is converted early
+        return original(*a, **{**kw, "batch_rows": 2})
+
+    engine.ShardContext = small_batches
+    try:
+        marker = engine.build_shard(builder, str(tmp_path), 0, 1, [WorkUnit("x", "src.json")], "fp")
+    finally:
+        engine.ShardContext = original
+    dialogs = pq.read_table(tmp_path / marker["files"]["dialogs"]["train"]["path"]).column("dialog_id").to_pylist()
+    turns = pq.read_table(tmp_path / marker["files"]["turns"]["train"]["path"]).column("dialog_id").to_pylist()
+    assert "d3" not in dialogs and "d3" not in turns and len(dialogs) == len(turns) == 11
+    assert marker["stages"]["parse"] == {"in": 12, "out": 11, "dead": 1, "filtered": 0}
+    dead = pq.read_table(tmp_path / marker["files"]["dead_letters"]["all"]["path"]).to_pylist()
+    assert [d["locator"] for d in dead] == ["d3"] and dead[0]["reason"].startswith("schema turns:")
+    assert marker["table_stats"]["turns"] == {"rows": 12}  # counted as emitted, before the schema check

@@ -76,8 +76,19 @@ class _Record:
 class ShardContext:
     """Collects one shard's output. `counter_hook(stage, kind, n)` mirrors counts to Beam metrics."""
 
-    def __init__(self, dataset: str, counter_hook: Callable[[str, str, int], None] | None = None):
+    def __init__(
+        self,
+        dataset: str,
+        counter_hook: Callable[[str, str, int], None] | None = None,
+        on_batch: Callable[[str, list[dict], list[int]], None] | None = None,
+        batch_rows: int = 5000,
+    ):
+        """`on_batch(table, rows, record_ids)`, when given, receives each table's committed rows every
+        `batch_rows` rows (and at `flush_all`), so the engine can turn them into compact Arrow batches
+        while they are still in cache; without it rows simply accumulate in `rows`."""
         self.dataset = dataset
+        self._on_batch = on_batch
+        self._batch_rows = batch_rows
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.row_records: dict[str, list[int]] = defaultdict(list)
         self.records: dict[int, tuple[str, str, str, str, object]] = {}
@@ -121,8 +132,12 @@ class ShardContext:
         if self._stack:
             self._stack[-1].rows.append((table, row))
         else:
-            self.rows[table].append(row)
-            self.row_records[table].append(0)
+            self._append(table, row, 0)
+
+    def flush_all(self) -> None:
+        """Hand every pending row to `on_batch` (the engine calls this before writing)."""
+        for table in list(self.rows):
+            self._flush(table)
 
     def count(self, stage: str, out: int, filtered: int = 0) -> None:
         """Count records of `stage` that passed without a `record` block each.
@@ -179,8 +194,19 @@ class ShardContext:
     def _commit(self, rec: _Record) -> None:
         self.records[rec.record_id] = (rec.stage, rec.source, rec.locator, rec.split, excerpt_of(rec.raw))
         for table, row in rec.rows:
-            self.rows[table].append(row)
-            self.row_records[table].append(rec.record_id)
+            self._append(table, row, rec.record_id)
+
+    def _append(self, table: str, row: dict, record_id: int) -> None:
+        rows = self.rows[table]
+        rows.append(row)
+        self.row_records[table].append(record_id)
+        if self._on_batch is not None and len(rows) >= self._batch_rows:
+            self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        rows, ids = self.rows.pop(table, []), self.row_records.pop(table, [])
+        if rows and self._on_batch is not None:
+            self._on_batch(table, rows, ids)
 
     def _dead(self, rec: _Record, reason: str, count_in: bool = True) -> None:
         self._count(rec.stage, "dead")

@@ -19,9 +19,11 @@ import math
 import os
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.metrics import Metrics
 
 import pipelines
@@ -104,8 +106,19 @@ def _beam_counter_hook():
 
 def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: list[WorkUnit], fingerprint: str, hook=None) -> dict:
     """Process one shard's units and write its files and marker; returns the marker."""
-    ctx = ShardContext(builder.dataset, counter_hook=hook)
-    # Every row stays alive until the shard is written, so the cyclic garbage collector would rescan
+    layout = builder.layout()
+    batches: dict[str, list[tuple[pa.Table, list[int]]]] = defaultdict(list)
+    table_stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+
+    def on_batch(table_name: str, rows: list[dict], ids: list[int]) -> None:
+        if table_name not in layout:
+            raise ValueError(f"{builder.dataset}: rows emitted to {table_name!r}, which is not in the builder's layout")
+        for key, value in builder.table_stats(table_name, rows).items():  # stats are sums: per batch is fine
+            table_stats[table_name][key] += value
+        batches[table_name].append(to_arrow_checked(ctx, get(table_name), rows, ids))
+
+    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch)
+    # Rows stay alive until their batch is converted, so the cyclic garbage collector would rescan
     # a growing heap again and again; parsed rows hold no reference cycles, so it waits until the end.
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -115,30 +128,26 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
                 builder.process(unit, ctx)
             except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
                 ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
+        ctx.flush_all()
     finally:
         if gc_was_enabled:
             gc.enable()
     files: dict[str, dict[str, dict]] = {}
-    table_stats: dict[str, dict[str, float]] = {}
-    layout = builder.layout()
-    converted = {}
+    dead_ids = ctx.demoted_ids  # rows of records demoted by a schema error go from every table
     for table_name in sorted(layout):
         if table_name == "dead_letters":
             continue
         table = get(table_name)
-        rows = ctx.rows.get(table_name, [])
-        ids = ctx.row_records.get(table_name, [])
-        converted[table_name] = to_arrow_checked(ctx, table, rows, ids) if rows else table.empty()
-    # rows of records demoted by a schema error go from every table, not only the one that failed
-    dead_ids = ctx.demoted_ids
-    for table_name, arrow in converted.items():
-        if dead_ids and ctx.row_records.get(table_name):
-            keep = [rid not in dead_ids for rid in ctx.row_records[table_name]]
+        parts = batches.get(table_name, [])
+        arrow = pa.concat_tables([a for a, _ in parts]) if parts else table.empty()
+        if dead_ids and parts:
+            keep = [rid not in dead_ids for _, ids in parts for rid in ids]
             if not all(keep):
-                rows = [r for r, k in zip(ctx.rows[table_name], keep) if k]
-                arrow = get(table_name).to_arrow(rows) if rows else get(table_name).empty()
-        table = get(table_name)
+                arrow = arrow.filter(pa.array(keep))
         arrow = _sorted(arrow, table.sort_key)
+        unexpected = arrow.num_rows and set(arrow.column("split").unique().to_pylist()) - set(layout[table_name])
+        if unexpected:
+            raise ValueError(f"{table_name}: rows with splits {sorted(unexpected)} outside the layout {layout[table_name]}")
         files[table_name] = {}
         for split in layout[table_name]:
             part = arrow.filter(_split_mask(arrow, split)) if arrow.num_rows else arrow
@@ -149,10 +158,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
                 "rows": part.num_rows,
                 "bytes": size,
             }
-            unexpected = arrow.num_rows and set(arrow.column("split").to_pylist()) - set(layout[table_name])
-            if unexpected:
-                raise ValueError(f"{table_name}: rows with splits {sorted(unexpected)} outside the layout {layout[table_name]}")
-        table_stats[table_name] = builder.table_stats(table_name, ctx.rows.get(table_name, []))
+    table_stats = {t: {**builder.table_stats(t, []), **table_stats[t]} for t in sorted(layout) if t != "dead_letters"}
     dl_table = get("dead_letters")
     dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
     path = shard_path(out, "dead_letters", "all", shard, num_shards)

@@ -39,25 +39,26 @@ def _key(value):
     return (value is None, value if value is not None else 0)
 
 
-def to_arrow_checked(ctx: ShardContext, table: Table, rows: list[dict], ids: list[int]) -> pa.Table:
-    """Convert rows; on a type error find the offending records and dead-letter them."""
+def to_arrow_checked(ctx: ShardContext, table: Table, rows: list[dict], ids: list[int]) -> tuple[pa.Table, list[int]]:
+    """Convert rows; on a type error find the offending records and dead-letter them.
+
+    Returns the Arrow table and the record id of each of its rows."""
     try:
-        return table.to_arrow(rows)
+        return table.to_arrow(rows), ids
     except (pa.ArrowException, ValueError, TypeError, OverflowError):
         pass
-    good: list[tuple[dict, int]] = []
     bad: dict[int, str] = {}
     for row, rid in zip(rows, ids):
         try:
             table.to_arrow([row])
-            good.append((row, rid))
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
             bad.setdefault(rid, f"schema {table.name}: {type(exc).__name__}: {exc}")
     for rid, reason in bad.items():
         if rid == 0:
             raise ValueError(f"row outside any record does not fit {table.name}: {reason}")
         ctx.demote(rid, reason)
-    return table.to_arrow([row for row, rid in good if rid not in bad])
+    kept = [(row, rid) for row, rid in zip(rows, ids) if rid not in bad]
+    return table.to_arrow([row for row, _ in kept]), [rid for _, rid in kept]
 
 
 def encode(table: pa.Table) -> bytes:
