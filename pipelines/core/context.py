@@ -134,6 +134,10 @@ class ShardContext:
         else:
             self._append(table, row, 0)
 
+    def detach(self) -> None:
+        """Forget `on_batch` (whose closure usually refers back to this context)."""
+        self._on_batch = None
+
     def flush_all(self) -> None:
         """Hand every pending row to `on_batch` (the engine calls this before writing)."""
         for table in list(self.rows):

@@ -130,6 +130,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
                 ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
         ctx.flush_all()
     finally:
+        ctx.detach()  # ctx <-> on_batch is a reference cycle: break it so the shard's memory goes at once
         if gc_was_enabled:
             gc.enable()
     files: dict[str, dict[str, dict]] = {}
