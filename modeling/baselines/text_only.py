@@ -7,16 +7,15 @@ encoder over the product description; score = cos(c, p); trained with the rankin
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from modeling.baselines.ranking import CosineRanker
 from modeling.encoders.bank import Bank
 from modeling.encoders.context import encode_turns
 from modeling.encoders.layers import SequenceEncoder, TokenEncoder, WordEmbedding
-from modeling.semantic.losses import rank_loss
 
 
-class TextOnly(nn.Module):
+class TextOnly(CosineRanker, nn.Module):
     kind = "text"
 
     def __init__(
@@ -39,25 +38,3 @@ class TextOnly(nn.Module):
     def product(self, rows: torch.Tensor) -> torch.Tensor:
         ids, _, _ = self.bank.product(rows)
         return self.tokens(ids, "sum")
-
-    def forward(self, batch: dict):
-        return self.loss(batch)
-
-    def loss(self, batch: dict):
-        c = self.context(batch)
-        rows = torch.cat([batch["pos_row"].unsqueeze(1), batch["neg_rows"]], 1)
-        used, inv = torch.unique(rows, return_inverse=True)
-        p = self.product(used)[inv]
-        scores = F.cosine_similarity(c.unsqueeze(1), p, dim=-1)
-        loss = rank_loss(scores, self.margin).mean()
-        return loss, {"rank": float(loss.detach())}
-
-    @torch.no_grad()
-    def encode_products(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"p": self.product(rows).float()}
-
-    @torch.no_grad()
-    def score(self, batch: dict, cache: dict) -> torch.Tensor:
-        c = self.context(batch)
-        p = cache["p"][batch["cand_rows"].clamp(min=0)].to(c.dtype)
-        return F.cosine_similarity(c.unsqueeze(1), p, dim=-1)
