@@ -19,8 +19,6 @@ dead letter). Image categories are joined the same way by the worker that reads 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import posixpath
 import re
@@ -195,9 +193,8 @@ class JDDCBuilder(Builder):
         owned = OwnedRange()
         seen: set[str] = set()
         source = posixpath.relpath(unit.path, self.raw) if "://" not in unit.path else unit.path
-        with _gc_paused():
-            for group in iter_owned_sessions(unit.path, unit.start, unit.end, owned):
-                self._session(unit, group, ctx, seen, source)
+        for group in iter_owned_sessions(unit.path, unit.start, unit.end, owned):
+            self._session(unit, group, ctx, seen, source)
         ctx.sources.append({"path": unit.locator, "bytes": owned.bytes_owned, "sha256": owned.sha256})
 
     def _session(self, unit: WorkUnit, group: SessionLines, ctx: ShardContext, seen: set[str], source: str) -> None:
@@ -306,8 +303,7 @@ class JDDCBuilder(Builder):
         jsonl = unit.path.endswith(".jsonl")
         seen: set[tuple[str, str, str]] = set()
         by_sku: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        with _gc_paused():
-            self._kb_triples(unit, ctx, data, jsonl, seen, by_sku)
+        self._kb_triples(unit, ctx, data, jsonl, seen, by_sku)
         self._kb_products(unit, ctx, by_sku)
 
     def _kb_triples(self, unit, ctx, data, jsonl, seen, by_sku) -> None:
@@ -414,20 +410,6 @@ class JDDCBuilder(Builder):
             ok = True
         if ok and self.categories_path:
             ctx.claim(IMAGE_NS, name)
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """Every row of a shard stays alive until the shard is written, so the cyclic garbage
-    collector would rescan a growing heap again and again (it tripled the time per message);
-    the rows hold no reference cycles, so collection waits until the unit is done."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _size(files: list[tuple[str, int]], path: str) -> int:
