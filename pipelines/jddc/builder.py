@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
+from pipelines.core.images import image_row
 from pipelines.jddc import layers as ly
 from pipelines.jddc.reader import OwnedRange, SessionLines, iter_owned_sessions, parse_message, plan_ranges
 from pipelines.jddc.splits import annotated_splits, session_split
@@ -384,23 +385,8 @@ class JDDCBuilder(Builder):
         name = posixpath.basename(unit.path)
         ok = False
         with ctx.record("images", unit.path, name, raw=None):
-            width, height, fmt = img.image_size(data)
-            if width is None:
-                raise Reject("cannot decode image")
-            image_id = io.sha256_hex(data)
-            row = {
-                "image_id": image_id,
-                "split": "all",
-                "source_key": name,
-                "uri": unit.path,
-                "data": data if self.embed_image_bytes else None,
-                "width": width,
-                "height": height,
-                "format": fmt,
-                "source": "file",
-                "privacy_status": "unchecked",
-                "privacy_audit": None,
-            }
+            row = image_row(data, name, unit.path, embed=self.embed_image_bytes)
+            image_id = row["image_id"]
             if self.mask is not None:  # masked row, or quarantine (+ manual-check candidate)
                 self.mask.emit(ctx, row, category=(self._categories.get(name) or {}).get("category"))
             else:

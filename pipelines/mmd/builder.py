@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
+from pipelines.core.images import image_row
 from pipelines.core.splits import normalise_split_name
 from pipelines.mmd import images as img
 from pipelines.mmd import states as st
@@ -196,22 +197,7 @@ class MMDBuilder(Builder):
         data = ctx.read(unit)
         name = posixpath.basename(unit.path)
         with ctx.record("images", unit.path, name, raw=None):
-            width, height, fmt = img.image_size(data)
-            if width is None:
-                raise Reject("cannot decode image")
-            row = {
-                "image_id": io.sha256_hex(data),
-                "split": "all",
-                "source_key": name,
-                "uri": unit.path,
-                "data": data if self.embed_image_bytes else None,
-                "width": width,
-                "height": height,
-                "format": fmt,
-                "source": "file",
-                "privacy_status": "unchecked",
-                "privacy_audit": None,
-            }
+            row = image_row(data, name, unit.path, embed=self.embed_image_bytes)
             if self.mask is not None:
                 self.mask.emit(ctx, row)  # masked row, or quarantine (+ manual-check candidate)
             else:

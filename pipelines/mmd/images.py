@@ -9,14 +9,12 @@ never replaced by a blank image.
 from __future__ import annotations
 
 import functools
-import io as _io
 import json
 import posixpath
 from urllib.parse import urlparse
 
 from pipelines.core import io
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp")
+from pipelines.core.images import IMAGE_EXTENSIONS, image_size  # noqa: F401 - re-exported for the data sets
 
 
 def load_url2img(path: str | None) -> dict[str, str]:
@@ -85,14 +83,3 @@ class ImageResolver:
             return io.sha256_hex(io.read_bytes(io.join(self.images_dir, name))), ""
         except (OSError, FileNotFoundError):
             return None, "not_found"
-
-
-def image_size(data: bytes) -> tuple[int | None, int | None, str | None]:
-    """(width, height, format) from the header; (None, None, None) when it cannot be decoded."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(_io.BytesIO(data)) as im:
-            return im.width, im.height, (im.format or "").lower() or None
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None, None, None

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
+from pipelines.core.images import IMAGE_EXTENSIONS, image_row
 from pipelines.privacy.stage import PRIVACY_TABLES, PrivacyMasker
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 #: planning weight of one image: OCR costs per image, not per compressed byte, so a shard of
 #: `--shard-mib` holds at most shard_mib * 4 images (a 40 KiB screenshot weighs as much as a 200 KiB one)
 IMAGE_COST_BYTES = 256 * 1024
@@ -147,22 +147,7 @@ class MaskBuilder(Builder):
     def _image_file(self, unit: WorkUnit, ctx: ShardContext) -> None:
         data = ctx.read(unit)
         with ctx.record("mask", unit.path, unit.key, raw=None):
-            from pipelines.mmd.images import image_size
-
-            width, height, fmt = image_size(data)
-            row = {
-                "image_id": io.sha256_hex(data),
-                "split": "all",
-                "source_key": unit.key,
-                "uri": unit.path,
-                "data": data,
-                "width": width,
-                "height": height,
-                "format": fmt,
-                "source": "file",
-                "privacy_status": "unchecked",
-                "privacy_audit": None,
-            }
+            row = image_row(data, unit.key, unit.path, strict=False)  # undecodable: the masker quarantines it
             self.masker.emit(ctx, row, category_of(self._categories, row))
 
     def _row_group(self, unit: WorkUnit, ctx: ShardContext) -> None:
@@ -304,17 +289,8 @@ class ManualBuilder(Builder):
                     dec = decode(data, 40_000_000)
                     h, w = dec.bgr.shape[:2]
                     row = {
+                        **image_row(data, q["source_key"], q["uri"], size=(w, h, dec.format)),
                         "dataset": q["dataset"],
-                        "image_id": q["image_id"],
-                        "split": "all",
-                        "source_key": q["source_key"],
-                        "uri": q["uri"],
-                        "data": data,
-                        "width": w,
-                        "height": h,
-                        "format": dec.format,
-                        "source": "file",
-                        "privacy_status": "unchecked",
                         "privacy_audit": q.get("audit"),
                     }
                     row = manual.apply(row, d, self.fill, self.jpeg_quality)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
+from pipelines.core.images import image_row
 from pipelines.simmc import files as fl
 from pipelines.simmc import scenes as sc
 from pipelines.simmc.reader import file_meta, parse_dialog
@@ -267,23 +268,16 @@ class SIMMCBuilder(Builder):
 
     def _product(self, ctx, scene, obj, image, source, shot_name, shot_path) -> None:
         data, width, height = sc.crop(image, obj, self.crop_format, self.jpeg_quality)
-        image_id = io.sha256_hex(data)
         pid = f"{scene}:{obj.index}"
         x, y, h, w = obj.bbox
-        ctx.emit(
-            "images",
-            {
-                "image_id": image_id,
-                "split": "all",
-                "source_key": pid,
-                "uri": f"{shot_path}#bbox={x},{y},{h},{w}",
-                "data": data if self.embed_image_bytes else None,
-                "width": width,
-                "height": height,
-                "format": self.crop_format,
-                "source": "crop",
-                "privacy_status": "unchecked",
-                "privacy_audit": None,
-            },
+        row = image_row(
+            data,
+            pid,
+            f"{shot_path}#bbox={x},{y},{h},{w}",
+            source="crop",
+            embed=self.embed_image_bytes,
+            size=(width, height, self.crop_format),
         )
+        image_id = row["image_id"]
+        ctx.emit("images", row)
         ctx.emit("products", product_row(scene, obj, self._scenes.prefab[obj.prefab_path], source, shot_name, image_id))
