@@ -100,7 +100,7 @@ def test_turns_and_samples_are_faithful(built, corpus):
         ctx = s["context"]
         assert all(a["speaker"] != b["speaker"] for a, b in zip(ctx, ctx[1:])), "same-speaker turns must merge"
         assert ctx[-1]["turn_index"] < s["turn_index"] and s["context_start"] == ctx[0]["turn_index"]
-        last_user = next(c["text"] for c in reversed(ctx) if c["speaker"] == "user" and " in " in c["text"] or "want" in c["text"])
+        last_user = next(c["text"] for c in reversed(ctx) if c["speaker"] == "user" and ("want" in c["text"] or "similar" in c["text"]))
         for pid in s["positive_ids"]:
             assert products[pid]["color"] in last_user, (last_user, products[pid])
         assert not set(s["positive_ids"]) & set(s["negative_ids"])
