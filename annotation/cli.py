@@ -9,6 +9,7 @@ a token on a command line is visible to every user of the machine.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from fractions import Fraction
 
 import typer
@@ -27,6 +28,22 @@ def _fail(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
+@contextmanager
+def one_line_errors():
+    """What a user can cause (server down, wrong token, bad input, unknown project) ends in one line, exit 2."""
+    from annotation.client import AuthError, ConfigError, RequestRefused, ServerDown, TransientError
+    from annotation.credentials import CredentialError
+    from annotation.projects import SyncError
+    from annotation.tasks import InputError
+
+    try:
+        yield
+    except (SyncError, ConfigError, RequestRefused, AuthError, ServerDown, TransientError, InputError, CredentialError) as exc:
+        _fail(" ".join(str(exc).split()))
+    except KeyError as exc:  # unknown flow
+        _fail(str(exc.args[0]) if exc.args else str(exc))
+
+
 def _server(data_dir: str | None, port: int = 0):
     from annotation.server import LabelStudioServer, ServerConfig
 
@@ -40,22 +57,50 @@ def connect(url: str | None, data_dir: str | None):
     from annotation.client import LSClient
     from annotation.server import ServerError
 
-    default_token_file = None
+    default_token_file = state_file = None
     if data_dir:
         srv = _server(data_dir)
         default_token_file = srv.token_file
+        state_file = srv.projects_file
         if not url:
             try:
                 url = srv.url
             except ServerError as exc:
                 _fail(str(exc))
+            if not srv.status()["running"]:  # known at once: no minutes of retries against a dead port
+                _fail(f"the Label Studio server of {srv.data_dir} is not running (`mmdial annotate server start --data-dir {data_dir}`)")
     if not url:
         _fail("no server: give --data-dir of a server started by mmdial, or --url with $MMDIAL_LS_TOKEN")
-    try:
+    with one_line_errors():
         token = credentials.resolve_token(default_token_file)
-    except credentials.CredentialError as exc:
-        _fail(str(exc))
-    return LSClient(url, token)
+        client = LSClient(url, token, state_file=state_file)
+        client.check()
+    return client
+
+
+def read_selection(path: str) -> set[str]:
+    """Units or sessions named by a JSONL proposal (`mmdial select`: {"dialog_id": ...}) or a plain list, one per line."""
+    from annotation.tasks import InputError
+
+    keys = ("unit", "dialog_id", "session_id", "image_id")
+    out: set[str] = set()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                if not line.startswith("{"):
+                    out.add(line)
+                    continue
+                rec = json.loads(line)
+                hit = next((rec[k] for k in keys if k in rec), None)
+                if hit is None:
+                    raise InputError(f"{path}:{n}: a selection line needs one of {', '.join(keys)}")
+                out.add(str(hit))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable selection ({' '.join(str(exc).split())[:160]})") from None
+    return out
 
 
 def _echo_json(obj) -> None:
@@ -101,24 +146,50 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(0 if st["running"] else 3)
 
     @annotate.command("flows")
-    def flows_cmd(config: str | None = typer.Option(None, "--config", help="Print this flow's labeling config.")) -> None:
-        """List the flows (or print one's labeling config)."""
+    def flows_cmd(
+        config: str | None = typer.Option(None, "--config", help="Print this flow's labeling config."),
+        project: str | None = typer.Option(None, "--project", help="... as this project has it (its slots, its relations)."),
+        src: list[str] = typer.Option([], "--from", help="... as a push of these inputs would create it."),
+        url: str | None = UrlOpt,
+        data_dir: str | None = DataDirOpt,
+    ) -> None:
+        """List the flows (or print one's labeling config: the project's own with --project, else from --from or the defaults)."""
         from annotation.flows import FLOWS, get_flow
+        from annotation.projects import open_project
+        from annotation.tasks import load_tables
 
-        if config:
-            f = get_flow(config)
-            typer.echo(f.label_config(f.params({})))
+        if not config:
+            for f in FLOWS.values():
+                typer.echo(f"{f.name:15s} -> {f.export_file:22s} {f.description}")
             return
-        for f in FLOWS.values():
-            typer.echo(f"{f.name:15s} -> {f.export_file:22s} {f.description}")
+        with one_line_errors():
+            f = get_flow(config)
+            if project:
+                info = open_project(connect(url, data_dir), project)
+                if info.flow != f.name:
+                    _fail(f"project {project!r} is a {info.flow} project, not {f.name}")
+                params = info.params
+            else:
+                params = f.params(load_tables(*src) if src else {})
+        typer.echo(f.label_config(params))
 
     @annotate.command("push")
     def push_cmd(
         flow: str = typer.Argument(..., help="dialog_state, query_rewrite, discourse, summary or privacy_check."),
+        more_src: list[str] = typer.Argument(
+            None, help="More inputs (so that `--from A B` works like `--from A --from B`).", show_default=False
+        ),
         src: list[str] = typer.Option(
             ..., "--from", help="Build output folder(s) or Parquet file(s) (turns, images, dialog_states, products)."
         ),
         project: str = ProjectOpt,
+        only: str | None = typer.Option(
+            None, "--only", help="Push only these units/sessions: an `mmdial select` proposal (JSONL) or a list, one per line."
+        ),
+        allow_unchecked_images: bool = typer.Option(
+            False, "--allow-unchecked-images", help="Push images the privacy stage has not cleared (masked/manual_masked/clean)."
+        ),
+        without_images: bool = typer.Option(False, "--without-images", help="Push tasks whose images the inputs lack, without them."),
         candidates: str | None = typer.Option(None, "--candidates", help="privacy_check: privacy_candidates Parquet or JSONL."),
         slots: str | None = typer.Option(None, "--slots", help="dialog_state: comma-separated slot keys (default: from the catalogue)."),
         group_size: int = typer.Option(100, "--group-size", help="Sessions per QC group (fixed when the project is created)."),
@@ -127,27 +198,42 @@ def register(app: typer.Typer) -> None:
         url: str | None = UrlOpt,
         data_dir: str | None = DataDirOpt,
     ) -> None:
-        """Push a flow's tasks built from Parquet; re-pushing creates no duplicates (content-hash identity)."""
-        from annotation.client import ConfigError
+        """Push a flow's tasks built from Parquet; re-pushing creates no duplicates (content-hash identity).
+
+        Refused by default: images not cleared by the privacy stage, and tasks whose images the inputs lack.
+        """
         from annotation.flows import get_flow
-        from annotation.sync import SyncError, push
+        from annotation.sync import push
         from annotation.tasks import load_records, load_tables
 
-        try:
-            get_flow(flow)
-            tables = load_tables(*src)
-        except (KeyError, FileNotFoundError) as exc:
-            _fail(str(exc))
         options: dict = {}
-        if candidates:
-            options["candidates"] = load_records(candidates)
+        with one_line_errors():
+            get_flow(flow)
+            tables = load_tables(*src, *(more_src or []))
+            selection = read_selection(only) if only else None
+            if candidates:
+                options["candidates"] = load_records(candidates)
         if slots:
             options["params"] = {"slots": [s.strip() for s in slots.split(",") if s.strip()]}
         client = connect(url, data_dir)
-        try:
-            rep = push(client, flow, tables, project, options, batch_size=batch_size, group_size=group_size)
-        except (SyncError, ConfigError, ValueError) as exc:
-            _fail(str(exc))
+        with one_line_errors():
+            try:
+                rep = push(
+                    client,
+                    flow,
+                    tables,
+                    project,
+                    options,
+                    batch_size=batch_size,
+                    group_size=group_size,
+                    only=selection,
+                    allow_unchecked_images=allow_unchecked_images,
+                    without_images=without_images,
+                )
+            except ValueError as exc:
+                _fail(str(exc))
+        for w in rep.warnings:
+            typer.echo(f"warning: {w}", err=True)
         if dead_out and rep.dead:
             with open(dead_out, "w", encoding="utf-8") as fh:
                 for d in rep.dead:
@@ -164,13 +250,11 @@ def register(app: typer.Typer) -> None:
         data_dir: str | None = DataDirOpt,
     ) -> None:
         """Pull annotations through an export snapshot into Parquet tables and the flow's exchange-format JSONL (docs/exchange-formats.md)."""
-        from annotation.sync import SyncError, pull
+        from annotation.sync import pull
 
         client = connect(url, data_dir)
-        try:
+        with one_line_errors():
             rep = pull(client, project, out)
-        except SyncError as exc:
-            _fail(str(exc))
         _echo_json(rep.summary())
 
     def _frac(x: float) -> Fraction:
@@ -190,7 +274,9 @@ def register(app: typer.Typer) -> None:
         """Draw the seeded sample of every fully annotated group into the review project PROJECT-qc."""
         from annotation import qc
 
-        _echo_json(qc.sample(connect(url, data_dir), project, seed=seed, fraction=_frac(fraction), include_partial=include_partial))
+        client = connect(url, data_dir)
+        with one_line_errors():
+            _echo_json(qc.sample(client, project, seed=seed, fraction=_frac(fraction), include_partial=include_partial))
 
     @qcapp.command("report")
     def qc_report(
@@ -202,16 +288,21 @@ def register(app: typer.Typer) -> None:
         data_dir: str | None = DataDirOpt,
     ) -> None:
         """Acceptance rate and pass/fail per group, and the rule's operating characteristic."""
+        import shutil
+
         from rich.console import Console
         from rich.table import Table
 
         from annotation import qc
 
-        rep = qc.report(connect(url, data_dir), project, threshold=_frac(threshold), fraction=_frac(fraction))
+        client = connect(url, data_dir)
+        with one_line_errors():
+            rep = qc.report(client, project, threshold=_frac(threshold), fraction=_frac(fraction))
         if json_out:
             with open(json_out, "w", encoding="utf-8") as fh:
                 json.dump(rep, fh, indent=2, sort_keys=True)
-        console = Console()
+        # never cut at 80 columns (rich's width when not on a terminal): a person or a file reads it whole
+        console = Console(width=max(200, shutil.get_terminal_size((200, 24)).columns))
         t = Table(title=f"QC of {project} ({rep['flow']}): groups of {rep['group_size']}, pass at >= {rep['threshold']:.0%} accepted")
         for col in ("group", "tasks", "done", "round", "sampled round", "sample", "reviewed", "accepted", "rate", "status"):
             t.add_column(col)
@@ -246,7 +337,9 @@ def register(app: typer.Typer) -> None:
         """Re-queue the tasks of every failed group for re-annotation (earlier annotations kept as history)."""
         from annotation import qc
 
-        _echo_json(qc.requeue(connect(url, data_dir), project))
+        client = connect(url, data_dir)
+        with one_line_errors():
+            _echo_json(qc.requeue(client, project))
 
     @annotate.command("status")
     def status_cmd(
@@ -256,7 +349,5 @@ def register(app: typer.Typer) -> None:
         from annotation import status
 
         client = connect(url, data_dir)
-        if project:
-            _echo_json(status.project_status(client, project))
-        else:
-            _echo_json(status.overview(client))
+        with one_line_errors():
+            _echo_json(status.project_status(client, project) if project else status.overview(client))

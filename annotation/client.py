@@ -10,7 +10,9 @@ after re-reading the server (see `annotation.sync`).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,18 @@ TRANSIENT_STATUS = (502, 503, 504)
 
 class TransientError(RuntimeError):
     """The server could not be reached (or answered 502/503/504) until the retry deadline."""
+
+
+class ServerDown(RuntimeError):
+    """No Label Studio answers at the URL (checked once, before any work: no minutes of retries)."""
+
+
+class AuthError(RuntimeError):
+    """The server answers but refuses the API token."""
+
+
+class RequestRefused(RuntimeError):
+    """Label Studio refused a request (4xx) for a reason it explains, e.g. a too short project title."""
 
 
 @dataclass
@@ -73,16 +87,52 @@ def plain(obj: Any) -> Any:
 class LSClient:
     """What mmdial needs from Label Studio, as plain dicts."""
 
-    def __init__(self, url: str, token: str, retry: RetryPolicy | None = None, timeout: float = 120.0):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        connect_timeout: float = 5.0,
+        state_file: str | os.PathLike | None = None,
+    ):
+        import httpx
         from label_studio_sdk import LabelStudio
+
+        from annotation.state import ProjectStore, default_state_file
 
         self.url = url.rstrip("/")
         self.retry = retry or RetryPolicy()
+        self.store = ProjectStore(state_file or default_state_file(self.url))
+        # a short connect timeout: a server that is down is reported in seconds, a slow export still has minutes
+        http = httpx.Client(timeout=httpx.Timeout(timeout, connect=connect_timeout), follow_redirects=True)
         # max_retries=0: retries are ours (the SDK's would resend non-idempotent imports blindly)
-        self._sdk = LabelStudio(base_url=self.url, api_key=token, timeout=timeout, max_retries=0)
+        self._sdk = LabelStudio(base_url=self.url, api_key=token, timeout=timeout, max_retries=0, httpx_client=http)
 
     def _call(self, what: str, fn: Callable[[], Any], retry: bool = True) -> Any:
-        return self.retry.run(fn, what, retry=retry)
+        from label_studio_sdk.core.api_error import ApiError
+
+        try:
+            return self.retry.run(fn, what, retry=retry)
+        except ApiError as exc:
+            if exc.status_code == 401:
+                raise AuthError(f"{self.url} refuses the API token (401): check $MMDIAL_LS_TOKEN / the token file") from exc
+            if exc.status_code is not None and 400 <= exc.status_code < 500:
+                raise RequestRefused(f"{what}: Label Studio answered {exc.status_code}: {_short(exc.body)}") from exc
+            raise
+
+    def check(self) -> dict:
+        """Who we are, asked once without retries: a server that is down or a wrong token fail at once."""
+        try:
+            return plain(self.retry.run(lambda: self._sdk.users.whoami(), "whoami", retry=False))
+        except TransientError as exc:
+            raise ServerDown(f"no Label Studio answers at {self.url} (is the server running? `mmdial annotate server status`)") from exc
+        except Exception as exc:  # noqa: BLE001 - mapped to one-line errors
+            from label_studio_sdk.core.api_error import ApiError
+
+            if isinstance(exc, ApiError) and exc.status_code in (401, 403):
+                raise AuthError(f"{self.url} refuses the API token ({exc.status_code}): check $MMDIAL_LS_TOKEN / the token file") from exc
+            raise
 
     # -- users -----------------------------------------------------------------------------
     def whoami(self) -> dict:
@@ -114,11 +164,32 @@ class LSClient:
             raise RuntimeError(f"{len(hits)} Label Studio projects are titled {title!r}; rename all but one")
         return hits[0] if hits else None
 
-    def create_project(self, title: str, label_config: str, description: str) -> dict:
+    def get_project(self, project_id: int) -> dict | None:
+        from label_studio_sdk.core.api_error import ApiError
+
+        def get():
+            try:
+                return plain(self._sdk.projects.get(id=project_id))
+            except ApiError as exc:
+                if exc.status_code == 404:
+                    return None
+                raise
+
+        p = self._call("get project", get)
+        return None if p is None else {"id": p["id"], "title": p["title"], "description": p.get("description") or ""}
+
+    def create_project(self, title: str, label_config: str, description: str, enable_empty_annotation: bool = False) -> dict:
         p = plain(
             self._call(
                 "create project",
-                lambda: self._sdk.projects.create(title=title, label_config=label_config, description=description),
+                lambda: self._sdk.projects.create(
+                    title=title,
+                    label_config=label_config,
+                    description=description,
+                    enable_empty_annotation=enable_empty_annotation,
+                    show_collab_predictions=True,  # pre-fills (and a re-queued task's rejected answer) are shown
+                    maximum_annotations=1,
+                ),
                 retry=False,
             )
         )
@@ -170,6 +241,23 @@ class LSClient:
             kw["completed_by"] = completed_by
         return _annotation(plain(self._call("create annotation", lambda: self._sdk.annotations.create(id=task_id, **kw), retry=False)))
 
+    def delete_annotation(self, annotation_id: int) -> None:
+        from label_studio_sdk.core.api_error import ApiError
+
+        def delete():
+            try:
+                self._sdk.annotations.delete(id=annotation_id)
+            except ApiError as exc:
+                if exc.status_code != 404:  # already gone (an interrupted re-queue repeated)
+                    raise
+
+        self._call("delete annotation", delete)
+
+    def create_prediction(self, task_id: int, result: list[dict], model_version: str) -> None:
+        self._call(
+            "create prediction", lambda: self._sdk.predictions.create(task=task_id, result=result, model_version=model_version), retry=False
+        )
+
     def update_annotation(self, annotation_id: int, result: list[dict], lead_time: float | None = None) -> dict:
         kw: dict = {"result": result}
         if lead_time is not None:
@@ -217,11 +305,19 @@ class LSClient:
 
 
 def _annotation(a: dict) -> dict:
-    keep = ("id", "completed_by", "result", "was_cancelled", "created_at", "updated_at", "lead_time", "task")
+    keep = ("id", "completed_by", "updated_by", "result", "was_cancelled", "created_at", "updated_at", "lead_time", "task")
     out = {k: a.get(k) for k in keep}
-    if isinstance(out["completed_by"], dict):  # some endpoints expand the user
-        out["completed_by"] = out["completed_by"].get("id")
+    for k in ("completed_by", "updated_by"):
+        if isinstance(out[k], dict):  # some endpoints expand the user
+            out[k] = out[k].get("id")
+        if isinstance(out[k], list):  # the task listing gives [{"user_id": id}]
+            out[k] = out[k][0].get("user_id") if out[k] else None
     return out
+
+
+def _short(body) -> str:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
+    return " ".join(text.split())[:300]
 
 
 # -- offline checks with the SDK's label interface -----------------------------------------

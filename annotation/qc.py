@@ -26,10 +26,13 @@ import random
 from fractions import Fraction
 
 from annotation import results as R
+from annotation import versions as V
 from annotation.client import LSClient
 from annotation.flows import get_flow
-from annotation.sync import ProjectInfo, current_annotation, ensure_project, import_specs, open_project, parse_project
+from annotation.importer import import_specs
+from annotation.projects import ProjectInfo, ensure_project, find_project, open_project
 from annotation.tasks import GROUP_FIELD, KEY_FIELD, ROUND_FIELD, SUPERSEDED_FIELD, UNIT_FIELD, TaskSpec
+from annotation.versions import current_annotation
 
 REVIEW_SUFFIX = "-qc"
 REVIEW_FLOW = "qc_review"
@@ -41,6 +44,7 @@ REVIEW_CONFIG = (
     "<View>\n"
     '  <Header value="QC group $qc_group, round $qc_round: accept or reject this annotation"/>\n'
     '  <HyperText name="item" value="$html"/>\n'
+    '  <Image name="images" valueList="$images"/>\n'
     '  <Choices name="verdict" toName="item" choice="single" required="true">\n'
     f'    <Choice value="{ACCEPT}"/>\n'
     f'    <Choice value="{REJECT}"/>\n'
@@ -117,8 +121,7 @@ def _group_round(tasks: list[dict]) -> int:
 def _review_project(client: LSClient, project: ProjectInfo, create: bool) -> ProjectInfo | None:
     title = review_title(project.title)
     if not create:
-        p = client.find_project(title)
-        return parse_project(p) if p else None
+        return find_project(client, title)
     info, _ = ensure_project(client, title, REVIEW_FLOW, {}, REVIEW_CONFIG, project.group_size)
     return info
 
@@ -155,6 +158,7 @@ def sample(client: LSClient, project: str, seed: int = 0, fraction: Fraction = D
             lines = flow.export(task["data"], ann["result"], info.params)
             data = {
                 "html": flow.review_html(task["data"], lines.lines or [{"problems": lines.problems}]),
+                "images": flow.review_images(task["data"], ann["result"]),
                 "qc_group": g,
                 "qc_round": rnd,
                 "seed": seed,
@@ -255,7 +259,14 @@ def report(client: LSClient, project: str, threshold: Fraction = DEFAULT_THRESHO
 
 
 def requeue(client: LSClient, project: str, threshold: Fraction = DEFAULT_THRESHOLD) -> dict:
-    """Re-queue every group whose latest sampled round failed; resumable (tasks already moved are skipped)."""
+    """Re-queue every group whose latest sampled round failed; resumable (tasks already moved are finished, not redone).
+
+    Per task: every annotation is recorded in the task's `mmdial_superseded` (round, authors, times,
+    result: the history a pull rebuilds), the task moves to round r+1, the rejected answer becomes a
+    prediction (the re-annotator starts from it and fixes it), and the annotations are deleted from
+    Label Studio: only then does the task stop counting as labeled against the project's overlap,
+    so that "next task" serves it again (setting `is_labeled` false is undone by Label Studio itself).
+    """
     rep = report(client, project, threshold)
     info = open_project(client, project)
     tasks = _groups(client.list_tasks(info.id))
@@ -268,15 +279,20 @@ def requeue(client: LSClient, project: str, threshold: Fraction = DEFAULT_THRESH
         moved = 0
         for t in tasks.get(entry["group"], []):
             data = dict(t["data"])
-            if int(data.get(ROUND_FIELD) or 1) > rnd:
-                continue  # moved by an earlier (interrupted) requeue
-            sup = dict(data.get(SUPERSEDED_FIELD) or {})
-            for a in t.get("annotations") or []:
-                sup.setdefault(str(a["id"]), rnd)
-            data[SUPERSEDED_FIELD] = sup
-            data[ROUND_FIELD] = rnd + 1
-            client.update_task(t["id"], data=data, is_labeled=False)
-            moved += 1
+            if int(data.get(ROUND_FIELD) or 1) <= rnd:
+                cur = current_annotation(t)
+                sup = dict(V.superseded(data))
+                for a in t.get("annotations") or []:
+                    sup.setdefault(str(a["id"]), V.record_of(a, rnd))
+                data[SUPERSEDED_FIELD] = sup
+                data[ROUND_FIELD] = rnd + 1
+                client.update_task(t["id"], data=data)  # recorded before anything is deleted
+                if cur is not None and cur.get("result"):
+                    client.create_prediction(t["id"], cur["result"], f"round {rnd}, rejected in QC: fix it")
+                moved += 1
+            for a in t.get("annotations") or []:  # also finishes a re-queue interrupted after the record
+                if V.set_aside(data, a):
+                    client.delete_annotation(a["id"])
         if moved:
             done[entry["group"]] = {"from_round": rnd, "to_round": rnd + 1, "tasks": moved}
     return {"project": project, "requeued": done}

@@ -154,6 +154,15 @@ class LabelStudioServer:
     def log_file(self) -> Path:
         return self.state_dir / "server.log"
 
+    @property
+    def projects_file(self) -> Path:
+        """mmdial's own project records (annotation.state): settings annotators cannot edit."""
+        return self.state_dir / "projects.json"
+
+    def harden(self) -> None:
+        """Owner-only permissions on everything under the data dir (the database holds the admin token)."""
+        restrict_tree(self.data_dir)
+
     def _read_state(self) -> dict | None:
         try:
             return json.loads(self.state_file.read_text())
@@ -174,7 +183,7 @@ class LabelStudioServer:
         return state["url"]
 
     def _ensure_secrets(self) -> tuple[dict, str]:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.state_dir, 0o700)
         if not self.admin_file.exists():
             admin = {
@@ -219,11 +228,12 @@ class LabelStudioServer:
         exe = self.config.executable
         if not os.path.exists(exe):
             raise ServerError(f"Label Studio executable {exe} not found: run `make .venv-ls/.installed` or set ${EXECUTABLE_ENV}")
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin, token = self._ensure_secrets()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         db = self.data_dir / DB_NAME
         if not db.exists() and self.config.template_db and os.path.exists(self.config.template_db):
             shutil.copyfile(self.config.template_db, db)
+        self.harden()  # what an older start (or a copy) left readable by others
         previous = self._read_state() or {}
         port = self.config.port or previous.get("port") or free_port()
         if _http_status(f"http://{HOST}:{port}/health", timeout=0.5) is not None:
@@ -252,7 +262,7 @@ class LabelStudioServer:
             "--enable-legacy-api-token",
         ]
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
-        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
+        log = os.fdopen(os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")  # handed to the child
         try:
             self._proc = subprocess.Popen(
                 argv,
@@ -262,6 +272,7 @@ class LabelStudioServer:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 cwd=str(self.data_dir),
+                umask=0o077,  # the database, media and exports it writes: owner only
             )
         finally:
             log.close()
@@ -347,6 +358,17 @@ class LabelStudioServer:
             except subprocess.TimeoutExpired:
                 return
             self._proc = None
+
+
+def restrict_tree(root: str | os.PathLike) -> None:
+    """chmod 0700 every folder and 0600 every file under `root` (links are left alone)."""
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o700)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600)
 
 
 def migrate_template(cache_dir: str, executable: str | None = None, timeout: float = 600) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from annotation import qc
 from annotation.client import LSClient
-from annotation.sync import SyncError, parse_project, task_status
+from annotation.projects import open_project, parse_project
+from annotation.versions import task_status
 
 
 def project_status(client: LSClient, project: str) -> dict:
     rep = qc.report(client, project)
-    tasks = client.list_tasks(qc.open_project(client, project).id)
+    tasks = client.list_tasks(open_project(client, project).id)
     statuses = [task_status(t) for t in tasks]
     return {
         "project": project,
@@ -25,11 +26,8 @@ def overview(client: LSClient) -> list[dict]:
     """Every mmdial project on the server with its flow, done and total (review projects left out)."""
     out = []
     for p in client.projects():
-        try:
-            info = parse_project(p)
-        except (SyncError, ValueError):
-            continue
-        if info.flow == qc.REVIEW_FLOW:
+        info = parse_project(client, p)
+        if info is None or info.flow == qc.REVIEW_FLOW:
             continue
         statuses = [task_status(t) for t in client.list_tasks(info.id)]
         out.append(

@@ -2,22 +2,28 @@
 
 Push: the flow builds tasks from Parquet, each is checked offline against the labeling config, and
 the tasks whose content hash (`mmdial_key` in the task data) the server does not hold yet are
-imported in batches. When the server goes away mid-push (a restart), the client waits for it,
-re-reads which keys arrived (a batch may have been committed before the connection dropped) and
-sends only the rest: nothing lost, nothing doubled.
+imported in batches (annotation.importer: a server restart mid-push loses and doubles nothing).
+Before anything is sent the push refuses:
+- images whose `privacy_status` is not masked, manual_masked or clean (personal data must not reach
+  the crowd) unless `allow_unchecked_images` (the privacy-check flow, whose purpose is to show such
+  images to the privacy reviewers, is exempt);
+- tasks whose turns reference images the inputs do not hold (no `images` table) unless
+  `without_images`; such tasks get a different key, so a corrected push creates them with images.
+It can be limited to a selection (`only`: units or sessions, e.g. an `mmdial select` proposal), and
+it skips units that already have a done task on the server (their content changed since).
 
 Pull: one export snapshot per pull (the server builds the file, we stream it to disk; no giant
 paged listing), its id kept in `<out>/.pull-state.json` so a pull interrupted by a restart resumes
-with the same snapshot. The pull writes, under `--out`:
+with the same snapshot; the snapshot is deleted on the server afterwards. The pull writes, under `--out`:
 
 - `annotation_tasks/`, `annotation_history/`, `dead_letters/` (and `qc_samples/`, `qc_reviews/` when
   the project has a QC review project) as Parquet shards `<table>-all-00000-of-00001.parquet`;
-- the flow's docs/exchange-formats.md JSONL (`states.jsonl`, `query_rewrites.jsonl`, `discourse.jsonl`,
-  `summaries.jsonl`, `privacy_manual.jsonl`) from the current annotation of each task;
+- the flow's docs/exchange-formats.md JSONL from the current annotation of each task;
 - `pull.json`: counts (records in = lines' tasks + dead letters).
 
-History is merged with the history already in `--out`, so versions Label Studio overwrote stay;
-everything is sorted and timestamp-free, so pulling twice from an unchanged server gives the same bytes.
+History is merged with the history already in `--out` and with the versions QC re-queues recorded
+(annotation.versions), so versions Label Studio overwrote or a re-queue deleted stay; everything is
+sorted and timestamp-free, so pulling twice from an unchanged server gives the same bytes.
 """
 
 from __future__ import annotations
@@ -30,79 +36,33 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 
-from annotation.client import LSClient, ResultValidator, TransientError, validate_label_config
+from annotation import versions as V
+from annotation.client import LSClient, ResultValidator
 from annotation.flows import Flow, get_flow
+from annotation.importer import import_specs
+from annotation.projects import (
+    DEFAULT_GROUP_SIZE,
+    ProjectInfo,
+    SyncError,
+    check_title,
+    ensure_project,
+    find_project,
+    open_project,
+)
 from annotation.tasks import (
     FLOW_FIELD,
     GROUP_FIELD,
     KEY_FIELD,
     ROUND_FIELD,
     SESSION_FIELD,
-    SUPERSEDED_FIELD,
     UNIT_FIELD,
     TaskSpec,
     canonical_json,
 )
 
 LOG = logging.getLogger("mmdial.annotation.sync")
-DESCRIPTION_TAG = "mmdial:"
-DEFAULT_GROUP_SIZE = 100
 PULL_STATE = ".pull-state.json"
-
-
-class SyncError(RuntimeError):
-    """A push or pull that cannot proceed (wrong project, invalid config)."""
-
-
-# -- projects -------------------------------------------------------------------------------
-@dataclass
-class ProjectInfo:
-    id: int
-    title: str
-    flow: str
-    params: dict
-    group_size: int = DEFAULT_GROUP_SIZE
-    target: str | None = None  # for a QC review project: the project it reviews
-
-    def description(self) -> str:
-        body = {"flow": self.flow, "params": self.params, "group_size": self.group_size}
-        if self.target:
-            body["target"] = self.target
-        return DESCRIPTION_TAG + canonical_json(body)
-
-
-def parse_project(p: dict) -> ProjectInfo:
-    desc = p.get("description") or ""
-    if not desc.startswith(DESCRIPTION_TAG):
-        raise SyncError(f"project {p['title']!r} was not created by mmdial (its description has no {DESCRIPTION_TAG} header)")
-    body = json.loads(desc[len(DESCRIPTION_TAG) :])
-    return ProjectInfo(
-        p["id"], p["title"], body["flow"], body.get("params") or {}, int(body.get("group_size") or DEFAULT_GROUP_SIZE), body.get("target")
-    )
-
-
-def open_project(client: LSClient, title: str) -> ProjectInfo:
-    p = client.find_project(title)
-    if p is None:
-        raise SyncError(f"no Label Studio project titled {title!r}")
-    return parse_project(p)
-
-
-def ensure_project(
-    client: LSClient, title: str, flow_name: str, params: dict, label_config: str, group_size: int
-) -> tuple[ProjectInfo, bool]:
-    """(project, created): an existing project must belong to the same flow."""
-    p = client.find_project(title)
-    if p is not None:
-        info = parse_project(p)
-        if info.flow != flow_name:
-            raise SyncError(f"project {title!r} is a {info.flow} project, not {flow_name}")
-        return info, False
-    validate_label_config(label_config)
-    info = ProjectInfo(0, title, flow_name, params, group_size)
-    p = client.create_project(title, label_config, info.description())
-    info.id = p["id"]
-    return info, True
+SAFE_IMAGE_STATUSES = ("masked", "manual_masked", "clean")
 
 
 # -- push -----------------------------------------------------------------------------------
@@ -115,9 +75,15 @@ class PushReport:
     created: int = 0
     already_there: int = 0
     duplicate_in_input: int = 0
+    not_selected: int = 0
+    already_annotated: int = 0
+    images_carried: int = 0
+    unchecked_images: int = 0
+    images_left_out: int = 0
     dead: list[dict] = field(default_factory=list)
     recoveries: int = 0
     project_created: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         d = asdict(self)
@@ -136,6 +102,33 @@ def assign_groups(specs: list[TaskSpec], known_sessions: dict[str, int], group_s
     return groups
 
 
+def image_safety(flow: Flow, specs: list[TaskSpec], allow_unchecked: bool, without_images: bool, report: PushReport) -> None:
+    """Refuse (SyncError) what must not reach the crowd or would be pushed incomplete; warn when allowed."""
+    carried = {ref: status for s in specs for ref, status in s.images}
+    missing = {ref for s in specs for ref in s.images_missing}
+    unsafe = sorted(ref for ref, status in carried.items() if status not in SAFE_IMAGE_STATUSES)
+    report.images_carried, report.images_left_out = len(carried), len(missing)
+    report.unchecked_images = 0 if flow.shows_unchecked_images else len(unsafe)
+    if missing:
+        n_tasks = sum(1 for s in specs if s.images_missing)
+        msg = (
+            f"{n_tasks} task(s) reference {len(missing)} image(s) the inputs do not hold (no `images` table in --from?)"
+            if not without_images
+            else f"{n_tasks} task(s) pushed without their {len(missing)} image(s) (--without-images)"
+        )
+        if not without_images:
+            raise SyncError(msg + ": add the build's images table, or pass --without-images to push them without images")
+        report.warnings.append(msg)
+    if report.unchecked_images:
+        statuses = sorted({str(carried[r]) for r in unsafe})
+        msg = f"{len(unsafe)} image(s) with privacy_status {'/'.join(statuses)} (not masked, manual_masked or clean)"
+        if not allow_unchecked:
+            raise SyncError(msg + " would go to the crowd: run the privacy stage (`mmdial mask`) first, or pass --allow-unchecked-images")
+        report.warnings.append(msg + " pushed to the crowd (--allow-unchecked-images)")
+    for w in report.warnings:
+        LOG.warning("%s", w)
+
+
 def push(
     client: LSClient,
     flow_name: str,
@@ -146,25 +139,31 @@ def push(
     group_size: int = DEFAULT_GROUP_SIZE,
     max_recoveries: int = 50,
     on_batch: Callable[[int, int], None] | None = None,
+    only: set[str] | None = None,
+    allow_unchecked_images: bool = False,
+    without_images: bool = False,
 ) -> PushReport:
     """Push a flow's tasks built from `tables`; safe to repeat and to resume after a server restart."""
     options = dict(options or {})
     flow = get_flow(flow_name)
-    existing = client.find_project(project)
-    if existing is not None:
-        info = parse_project(existing)
+    info = find_project(client, project)
+    if info is not None:
         if info.flow != flow.name:
             raise SyncError(f"project {project!r} is a {info.flow} project, not {flow.name}")
         params = info.params
     else:
+        check_title(project)
         params = {**flow.params(tables), **(options.pop("params", None) or {})}
     config = flow.label_config(params)
     validator = ResultValidator(config)  # offline validation before anything is sent
     built = flow.build(tables, params, options)
-    report = PushReport(project, flow.name, records_in=built.records_in, dead=list(built.dead))
+    report = PushReport(project, flow.name, records_in=built.records_in, dead=list(built.dead), already_annotated=built.already_annotated)
     specs: list[TaskSpec] = []
     seen: set[str] = set()
     for spec in built.tasks:
+        if only is not None and spec.unit not in only and spec.session not in only:
+            report.not_selected += 1
+            continue
         errors = validator.task_errors(spec.data) + (validator.result_errors(spec.prefill) if spec.prefill else [])
         if errors:
             report.dead.append(
@@ -180,56 +179,21 @@ def push(
         else:
             seen.add(spec.key)
             specs.append(spec)
+    image_safety(flow, specs, allow_unchecked_images, without_images, report)
+    info, report.project_created = ensure_project(client, project, flow.name, params, config, group_size, flow.empty_is_answer)
+    server_tasks = client.list_tasks(info.id)
+    known = {t["data"][KEY_FIELD]: t["data"] for t in server_tasks if KEY_FIELD in t["data"]}
+    done_units = {t["data"].get(UNIT_FIELD) for t in server_tasks if KEY_FIELD in t["data"] and V.task_status(t) == "done"}
+    fresh = [s for s in specs if s.key not in known and s.unit in done_units]
+    report.already_annotated += len(fresh)
+    specs = [s for s in specs if not (s.key not in known and s.unit in done_units)]
     report.tasks = len(specs)
-    info, report.project_created = ensure_project(client, project, flow.name, params, config, group_size)
-    known = _known_tasks(client, info.id)
     groups = assign_groups(specs, {d[SESSION_FIELD]: int(d[GROUP_FIELD]) for d in known.values() if SESSION_FIELD in d}, info.group_size)
     report.already_there = sum(1 for s in specs if s.key in known)
     report.created, report.recoveries = import_specs(
         client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
     )
     return report
-
-
-def import_specs(
-    client: LSClient,
-    project_id: int,
-    specs: list[TaskSpec],
-    group_of: Callable[[TaskSpec], int],
-    known: dict[str, dict] | None = None,
-    batch_size: int = 100,
-    max_recoveries: int = 50,
-    on_batch: Callable[[int, int], None] | None = None,
-) -> tuple[int, int]:
-    """Import the specs the server lacks, in batches; (created, recoveries). Survives server restarts."""
-    known = _known_tasks(client, project_id) if known is None else known
-    pending = [s for s in specs if s.key not in known]
-    created = recoveries = batch_no = 0
-    while pending:
-        batch = pending[:batch_size]
-        try:
-            client.import_tasks(project_id, [s.payload(group_of(s)) for s in batch])
-        except TransientError as exc:
-            recoveries += 1
-            if recoveries > max_recoveries:
-                raise
-            LOG.warning("import interrupted (%s); waiting for the server, then re-reading what arrived", exc)
-            client.whoami()  # retried until the server answers (or the deadline passes)
-            known = _known_tasks(client, project_id)
-            batch_keys = {s.key for s in batch}
-            created += sum(1 for s in pending if s.key in known and s.key in batch_keys)  # committed before the drop
-            pending = [s for s in pending if s.key not in known]
-            continue
-        created += len(batch)
-        pending = pending[batch_size:]
-        batch_no += 1
-        if on_batch:
-            on_batch(batch_no, len(pending))
-    return created, recoveries
-
-
-def _known_tasks(client: LSClient, project_id: int) -> dict[str, dict]:
-    return {t["data"][KEY_FIELD]: t["data"] for t in client.list_tasks(project_id) if KEY_FIELD in t["data"]}
 
 
 # -- pull -----------------------------------------------------------------------------------
@@ -250,48 +214,6 @@ class PullReport:
         return asdict(self)
 
 
-def _annotation_round(task_data: dict, annotation_id: int) -> int:
-    sup = task_data.get(SUPERSEDED_FIELD) or {}
-    if isinstance(sup, dict) and str(annotation_id) in sup:
-        return int(sup[str(annotation_id)])
-    return int(task_data.get(ROUND_FIELD) or 1)
-
-
-def is_superseded(task_data: dict, annotation_id: int) -> bool:
-    sup = task_data.get(SUPERSEDED_FIELD) or {}
-    return isinstance(sup, dict) and str(annotation_id) in sup
-
-
-def current_annotation(task: dict) -> dict | None:
-    """The annotation a task's export uses: the latest submitted, not skipped, not set aside by QC."""
-    live = [
-        a
-        for a in task.get("annotations") or []
-        if not a.get("was_cancelled") and not is_superseded(task["data"], a["id"]) and a.get("result")
-    ]
-    if not live:
-        return None
-    return max(live, key=lambda a: (str(a.get("updated_at") or a.get("created_at")), a["id"]))
-
-
-def task_status(task: dict) -> str:
-    if current_annotation(task) is not None:
-        return "done"
-    return "requeued" if int(task["data"].get(ROUND_FIELD) or 1) > 1 else "todo"
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    return str(value).replace("+00:00", "Z")
-
-
-def _result_hash(result) -> str:
-    import hashlib
-
-    return hashlib.sha256(canonical_json(result or []).encode()).hexdigest()
-
-
 def _read_previous_history(out: str) -> list[dict]:
     from pipelines.core.parquet import shard_path
 
@@ -303,41 +225,41 @@ def _read_previous_history(out: str) -> list[dict]:
     return pq.read_table(path).to_pylist()
 
 
+def _user(users: dict[int, str], uid) -> str | None:
+    return None if uid is None else users.get(uid, str(uid))
+
+
 def build_pull_tables(project: ProjectInfo, flow: Flow, tasks: list[dict], users: dict[int, str], previous_history: list[dict]) -> dict:
     """Pure part of a pull: tables, export lines and dead letters from the server's tasks."""
     task_rows, dead = [], []
     by_key = {t["data"][KEY_FIELD]: t for t in tasks if KEY_FIELD in t.get("data", {})}
-    # history: previous versions (kept) + what the server holds now
-    versions: dict[tuple, dict] = {}
+    # history: previous pulls' rows (kept) + the versions re-queues recorded + what the server holds now
+    rows: dict[tuple, dict] = {}
     for row in previous_history:
         if row["project"] == project.title:
-            versions[(row["task_key"], row["annotation_id"], row["result_sha256"], row["updated_at"])] = dict(row)
-    current_ids: dict[str, tuple[int, str]] = {}
+            rows[(row["task_key"], row["annotation_id"], row["result_sha256"], row["updated_at"])] = dict(row)
+    current: dict[str, tuple] = {}
     for key, t in by_key.items():
         data = t["data"]
-        cur = current_annotation(t)
+        cur = V.current_annotation(t)
         if cur is not None:
-            current_ids[key] = (cur["id"], _result_hash(cur["result"]))
-        for a in t.get("annotations") or []:
-            sha = _result_hash(a.get("result"))
-            updated = _iso(a.get("updated_at") or a.get("created_at"))
-            versions.setdefault(
-                (key, a["id"], sha, updated),
-                {
-                    "project": project.title,
-                    "flow": project.flow,
-                    "task_key": key,
-                    "unit": data.get(UNIT_FIELD, ""),
-                    "annotation_id": int(a["id"]),
-                    "annotator": users.get(a.get("completed_by"), None if a.get("completed_by") is None else str(a.get("completed_by"))),
-                    "created_at": _iso(a.get("created_at")),
-                    "updated_at": updated,
-                    "lead_time_s": None if a.get("lead_time") is None else float(a["lead_time"]),
-                    "was_cancelled": bool(a.get("was_cancelled")),
-                    "result_sha256": sha,
-                    "result": canonical_json(a.get("result") or []),
-                },
-            )
+            current[key] = (int(cur["id"]), V.result_hash(cur["result"]), V.iso(cur.get("updated_at") or cur.get("created_at")))
+        for v in V.task_versions(t):
+            rows[(key, v["annotation_id"], v["result_sha256"], v["updated_at"])] = {
+                "project": project.title,
+                "flow": project.flow,
+                "task_key": key,
+                "unit": data.get(UNIT_FIELD, ""),
+                "annotation_id": v["annotation_id"],
+                "annotator": _user(users, v["author"]),
+                "created_at": v["created_at"],
+                "updated_at": v["updated_at"],
+                "lead_time_s": None if v["lead_time"] is None else float(v["lead_time"]),
+                "was_cancelled": v["was_cancelled"],
+                "qc_round": v["round"],
+                "result_sha256": v["result_sha256"],
+                "result": canonical_json(v["result"]),
+            }
         task_rows.append(
             {
                 "project": project.title,
@@ -348,44 +270,42 @@ def build_pull_tables(project: ProjectInfo, flow: Flow, tasks: list[dict], users
                 "qc_group": int(data.get(GROUP_FIELD) or 0),
                 "qc_round": int(data.get(ROUND_FIELD) or 1),
                 "ls_task_id": int(t["id"]),
-                "status": task_status(t),
+                "status": V.task_status(t),
                 "identity": canonical_json({k: v for k, v in data.items() if not k.startswith("mmdial_") and not _is_blob(v)}),
             }
         )
-    history: list[dict] = []
     per_task: dict[str, list[dict]] = {}
-    for row in versions.values():
+    for row in rows.values():
         per_task.setdefault(row["task_key"], []).append(row)
-    for key, rows in per_task.items():
-        rows.sort(key=lambda r: (r["updated_at"] or "", r["annotation_id"], r["result_sha256"]))
-        data = by_key[key]["data"] if key in by_key else {}
-        for i, r in enumerate(rows, start=1):
-            r["version"] = i
-            r["qc_round"] = _annotation_round(data, r["annotation_id"]) if data else int(r.get("qc_round") or 1)
-            r["current"] = current_ids.get(key) == (r["annotation_id"], r["result_sha256"]) and r is _latest(rows, r["annotation_id"])
+    history: list[dict] = []
+    for key, trows in per_task.items():
+        trows.sort(key=lambda r: (r["updated_at"] or "", r["annotation_id"], r["result_sha256"]))
+        V.number_versions(trows)
+        for r in trows:
+            r["current"] = current.get(key) == (r["annotation_id"], r["result_sha256"], r["updated_at"])
             history.append(r)
     # export: the current version of every done task
     lines_by_unit: dict[str, tuple[tuple, list[dict]]] = {}
     for key, t in sorted(by_key.items()):
-        cur = current_annotation(t)
+        cur = V.current_annotation(t)
         if cur is None:
             continue
-        hist = [r for r in per_task.get(key, []) if r["current"]]
-        version = hist[0]["version"] if hist else 1
+        row = next(r for r in per_task[key] if r["current"])
         outcome = flow.export(t["data"], cur["result"], project.params)
         for locator, reason in outcome.problems:
             dead.append(_dead(project, flow, t["data"], locator, reason, cur["result"]))
         common = {
-            "annotator": users.get(cur.get("completed_by"), str(cur.get("completed_by"))),
-            "created_at": _iso(cur.get("updated_at") or cur.get("created_at")),
-            "lead_time_s": None if cur.get("lead_time") is None else float(cur["lead_time"]),
-            "version": version,
+            "annotator": row["annotator"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "lead_time_s": row["lead_time_s"],
+            "version": row["version"],
         }
         lines = [{**line, **common} for line in outcome.lines]
         if not lines:
             continue
         unit = t["data"].get(UNIT_FIELD, key)
-        rank = (common["created_at"] or "", cur["id"])
+        rank = (common["updated_at"] or "", cur["id"])
         if unit in lines_by_unit:  # two tasks for one unit (its content changed between pushes): newest wins
             older, newer = sorted([lines_by_unit[unit], (rank, lines)], key=lambda x: x[0])
             lines_by_unit[unit] = newer
@@ -394,10 +314,6 @@ def build_pull_tables(project: ProjectInfo, flow: Flow, tasks: list[dict], users
             lines_by_unit[unit] = (rank, lines)
     lines = sorted((ln for _, ls in lines_by_unit.values() for ln in ls), key=flow.sort_key)
     return {"tasks": task_rows, "history": history, "lines": lines, "dead": dead}
-
-
-def _latest(rows: list[dict], annotation_id: int) -> dict:
-    return [r for r in rows if r["annotation_id"] == annotation_id][-1]
 
 
 def _is_blob(v) -> bool:
@@ -422,6 +338,7 @@ def pull(
     client: LSClient, project: str, out: str, on_stage: Callable[[str], None] | None = None, keep_snapshot: bool = False
 ) -> PullReport:
     """Export a project's annotations into `out` (see the module doc); resumable, idempotent."""
+    from annotation import qc
     from pipelines.core import io
     from pipelines.core.parquet import shard_path, write_table_file
     from schemas import get
@@ -450,8 +367,6 @@ def pull(
     users = client.users()
     result = build_pull_tables(info, flow, tasks, users, _read_previous_history(out))
     tables = {"annotation_tasks": result["tasks"], "annotation_history": result["history"], "dead_letters": result["dead"]}
-    from annotation import qc
-
     tables.update(qc.qc_tables(client, info))
     for name, rows in tables.items():
         t = get(name)
@@ -469,10 +384,8 @@ def pull(
     summary = {k: v for k, v in report.summary().items() if k not in ("snapshot_id", "snapshot_reused")}
     io.write_json_atomic(os.path.join(out, "pull.json"), summary)
     if not keep_snapshot:
-        try:
-            client.delete_snapshot(info.id, sid)
-        except Exception as exc:  # noqa: BLE001 - a leftover snapshot is harmless
-            LOG.warning("could not delete export snapshot %s: %s", sid, type(exc).__name__)
+        # the snapshot holds every task's data (images included): it must not stay on the server
+        client.delete_snapshot(info.id, sid)
     os.remove(snap_file)
     os.remove(state_path)
     return report

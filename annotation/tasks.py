@@ -48,6 +48,10 @@ class TaskSpec:
     prefill: list[dict] | None = None
     prefill_source: str | None = None
     key: str = field(default="")
+    #: the images the task shows: (image_id or URL, privacy_status or None when unknown)
+    images: tuple[tuple[str, str | None], ...] = ()
+    #: image ids its turns reference that the inputs do not hold (not shown; part of the identity)
+    images_missing: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.key:
@@ -78,6 +82,7 @@ class BuildResult:
     tasks: list[TaskSpec] = field(default_factory=list)
     dead: list[dict] = field(default_factory=list)
     records_in: int = 0
+    already_annotated: int = 0  # input records left out because they carry an annotation already
 
     def reject(self, source: str, locator: str, reason: str, excerpt=None) -> None:
         self.dead.append(
@@ -91,6 +96,10 @@ def _table_name(schema: pa.Schema) -> str | None:
 
     v = version_of(schema)
     return v[0] if v else None
+
+
+class InputError(ValueError):
+    """An input that is not what the command needs (a file that is not Parquet, a missing path); one line."""
 
 
 def load_tables(*paths: str) -> dict[str, pa.Table]:
@@ -107,11 +116,16 @@ def load_tables(*paths: str) -> dict[str, pa.Table]:
         elif os.path.exists(path):
             files = [path]
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
+            raise InputError(f"{path}: no such file or folder")
+        if not files:
+            raise InputError(f"{path}: no Parquet files in this folder (expected a build output or <table>/*.parquet)")
         for f in files:
             if os.path.basename(f).startswith("."):
                 continue
-            t = pq.read_table(f)
+            try:
+                t = pq.read_table(f)
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise InputError(f"{f}: not a readable Parquet file ({' '.join(str(exc).split())[:160]})") from None
             name = _table_name(t.schema) or (
                 os.path.basename(os.path.dirname(f)) if os.path.dirname(f) != path.rstrip("/") else os.path.splitext(os.path.basename(f))[0]
             )
@@ -163,6 +177,30 @@ def image_src(row: dict | None) -> str | None:
         return None
     fmt = (row.get("format") or "jpeg").lower()
     return f"data:image/{'jpeg' if fmt in ('jpg', 'jpeg') else fmt};base64,{base64.b64encode(data).decode()}"
+
+
+def turn_images(turns: list[dict], images: dict[str, dict]) -> tuple[list[str], tuple, tuple]:
+    """(srcs shown, ((image_id or URL, privacy_status), ...), missing image ids) for the images of `turns`.
+
+    Images come from the `images` table (bytes inline as data URIs, or their http(s) URI); a turn
+    without image ids but with http(s) `image_refs` shows those URLs (privacy status unknown).
+    """
+    srcs, shown, missing = [], [], []
+    for t in turns:
+        for iid in t.get("image_ids") or []:
+            row = images.get(iid)
+            src = image_src(row)
+            if src is None:
+                missing.append(iid)
+                continue
+            srcs.append(src)
+            shown.append((iid, row.get("privacy_status")))
+        if not t.get("image_ids"):
+            for ref in t.get("image_refs") or []:
+                if str(ref).startswith(("http://", "https://")):
+                    srcs.append(str(ref))
+                    shown.append((str(ref), None))
+    return srcs, tuple(shown), tuple(missing)
 
 
 def render_turn(turn: dict) -> str:

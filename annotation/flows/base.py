@@ -33,6 +33,10 @@ class Flow:
     export_file: str = ""
     #: what groups of 100 count: sessions (dialog flows) or images (privacy check)
     group_unit: str = "session"
+    #: an empty result is an answer ("nothing mentioned"), not an unfinished task
+    empty_is_answer: bool = False
+    #: the flow exists to show images not yet cleared by the privacy stage (to privacy reviewers)
+    shows_unchecked_images: bool = False
 
     def params(self, tables: dict[str, pa.Table]) -> dict:
         """Parameters fixed at project creation, derived from the first push's inputs."""
@@ -51,23 +55,30 @@ class Flow:
         return tuple(str(v) for v in line.values())
 
     def review_html(self, data: dict, lines: list[dict]) -> str:
-        """What a QC reviewer sees: the item and its exported annotation."""
+        """What a QC reviewer reads: the item's texts and its exported annotation, wrapped (images: `review_images`)."""
         import html
         import json
 
-        shown = {k: v for k, v in data.items() if not k.startswith("mmdial_") and not (isinstance(v, str) and v.startswith("data:"))}
+        wrap = "white-space:pre-wrap;word-break:break-word;max-width:100%"
         out = [f"<h3>{html.escape(self.name)}: {html.escape(str(data.get('mmdial_unit')))}</h3>"]
-        for k, v in shown.items():
+        for k, v in data.items():
+            if k.startswith("mmdial_") or _is_image_value(v):
+                continue
             if isinstance(v, list) and v and isinstance(v[0], dict):
                 v = "\n".join(f"{d.get('speaker', '')}: {d.get('text', '')}" for d in v)
-            if isinstance(v, list) and all(isinstance(x, str) and x.startswith(("data:", "http")) for x in v):
-                out.append("".join(f'<img src="{html.escape(x)}" style="max-width:240px;margin:2px"/>' for x in v))
-                continue
-            out.append(f"<p><b>{html.escape(k)}</b>: <pre>{html.escape(str(v))}</pre></p>")
-        image = data.get("image")
-        if isinstance(image, str):
-            out.append(f'<img src="{html.escape(image)}" style="max-width:480px"/>')
-        out.append(
-            "<h4>annotation</h4><pre>" + html.escape("\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True) for x in lines)) + "</pre>"
-        )
+            out.append(f'<p><b>{html.escape(k)}</b></p><pre style="{wrap}">{html.escape(str(v))}</pre>')
+        body = "\n\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True, indent=2) for x in lines)
+        out.append(f'<h4>annotation</h4><pre style="{wrap}">{html.escape(body)}</pre>')
         return "\n".join(out)
+
+    def review_images(self, data: dict, result: list[dict]) -> list[str]:
+        """The images a QC reviewer sees (data URIs or URLs, shown by an Image tag, which renders them)."""
+        imgs = [data["image"]] if isinstance(data.get("image"), str) else []
+        imgs += [x for x in data.get("images") or [] if isinstance(x, str)]
+        return imgs
+
+
+def _is_image_value(v) -> bool:
+    if isinstance(v, str):
+        return v.startswith(("data:", "http://", "https://"))
+    return isinstance(v, list) and bool(v) and all(isinstance(x, str) and x.startswith(("data:", "http://", "https://")) for x in v)

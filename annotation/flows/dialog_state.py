@@ -1,7 +1,9 @@
 """Dialog-state flow (MMD-v3, SIMMC): per user turn, every slot key of the catalogue with a value or none.
 
 Tasks come from `turns` (user turns), pre-filled from `dialog_states` rows with source gold, else
-predicted, for the same turn. The slot keys are the catalogue's attributes (`products.attributes`
+predicted, for the same turn; a turn without one starts from the previous user turn's known state
+(the belief state is cumulative). Turns whose state is `annotated` already are not pushed again. The
+images of the context and the turn are shown as images. The slot keys are the catalogue's attributes (`products.attributes`
 keys and the slots of existing states), fixed when the project is created. Export: the MMD-v3 states
 JSONL of docs/exchange-formats.md (`pipelines/mmd/states.py` reads it); an empty field or "none" means the slot
 is not in the state.
@@ -15,7 +17,7 @@ import pyarrow as pa
 
 from annotation import results as R
 from annotation.flows.base import ExportOutcome, Flow, attr
-from annotation.tasks import BuildResult, TaskSpec, render_turn, sessions
+from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
 
 DEFAULT_SLOTS = ("type", "color", "material", "brand", "gender", "price", "pattern", "style", "size")
 _NOT_SLOTS = re.compile(r"name|title|description|image|url|^id$|_id$|taxonomy")
@@ -32,6 +34,7 @@ class DialogStateFlow(Flow):
     name = "dialog_state"
     description = "Belief state (slot -> value) after each user turn"
     export_file = "states.jsonl"
+    empty_is_answer = True  # an empty belief state ("nothing mentioned so far") is an answer
 
     def params(self, tables: dict[str, pa.Table]) -> dict:
         keys: set[str] = set()
@@ -55,7 +58,10 @@ class DialogStateFlow(Flow):
             '  <Text name="context" value="$context" granularity="word"/>\n'
             '  <Header value="User turn" size="5"/>\n'
             '  <Text name="utterance" value="$utterance"/>\n'
-            '  <Header value="Belief state after this turn: one value per slot, empty (or none) when not mentioned so far" size="5"/>\n'
+            '  <Header value="Images of the context and the turn, in order ([image] marks above)" size="6"/>\n'
+            '  <Image name="images" valueList="$images"/>\n'
+            '  <Header value="Belief state after this turn (pre-filled from the previous turn): one value per slot, '
+            'empty (or none) when not mentioned so far" size="5"/>\n'
             '  <View style="display:grid;grid-template-columns:repeat(3, 1fr)">\n'
             f"{fields}\n"
             "  </View>\n"
@@ -67,26 +73,45 @@ class DialogStateFlow(Flow):
         if "turns" not in tables:
             raise ValueError("the dialog_state flow needs a `turns` table")
         slots = params["slots"]
+        images = image_index(tables.get("images"))
         prefills: dict[tuple[str, int], tuple[str, dict]] = {}
+        annotated: dict[tuple[str, int], dict] = {}
         if "dialog_states" in tables:
             for row in tables["dialog_states"].to_pylist():
+                k = (row["dialog_id"], row["turn_index"])
+                s = row["slots"]
+                state = dict(s.items() if isinstance(s, dict) else s or [])
+                if row["source"] == "annotated":
+                    annotated[k] = state
+                    continue
                 if row["source"] not in PREFILL_ORDER:
                     continue
-                k = (row["dialog_id"], row["turn_index"])
                 cur = prefills.get(k)
                 if cur is None or PREFILL_ORDER.index(row["source"]) < PREFILL_ORDER.index(cur[0]):
-                    s = row["slots"]
-                    prefills[k] = (row["source"], dict(s.items() if isinstance(s, dict) else s or []))
+                    prefills[k] = (row["source"], state)
         for dialog_id, turns in sessions(tables["turns"]).items():
+            carried: tuple[str, dict] | None = None  # the latest known state of an earlier user turn
             for pos, turn in enumerate(turns):
                 if turn["speaker"] != "user":
                     continue
                 out.records_in += 1
-                context = (
-                    "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in turns[max(0, pos - CONTEXT_TURNS) : pos]) or "(start of dialog)"
-                )
+                k = (dialog_id, turn["turn_index"])
+                if k in annotated:  # annotated already (an earlier pull merged into the build): not again
+                    out.already_annotated += 1
+                    carried = (f"annotated turn {turn['turn_index']}", annotated[k])
+                    continue
+                shown_turns = turns[max(0, pos - CONTEXT_TURNS) : pos]
+                context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in shown_turns) or "(start of dialog)"
                 utterance = render_turn(turn)
-                source, state = prefills.get((dialog_id, turn["turn_index"]), (None, {}))
+                srcs, shown, missing = turn_images([*shown_turns, turn], images)
+                if k in prefills:
+                    source, state = prefills[k]
+                elif carried is not None:  # the belief state is cumulative: start from the previous turn's
+                    source, state = f"carried from {carried[0]}", carried[1]
+                else:
+                    source, state = None, {}
+                if k in prefills:
+                    carried = (f"{prefills[k][0]} turn {turn['turn_index']}", prefills[k][1])
                 unknown = sorted(set(state) - set(slots))
                 if unknown:
                     out.reject(
@@ -109,8 +134,21 @@ class DialogStateFlow(Flow):
                     "utterance": utterance,
                 }
                 identity = {**data, "prefill": {k: str(v) for k, v in sorted(state.items())}}
+                if missing:  # pushed without these images: another task than the one with them
+                    identity["images_missing"] = list(missing)
+                data["images"] = srcs
                 out.tasks.append(
-                    TaskSpec(self.name, f"{dialog_id}:{turn['turn_index']}", dialog_id, identity, data, prefill or None, source)
+                    TaskSpec(
+                        self.name,
+                        f"{dialog_id}:{turn['turn_index']}",
+                        dialog_id,
+                        identity,
+                        data,
+                        prefill or None,
+                        source,
+                        images=shown,
+                        images_missing=missing,
+                    )
                 )
         return out
 

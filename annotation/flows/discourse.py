@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from annotation import results as R
 from annotation.flows.base import ExportOutcome, Flow, attr
-from annotation.tasks import BuildResult, TaskSpec, image_index, image_src, render_turn, sessions
+from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
 from annotation.taxonomy import discourse_relations, normalise_relation
 
 EDU_LABEL = "EDU"
@@ -24,14 +24,16 @@ def edu_text(turn: dict) -> str:
     return f"[{turn['turn_index']}] {render_turn(turn)}"
 
 
-def session_data(session_id: str, turns: list[dict], images: dict[str, dict]) -> tuple[dict, dict]:
-    """(task data, identity) shared by the per-session flows."""
+def session_data(session_id: str, turns: list[dict], images: dict[str, dict]) -> tuple[dict, dict, dict]:
+    """(task data, identity, image fields of the TaskSpec) shared by the per-session flows."""
     edus = [{"speaker": t["speaker"], "text": edu_text(t)} for t in turns]
     image_ids = [i for t in turns for i in t.get("image_ids") or []]
-    srcs = [s for s in (image_src(images.get(i)) for i in image_ids) if s]
+    srcs, shown, missing = turn_images(turns, images)
     data = {"session_id": session_id, "edus": edus, "edu_turns": [int(t["turn_index"]) for t in turns], "images": srcs}
     identity = {"session_id": session_id, "edus": edus, "edu_turns": data["edu_turns"], "image_ids": image_ids}
-    return data, identity
+    if missing:  # pushed without these images: another task than the one with them
+        identity["images_missing"] = list(missing)
+    return data, identity, {"images": shown, "images_missing": missing}
 
 
 def region_turns(result: list[dict], from_name: str, edu_turns: list[int]) -> dict[str, int]:
@@ -79,12 +81,12 @@ class DiscourseFlow(Flow):
             if len(turns) < 2:
                 out.reject("turns", session_id, "a session needs at least two EDUs to link", None)
                 continue
-            data, identity = session_data(session_id, turns, images)
+            data, identity, shown = session_data(session_id, turns, images)
             prefill = [
                 R.paragraph_label(f"edu{t}", "edu", "dialogue", i, e["text"], EDU_LABEL)
                 for i, (t, e) in enumerate(zip(data["edu_turns"], data["edus"], strict=True))
             ]
-            out.tasks.append(TaskSpec(self.name, session_id, session_id, identity, data, prefill, "edus"))
+            out.tasks.append(TaskSpec(self.name, session_id, session_id, identity, data, prefill, "edus", **shown))
         return out
 
     def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:

@@ -49,6 +49,7 @@ class PrivacyCheckFlow(Flow):
     description = "Manual privacy check of images automatic masking left unmasked"
     export_file = "privacy_manual.jsonl"
     group_unit = "image"
+    shows_unchecked_images = True  # its tasks are exactly the images masking left unchecked: for privacy reviewers only
 
     def params(self, tables: dict[str, pa.Table]) -> dict:
         return {"labels": list(PRIVACY_LABELS)}
@@ -104,7 +105,16 @@ class PrivacyCheckFlow(Flow):
                 )
                 continue
             data = {"image": src, "image_id": image_id, "source_key": row.get("source_key") or "", "width": width, "height": height}
-            out.tasks.append(TaskSpec(self.name, image_id, image_id, {"image_id": image_id, "width": width, "height": height}, data))
+            out.tasks.append(
+                TaskSpec(
+                    self.name,
+                    image_id,
+                    image_id,
+                    {"image_id": image_id, "width": width, "height": height},
+                    data,
+                    images=((image_id, row.get("privacy_status")),),
+                )
+            )
         return out
 
     def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:
@@ -132,3 +142,34 @@ class PrivacyCheckFlow(Flow):
 
     def sort_key(self, line: dict) -> tuple:
         return (line["image_id"],)
+
+    def review_images(self, data: dict, result: list[dict]) -> list[str]:
+        """The reviewer sees the boxes drawn on the image (and the image as it came, to check what is under them)."""
+        src = data.get("image")
+        if not isinstance(src, str):
+            return []
+        if not src.startswith("data:") or not R.items(result, "box"):
+            return [src]
+        return [_draw_boxes(src, result), src]
+
+
+def _draw_boxes(src: str, result: list[dict]) -> str:
+    """The image of a data URI with the annotator's boxes drawn on it (red, labelled), as a PNG data URI."""
+    import base64
+
+    from PIL import Image, ImageDraw
+
+    raw = base64.b64decode(src.split(",", 1)[1])
+    with Image.open(io.BytesIO(raw)) as im:
+        im = im.convert("RGB")
+        draw = ImageDraw.Draw(im)
+        width = max(1, round(min(im.size) / 100))
+        for r in R.items(result, "box"):
+            value = r.get("value") or {}
+            b = R.rect_to_pixels(value, im.width, im.height)
+            draw.rectangle([b["x"], b["y"], b["x"] + b["w"] - 1, b["y"] + b["h"] - 1], outline=(255, 0, 0), width=width)
+            label = ",".join(value.get("rectanglelabels") or [])
+            draw.text((b["x"] + width + 1, max(0, b["y"] - 11)), label, fill=(255, 0, 0))
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -3,8 +3,10 @@
 A multimodal query is a run of consecutive user messages (JDDC sends text and images as separate
 messages) that holds at least one image; its query turn (the exchange-format `turn_index`) is the run's last
 text message, or its last message when it has no text. The task shows the preceding context, the
-run's messages and its images. Export: query_rewrites.jsonl of docs/exchange-formats.md; "yes" without a
-rewritten text is a problem (dead letter), "no" exports `rewritten: null`.
+run's messages and its images. Export: query_rewrites.jsonl of docs/exchange-formats.md with
+`query_turn_indices` (every message of the run, so the build finds the query's images on its earlier
+turns); "no" exports `rewritten: null`. The form requires the rewrite once "yes" is chosen; a "yes"
+without text that reaches a pull anyway (API client, older form) is a dead letter.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pyarrow as pa
 
 from annotation import results as R
 from annotation.flows.base import ExportOutcome, Flow
-from annotation.tasks import BuildResult, TaskSpec, image_index, image_src, render_turn, sessions
+from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
 
 CONTEXT_TURNS = 10
 
@@ -57,8 +59,12 @@ class QueryRewriteFlow(Flow):
             '    <Choice value="yes"/>\n'
             '    <Choice value="no"/>\n'
             "  </Choices>\n"
-            '  <TextArea name="rewritten" toName="query" maxSubmissions="1" editable="true" rows="3" '
+            # required only while visible: the editor validates a required tag unless it or its parent View is hidden
+            '  <View visibleWhen="choice-selected" whenTagName="rewritable" whenChoiceValue="yes">\n'
+            '    <TextArea name="rewritten" toName="query" maxSubmissions="1" editable="true" rows="3" required="true" '
+            'requiredMessage="A rewritable query needs its text-only rewrite" '
             'placeholder="the query as one text that covers what the images add"/>\n'
+            "  </View>\n"
             "</View>\n"
         )
 
@@ -81,15 +87,15 @@ class QueryRewriteFlow(Flow):
                 )
                 query = "\n".join(f"[{t['turn_index']}] {render_turn(t)}" for t in block)
                 image_ids = [i for t in block for i in t.get("image_ids") or []]
-                srcs = [s for s in (image_src(images.get(i)) for i in image_ids) if s]
-                srcs += [
-                    r
-                    for t in block
-                    if not t.get("image_ids")
-                    for r in t.get("image_refs") or []
-                    if str(r).startswith(("http://", "https://"))
-                ]
-                data = {"session_id": session_id, "turn_index": int(query_turn), "context": context, "query": query, "images": srcs}
+                srcs, shown, missing = turn_images(block, images)
+                data = {
+                    "session_id": session_id,
+                    "turn_index": int(query_turn),
+                    "query_turns": [int(t["turn_index"]) for t in block],
+                    "context": context,
+                    "query": query,
+                    "images": srcs,
+                }
                 identity = {
                     "session_id": session_id,
                     "turn_index": int(query_turn),
@@ -97,7 +103,11 @@ class QueryRewriteFlow(Flow):
                     "query": query,
                     "image_ids": image_ids,
                 }
-                out.tasks.append(TaskSpec(self.name, f"{session_id}:{query_turn}", session_id, identity, data))
+                if missing:  # pushed without these images: another task than the one with them
+                    identity["images_missing"] = list(missing)
+                out.tasks.append(
+                    TaskSpec(self.name, f"{session_id}:{query_turn}", session_id, identity, data, images=shown, images_missing=missing)
+                )
         return out
 
     def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:
@@ -107,18 +117,17 @@ class QueryRewriteFlow(Flow):
             return ExportOutcome(problems=[(loc, f"rewritable must be one of yes/no, got {choice}")])
         rewritable = choice[0] == "yes"
         text = R.text_of(result, "rewritten")
-        if rewritable and not text:
+        if rewritable and not text:  # the form refuses this; an API client or an older form may not have
             return ExportOutcome(problems=[(loc, "rewritable is yes but the rewritten text is empty")])
-        return ExportOutcome(
-            [
-                {
-                    "session_id": data["session_id"],
-                    "turn_index": int(data["turn_index"]),
-                    "rewritable": rewritable,
-                    "rewritten": text if rewritable else None,
-                }
-            ]
-        )
+        line = {
+            "session_id": data["session_id"],
+            "turn_index": int(data["turn_index"]),
+            "rewritable": rewritable,
+            "rewritten": text if rewritable else None,
+        }
+        if data.get("query_turns"):  # every message of the query: its images sit on earlier turns than turn_index
+            line["query_turn_indices"] = [int(t) for t in data["query_turns"]]
+        return ExportOutcome([line])
 
     def sort_key(self, line: dict) -> tuple:
         return (line["session_id"], line["turn_index"])

@@ -41,8 +41,8 @@ class SummaryFlow(Flow):
         out = BuildResult()
         for session_id, turns in sessions(tables["turns"]).items():
             out.records_in += 1
-            data, identity = session_data(session_id, turns, images)
-            out.tasks.append(TaskSpec(self.name, session_id, session_id, identity, data))
+            data, identity, shown = session_data(session_id, turns, images)
+            out.tasks.append(TaskSpec(self.name, session_id, session_id, identity, data, **shown))
         return out
 
     def export(self, data: dict, result: list[dict], params: dict) -> ExportOutcome:

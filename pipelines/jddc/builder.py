@@ -428,11 +428,19 @@ def _annotation_row(layer: str, rec: dict, sid: str, split: str, turns: list[dic
         if turns[ti]["speaker"] != "user":
             raise Reject(f"turn_index {ti} is a customer-service turn; query rewrites belong to user queries")
         rewritten = rec["rewritten"]
+        # a multimodal query is a run of user messages; its images sit on the run's other turns
+        query_turns = rec.get("query_turn_indices") or [ti]
+        if not isinstance(query_turns, list) or not all(isinstance(q, int) and not isinstance(q, bool) and q >= 0 for q in query_turns):
+            raise Reject(f"query_turn_indices must be a list of turn indices, got {query_turns!r}")
+        for qt in query_turns:
+            _check_index("query_turn_indices", qt, n)
+            if turns[qt]["speaker"] != "user":
+                raise Reject(f"query_turn_indices holds {qt}, a customer-service turn")
         return {
             **common,
             "turn_index": ti,
             "query_text": turns[ti]["text"],
-            "query_image_refs": turns[ti]["image_refs"],
+            "query_image_refs": [r for qt in sorted(set(query_turns) | {ti}) for r in turns[qt]["image_refs"]],
             "rewritable": rec["rewritable"],
             "rewritten": rewritten,
             "rewritten_chars": len(rewritten) if rewritten is not None else None,

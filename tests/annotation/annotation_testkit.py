@@ -23,8 +23,10 @@ def jpeg(seed: int, size: int = 48) -> bytes:
     return buf.tobytes()
 
 
-def jddc_tables(n_sessions: int, dataset: str = "jddc") -> dict:
-    """JDDC-like sessions: user text, user image, system text, user text (+image every other session), system text."""
+def jddc_tables(n_sessions: int, dataset: str = "jddc", privacy_status: str = "masked") -> dict:
+    """JDDC-like sessions: user text, user image, system text, user text (+image every other session), system text.
+
+    The images carry `privacy_status` (masked by default: what the privacy stage leaves for the crowd)."""
     import hashlib
 
     turns, images = [], {}
@@ -53,7 +55,7 @@ def jddc_tables(n_sessions: int, dataset: str = "jddc") -> dict:
                     "height": 48,
                     "format": "jpeg",
                     "source": "file",
-                    "privacy_status": "unchecked",
+                    "privacy_status": privacy_status,
                     "privacy_audit": None,
                 }
                 ids.append(iid)
@@ -129,3 +131,63 @@ def privacy_result(data: dict) -> list[dict]:
     if int(data["image_id"], 16) % 2 == 0:
         return [R.choices("verdict", "image", [CLEAN])]
     return [R.rectangle("b1", "box", "image", 10.0, 20.0, 50.0, 25.0, "phone", w, h), R.choices("verdict", "image", [BOXED])]
+
+
+# -- a person at the Label Studio web UI ---------------------------------------------------------
+class WebAnnotator:
+    """An annotator as the crowd works: signs up through the organisation's invite link, then uses the
+    web session (cookie + CSRF) for "next task", submit, update and skip, exactly the calls the editor makes."""
+
+    def __init__(self, url: str, admin_token: str, email: str, password: str = "Crowd-pass-2026!"):
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.email = email
+        invite = httpx.get(f"{self.url}/api/invite", headers={"Authorization": f"Token {admin_token}"}, timeout=60).json()["token"]
+        self.http = httpx.Client(base_url=self.url, follow_redirects=True, timeout=120)
+        self.http.get(f"/user/signup/?token={invite}")
+        form = {"email": email, "password": password, "csrfmiddlewaretoken": self.http.cookies.get("csrftoken"), "how_find_us": "x"}
+        r = self.http.post(f"/user/signup/?token={invite}", data=form, headers={"Referer": f"{self.url}/user/signup/"})
+        assert r.status_code == 200, r.status_code
+        me = self.http.get("/api/current-user/whoami")
+        assert me.status_code == 200, me.text[:300]
+        self.id = me.json()["id"]
+
+    def _headers(self) -> dict:
+        return {"X-CSRFToken": self.http.cookies.get("csrftoken"), "Referer": f"{self.url}/"}
+
+    def next(self, project_id: int) -> dict | None:
+        """The task Label Studio's "next task" serves this annotator (None: "there are no tasks")."""
+        r = self.http.get(f"/api/projects/{project_id}/next")
+        if r.status_code == 404:
+            return None
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+
+    def submit(self, task_id: int, result: list[dict], lead_time: float = 6.0) -> dict:
+        r = self.http.post(f"/api/tasks/{task_id}/annotations/", json={"result": result, "lead_time": lead_time}, headers=self._headers())
+        assert r.status_code == 201, r.text[:300]
+        return r.json()
+
+    def skip(self, task_id: int) -> dict:
+        r = self.http.post(f"/api/tasks/{task_id}/annotations/", json={"result": [], "was_cancelled": True}, headers=self._headers())
+        assert r.status_code == 201, r.text[:300]
+        return r.json()
+
+    def update(self, annotation_id: int, result: list[dict]) -> dict:
+        r = self.http.patch(f"/api/annotations/{annotation_id}/", json={"result": result}, headers=self._headers())
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+
+    def edit_project(self, project_id: int, **fields) -> int:
+        return self.http.patch(f"/api/projects/{project_id}/", json=fields, headers=self._headers()).status_code
+
+    def work_through(self, project_id: int, make_result, limit: int = 1000) -> list[dict]:
+        """Take tasks from "next" until there are none; submit make_result(task) for each."""
+        done = []
+        while len(done) < limit:
+            task = self.next(project_id)
+            if task is None:
+                break
+            done.append(self.submit(task["id"], make_result(task["data"])))
+        return done
