@@ -363,7 +363,7 @@ class LabelStudioServer:
 def restrict_tree(root: str | os.PathLike) -> None:
     """chmod 0700 every folder and 0600 every file under `root` (links are left alone)."""
     root = Path(root)
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         os.chmod(dirpath, 0o700)
         for name in filenames:
             path = os.path.join(dirpath, name)
