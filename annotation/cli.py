@@ -44,12 +44,12 @@ def one_line_errors():
         _fail(str(exc.args[0]) if exc.args else str(exc))
 
 
-def _server(data_dir: str | None, port: int = 0):
+def _server(data_dir: str | None, port: int = 0, public_url: str | None = None):
     from annotation.server import LabelStudioServer, ServerConfig
 
     if not data_dir:
         _fail("--data-dir (or $MMDIAL_LS_DATA_DIR) is required")
-    return LabelStudioServer(ServerConfig(data_dir=data_dir, port=port))
+    return LabelStudioServer(ServerConfig(data_dir=data_dir, port=port, public_url=public_url))
 
 
 def connect(url: str | None, data_dir: str | None):
@@ -117,12 +117,16 @@ def register(app: typer.Typer) -> None:
 
     @server.command("start")
     def server_start(
-        data_dir: str | None = DataDirOpt, port: int = typer.Option(0, "--port", help="Port (0: a free one; a restart reuses the last).")
+        data_dir: str | None = DataDirOpt,
+        port: int = typer.Option(0, "--port", help="Port (0: a free one; a restart reuses the last)."),
+        public_url: str | None = typer.Option(
+            None, "--public-url", help="https URL of the TLS reverse proxy a remote crowd uses (see annotation/README.md)."
+        ),
     ) -> None:
         """Start Label Studio on 127.0.0.1 with DATA_DIR; admin and API token are created without prompts."""
         from annotation.server import ServerError, main_status_line
 
-        srv = _server(data_dir, port)
+        srv = _server(data_dir, port, public_url)
         try:
             st = srv.start()
         except ServerError as exc:

@@ -119,10 +119,30 @@ def sanitized_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def public_env(public_url: str) -> dict[str, str]:
+    """Label Studio settings for a server reached by a remote crowd through a TLS reverse proxy at `public_url`
+    (it still binds 127.0.0.1: only the proxy talks to it)."""
+    from urllib.parse import urlparse
+
+    u = urlparse(public_url)
+    if u.scheme != "https" or not u.hostname:
+        raise ServerError(f"--public-url must be an https:// URL (the TLS reverse proxy), got {public_url!r}")
+    origin = f"https://{u.netloc}"
+    return {
+        "LABEL_STUDIO_HOST": origin + u.path.rstrip("/"),  # links and redirects the crowd follows
+        "LABEL_STUDIO_ALLOWED_HOSTS": f"{u.hostname},127.0.0.1,localhost",
+        "LABEL_STUDIO_CSRF_TRUSTED_ORIGINS": origin,
+        "LABEL_STUDIO_SESSION_COOKIE_SECURE": "1",  # session and CSRF cookies only over TLS
+        "LABEL_STUDIO_CSRF_COOKIE_SECURE": "1",
+        "LABEL_STUDIO_DEBUG": "false",
+    }
+
+
 @dataclass
 class ServerConfig:
     data_dir: str
     port: int = 0  # 0: a free port is chosen
+    public_url: str | None = None  # https URL of a TLS reverse proxy in front of it (remote crowd)
     executable: str = field(default_factory=default_executable)
     startup_timeout: float = 240.0
     template_db: str | None = None  # a migrated empty database copied in before the first start
@@ -249,6 +269,8 @@ class LabelStudioServer:
         )
         if "." not in token:
             env["LABEL_STUDIO_USER_TOKEN"] = token
+        if self.config.public_url:
+            env.update(public_env(self.config.public_url))
         argv = [
             exe,
             "start",

@@ -19,6 +19,7 @@ from annotation_testkit import (
     summary_result,
 )
 
+from annotation.projects import SyncError
 from annotation.sync import open_project, pull, push
 from annotation.tasks import load_tables
 from annotation.taxonomy import discourse_relations
@@ -35,12 +36,17 @@ def _table(out: str, name: str):
     return pq.read_table(os.path.join(out, name, f"{name}-all-00000-of-00001.parquet"))
 
 
-COMMON = {"annotator": str, "created_at": str, "lead_time_s": float, "version": int}
+COMMON = {"annotator", "created_at", "updated_at", "lead_time_s", "version"}
 
 
-def _check_common(line: dict) -> None:
-    for k, typ in COMMON.items():
-        assert isinstance(line[k], typ), (k, line)
+def _check_common(line: dict, annotator: str = "annotator@example.org", lead_time: float = 7.5) -> None:
+    """The provenance every exported line carries, with its real values."""
+    from datetime import UTC, datetime, timedelta
+
+    assert (line["annotator"], line["lead_time_s"], line["version"]) == (annotator, lead_time, 1), line
+    created = datetime.fromisoformat(line["created_at"].replace("Z", "+00:00"))
+    assert timedelta(0) <= datetime.now(UTC) - created < timedelta(hours=1), line
+    assert line["updated_at"] >= line["created_at"]
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +73,14 @@ def test_dialog_state_round_trip_into_mmd_v3_build(ls_client, project_name, mmd_
     chosen = sorted(set(turns.column("dialog_id").to_pylist()))[:3]
     subset = turns.filter(pc.is_in(turns.column("dialog_id"), value_set=pa.array(chosen)))
     pq.write_table(subset, tmp_path / "turns.parquet")
-    products = str(os.path.join(v2, "products"))
-    rep = push(ls_client, "dialog_state", load_tables(str(tmp_path / "turns.parquet"), products), project_name)
+    products, images = os.path.join(v2, "products"), os.path.join(v2, "images")
+    inputs = load_tables(str(tmp_path / "turns.parquet"), products, images)
+    # the MMD build's images have not been through the privacy stage: refused unless said explicitly
+    with pytest.raises(SyncError, match="privacy_status unchecked"):
+        push(ls_client, "dialog_state", inputs, project_name)
+    rep = push(ls_client, "dialog_state", inputs, project_name, allow_unchecked_images=True)
     n_user = sum(1 for r in subset.to_pylist() if r["speaker"] == "user")
-    assert rep.tasks == rep.created == n_user and rep.dead == []
+    assert rep.tasks == rep.created == n_user and rep.dead == [] and rep.unchecked_images > 0
     info = open_project(ls_client, project_name)
     assert {"color", "type", "material", "brand"} <= set(info.params["slots"])
     annotate_all(ls_client, info.id, dialog_state_result(info.params["slots"]))
@@ -81,7 +91,7 @@ def test_dialog_state_round_trip_into_mmd_v3_build(ls_client, project_name, mmd_
     states = _lines(os.path.join(out, "states.jsonl"))
     for s in states:
         _check_common(s)
-        assert s["source"] == "annotated" and s["annotator"] == "annotator@example.org" and s["lead_time_s"] == 7.5
+        assert s["source"] == "annotated"
         assert s["slots"]["color"] == f"c{s['turn_index']}"
         assert ("type" in s["slots"]) == (s["turn_index"] % 2 == 1)  # "none" means not in the state
 
@@ -124,7 +134,6 @@ LAYER_TABLES = {"query_rewrites.jsonl": "jddc_query_rewrites", "discourse.jsonl"
 
 def _merge_into_jddc_build(tmp_path, layer_files: dict[str, str], tables=None):
     """Write the annotated sessions as native JDDC input, build with the exported layer, check the join."""
-    pytest.importorskip("pipelines.jddc.builder")
     import shutil
 
     from pipelines.core.parquet import read_table
@@ -152,6 +161,7 @@ def _merge_into_jddc_build(tmp_path, layer_files: dict[str, str], tables=None):
         joined = read_table(str(out), LAYER_TABLES[name]).to_pylist()
         assert len(joined) == len(exported) > 0
         assert {r["dialog_id"] if "dialog_id" in r else r["session_id"] for r in joined} == {x["session_id"] for x in exported}
+    return out
 
 
 def test_query_rewrite_round_trip(ls_client, project_name, jddc_inputs, tmp_path):
@@ -169,7 +179,15 @@ def test_query_rewrite_round_trip(ls_client, project_name, jddc_inputs, tmp_path
             assert x["rewritable"] is True and isinstance(x["rewritten"], str) and "E3" in x["rewritten"]
         else:  # the scripted annotator says no for odd query turns
             assert x["rewritable"] is False and x["rewritten"] is None
-    _merge_into_jddc_build(tmp_path, {"query_rewrites.jsonl": str(tmp_path / "query_rewrite" / "query_rewrites.jsonl")})
+    assert {tuple(x["query_turn_indices"]) for x in lines} == {(0, 1), (3,)}
+    out = _merge_into_jddc_build(tmp_path, {"query_rewrites.jsonl": str(tmp_path / "query_rewrite" / "query_rewrites.jsonl")})
+    from pipelines.core.parquet import read_table
+
+    # every query keeps its images, also when they sit on an earlier turn of the query than its text
+    built = read_table(str(out), "jddc_query_rewrites").to_pylist()
+    refs = {r["turn_index"]: r for r in tables["turns"].to_pylist() if r["dialog_id"] == "S0000"}
+    s0 = {r["turn_index"]: r["query_image_refs"] for r in built if r["dialog_id"] == "S0000"}
+    assert s0 == {0: refs[1]["image_refs"], 3: refs[3]["image_refs"]} and all(r["query_image_refs"] for r in built)
 
 
 def test_discourse_round_trip(ls_client, project_name, jddc_inputs, tmp_path):
@@ -181,12 +199,9 @@ def test_discourse_round_trip(ls_client, project_name, jddc_inputs, tmp_path):
         _check_common(x)
         assert set(x) == {"session_id", "turn_index", "parent_turn_index", "relation"} | set(COMMON)
         assert x["parent_turn_index"] == x["turn_index"] - 1 and x["relation"] in allowed
-    try:
-        from schemas.jddc import DISCOURSE_RELATIONS
-    except ImportError:
-        pass
-    else:
-        assert set(DISCOURSE_RELATIONS) == allowed
+    from schemas.jddc import DISCOURSE_RELATIONS
+
+    assert set(DISCOURSE_RELATIONS) == allowed
     _merge_into_jddc_build(tmp_path, {"discourse.jsonl": str(tmp_path / "discourse" / "discourse.jsonl")})
 
 
@@ -227,7 +242,6 @@ def test_privacy_check_round_trip(ls_client, project_name, jddc_inputs, tmp_path
         else:  # 10%, 20%, 50% x 25% of a 48 x 48 image, in pixels
             assert x["status"] == "masked" and x["boxes"] == [{"x": 5, "y": 10, "w": 24, "h": 12, "label": "phone"}]
     # merge: the privacy stage applies the exported boxes to the images (the final, published bytes)
-    pytest.importorskip("pipelines.privacy")
     import cv2
     import numpy as np
 

@@ -281,3 +281,16 @@ def test_privacy_reviewer_sees_the_boxes_drawn_on_the_image():
         assert px[12, 24][0] > 200 and px[12, 24][1] < 60  # the box's left edge, red
     html = flow.review_html(spec.data, flow.export(spec.data, result, {}).lines)
     assert "data:image" not in html and "&quot;boxes&quot;: [" in html and "\n" in html.split("<h4>annotation</h4>")[1]
+
+
+def test_public_url_sets_label_studios_production_settings():
+    from annotation.server import ServerError, public_env
+
+    env = public_env("https://annotate.example.org/")
+    assert env["LABEL_STUDIO_HOST"] == "https://annotate.example.org"
+    assert env["LABEL_STUDIO_CSRF_TRUSTED_ORIGINS"] == "https://annotate.example.org"
+    assert env["LABEL_STUDIO_ALLOWED_HOSTS"].split(",")[0] == "annotate.example.org"
+    assert env["LABEL_STUDIO_SESSION_COOKIE_SECURE"] == env["LABEL_STUDIO_CSRF_COOKIE_SECURE"] == "1"
+    assert env["LABEL_STUDIO_DEBUG"] == "false"
+    with pytest.raises(ServerError, match="https"):
+        public_env("http://annotate.example.org")

@@ -12,6 +12,7 @@ from annotation_testkit import jddc_tables
 from typer.testing import CliRunner
 
 from annotation.client import LSClient
+from annotation.flows import FLOWS
 from annotation.server import HOST
 from annotation.sync import push
 
@@ -45,9 +46,11 @@ def test_server_cli_status_and_bad_token(ls_server, monkeypatch):
     assert stopped.exit_code == 3 and "not running" in stopped.output
     monkeypatch.setenv("MMDIAL_LS_DATA_DIR", str(ls_server.data_dir))
     res = CliRunner().invoke(app, ["annotate", "status"])
-    assert res.exit_code == 0 and isinstance(json.loads(res.output), list)
-    from label_studio_sdk.core.api_error import ApiError
+    assert res.exit_code == 0
+    projects = json.loads(res.output)
+    assert projects and all(set(p) == {"project", "flow", "total", "done", "requeued"} for p in projects)
+    assert all(p["total"] >= p["done"] + p["requeued"] and p["flow"] in FLOWS for p in projects)
+    from annotation.client import AuthError
 
-    with pytest.raises(ApiError) as err:
-        LSClient(ls_server.url, "0" * 40).whoami()
-    assert err.value.status_code == 401
+    with pytest.raises(AuthError, match="refuses the API token"):
+        LSClient(ls_server.url, "0" * 40).check()
