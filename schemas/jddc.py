@@ -181,7 +181,9 @@ QUERY_REWRITES = register(
             _split(),
             Column("turn_index", I32, "The user query turn (`turns.turn_index`).", nullable=False),
             Column("query_text", STR, "Text of that turn ('' for an image message).", nullable=False),
-            Column("query_image_refs", STRS, "Image file names of that turn (an image message's `<md5>.jpg`)."),
+            Column(
+                "query_image_refs", STRS, "Image file names of the query's messages (`query_turn_indices`, default that turn; `<md5>.jpg`)."
+            ),
             Column(
                 "rewritable",
                 pa.bool_(),
