@@ -57,11 +57,12 @@ def connect(url: str | None, data_dir: str | None):
     from annotation.client import LSClient
     from annotation.server import ServerError
 
-    default_token_file = state_file = None
+    default_token_file = state_file = local_data_dir = None
     if data_dir:
         srv = _server(data_dir)
         default_token_file = srv.token_file
         state_file = srv.projects_file
+        local_data_dir = srv.data_dir
         if not url:
             try:
                 url = srv.url
@@ -73,7 +74,7 @@ def connect(url: str | None, data_dir: str | None):
         _fail("no server: give --data-dir of a server started by mmdial, or --url with $MMDIAL_LS_TOKEN")
     with one_line_errors():
         token = credentials.resolve_token(default_token_file)
-        client = LSClient(url, token, state_file=state_file)
+        client = LSClient(url, token, state_file=state_file, data_dir=local_data_dir)
         client.check()
     return client
 

@@ -95,6 +95,7 @@ class LSClient:
         timeout: float = 120.0,
         connect_timeout: float = 5.0,
         state_file: str | os.PathLike | None = None,
+        data_dir: str | os.PathLike | None = None,
     ):
         import httpx
         from label_studio_sdk import LabelStudio
@@ -104,6 +105,7 @@ class LSClient:
         self.url = url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.store = ProjectStore(state_file or default_state_file(self.url))
+        self.data_dir = data_dir  # the server's data dir when it runs here (export files are removed from it)
         # a short connect timeout: a server that is down is reported in seconds, a slow export still has minutes
         http = httpx.Client(timeout=httpx.Timeout(timeout, connect=connect_timeout), follow_redirects=True)
         # max_retries=0: retries are ours (the SDK's would resend non-idempotent imports blindly)
@@ -176,9 +178,13 @@ class LSClient:
                 raise
 
         p = self._call("get project", get)
-        return None if p is None else {"id": p["id"], "title": p["title"], "description": p.get("description") or ""}
+        if p is None:
+            return None
+        return {"id": p["id"], "title": p["title"], "description": p.get("description") or "", "model_version": p.get("model_version")}
 
-    def create_project(self, title: str, label_config: str, description: str, enable_empty_annotation: bool = False) -> dict:
+    def create_project(
+        self, title: str, label_config: str, description: str, enable_empty_annotation: bool = False, model_version: str | None = None
+    ) -> dict:
         p = plain(
             self._call(
                 "create project",
@@ -189,6 +195,7 @@ class LSClient:
                     enable_empty_annotation=enable_empty_annotation,
                     show_collab_predictions=True,  # pre-fills (and a re-queued task's rejected answer) are shown
                     maximum_annotations=1,
+                    **({"model_version": model_version} if model_version else {}),
                 ),
                 retry=False,
             )
@@ -300,8 +307,25 @@ class LSClient:
 
         return self._call("download export snapshot", fetch)
 
-    def delete_snapshot(self, project_id: int, snapshot_id: int) -> None:
+    def delete_snapshot(self, project_id: int, snapshot_id: int, md5: str | None = None) -> list[str]:
+        """Delete an export snapshot; returns the export files removed from the data dir.
+
+        Label Studio 1.23 deletes the snapshot's record but keeps its file (the flag that would delete
+        it is retired, set off): the file, named `project-<id>-at-<time>-<md5[:8]>.json`, is removed
+        here when the server's data dir is known (a server of `mmdial annotate server start`).
+        """
+        import glob
+
         self._call("delete export snapshot", lambda: self._sdk.projects.exports.delete(id=project_id, export_pk=snapshot_id))
+        if not self.data_dir or not md5:
+            return []
+        pattern = os.path.join(
+            str(self.data_dir), "media", "export", str(int(project_id)), f"project-{int(project_id)}-at-*-{md5[:8]}.json"
+        )
+        removed = sorted(glob.glob(pattern))
+        for path in removed:
+            os.remove(path)
+        return removed
 
 
 def _annotation(a: dict) -> dict:

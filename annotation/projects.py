@@ -111,7 +111,11 @@ def ensure_project(
     check_title(title)
     validate_label_config(label_config)
     info = ProjectInfo(0, title, flow_name, params, group_size)
-    p = client.create_project(title, label_config, info.description(), enable_empty_annotation=empty_is_answer)
+    from annotation.tasks import PREFILL_MODEL_VERSION
+
+    p = client.create_project(
+        title, label_config, info.description(), enable_empty_annotation=empty_is_answer, model_version=PREFILL_MODEL_VERSION
+    )
     info.id = p["id"]
     client.store.put(info.id, info.record())
     return info, True

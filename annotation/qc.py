@@ -31,7 +31,7 @@ from annotation.client import LSClient
 from annotation.flows import get_flow
 from annotation.importer import import_specs
 from annotation.projects import ProjectInfo, ensure_project, find_project, open_project
-from annotation.tasks import GROUP_FIELD, KEY_FIELD, ROUND_FIELD, SUPERSEDED_FIELD, UNIT_FIELD, TaskSpec
+from annotation.tasks import GROUP_FIELD, KEY_FIELD, PREFILL_MODEL_VERSION, ROUND_FIELD, SUPERSEDED_FIELD, UNIT_FIELD, TaskSpec
 from annotation.versions import current_annotation
 
 REVIEW_SUFFIX = "-qc"
@@ -270,6 +270,8 @@ def requeue(client: LSClient, project: str, threshold: Fraction = DEFAULT_THRESH
     rep = report(client, project, threshold)
     info = open_project(client, project)
     tasks = _groups(client.list_tasks(info.id))
+    # the editor pre-fills only predictions of the project's model version (mmdial's, unless someone changed it)
+    model_version = (client.get_project(info.id) or {}).get("model_version") or PREFILL_MODEL_VERSION
     done = {}
     for entry in rep["groups"]:
         failed = [r for r in entry["rounds"] if r["status"] == "fail"]
@@ -286,9 +288,11 @@ def requeue(client: LSClient, project: str, threshold: Fraction = DEFAULT_THRESH
                     sup.setdefault(str(a["id"]), V.record_of(a, rnd))
                 data[SUPERSEDED_FIELD] = sup
                 data[ROUND_FIELD] = rnd + 1
+                if cur is not None and cur.get("result"):
+                    data["mmdial_prefill_source"] = f"round {rnd} answer, rejected in QC: fix it"
                 client.update_task(t["id"], data=data)  # recorded before anything is deleted
                 if cur is not None and cur.get("result"):
-                    client.create_prediction(t["id"], cur["result"], f"round {rnd}, rejected in QC: fix it")
+                    client.create_prediction(t["id"], cur["result"], model_version)
                 moved += 1
             for a in t.get("annotations") or []:  # also finishes a re-queue interrupted after the record
                 if V.set_aside(data, a):

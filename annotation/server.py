@@ -313,11 +313,8 @@ class LabelStudioServer:
         return self.status()
 
     def _write_state(self, pid: int, port: int, url: str) -> None:
-        tmp = self.state_file.with_name(".server.json.tmp")
-        tmp.write_text(
-            json.dumps({"pid": pid, "port": port, "url": url, "data_dir": str(self.data_dir), "started_at": time.time()}, indent=2)
-        )
-        os.replace(tmp, self.state_file)
+        body = json.dumps({"pid": pid, "port": port, "url": url, "data_dir": str(self.data_dir), "started_at": time.time()}, indent=2)
+        credentials.write_secret(self.state_file, body)  # 0600 like everything under the data dir
 
     def _log_tail(self, offset: int) -> str:
         try:

@@ -385,10 +385,20 @@ def pull(
     io.write_json_atomic(os.path.join(out, "pull.json"), summary)
     if not keep_snapshot:
         # the snapshot holds every task's data (images included): it must not stay on the server
-        client.delete_snapshot(info.id, sid)
+        client.delete_snapshot(info.id, sid, md5=_md5(snap_file))
     os.remove(snap_file)
     os.remove(state_path)
     return report
+
+
+def _md5(path: str) -> str:
+    import hashlib
+
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _read_json(path: str):

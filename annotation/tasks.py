@@ -25,6 +25,8 @@ GROUP_FIELD = "mmdial_group"
 ROUND_FIELD = "mmdial_round"
 SUPERSEDED_FIELD = "mmdial_superseded"
 FLOW_FIELD = "mmdial_flow"
+#: the model version of every mmdial pre-fill: the editor pre-fills only predictions of the project's model version
+PREFILL_MODEL_VERSION = "mmdial"
 MAX_INLINE_IMAGE_BYTES = 4 * 1024 * 1024
 
 
@@ -71,7 +73,9 @@ class TaskSpec:
         }
         task: dict = {"data": data}
         if self.prefill:
-            task["predictions"] = [{"model_version": self.prefill_source or "prefill", "result": self.prefill}]
+            # where a pre-fill came from (gold, predicted, carried) is in `mmdial_prefill_source`
+            task["predictions"] = [{"model_version": PREFILL_MODEL_VERSION, "result": self.prefill}]
+            data["mmdial_prefill_source"] = self.prefill_source or "prefill"
         return task
 
 

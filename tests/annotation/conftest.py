@@ -38,7 +38,9 @@ def ls_server(tmp_path_factory, request):
 
 @pytest.fixture(scope="session")
 def ls_client(ls_server) -> LSClient:
-    return LSClient(ls_server.url, ls_server.token(), retry=RetryPolicy(deadline_s=240), state_file=ls_server.projects_file)
+    return LSClient(
+        ls_server.url, ls_server.token(), retry=RetryPolicy(deadline_s=240), state_file=ls_server.projects_file, data_dir=ls_server.data_dir
+    )
 
 
 @pytest.fixture

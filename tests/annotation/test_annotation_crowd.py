@@ -73,8 +73,9 @@ def test_requeued_group_reaches_annotators_and_the_fix_passes_round_two(ls_serve
     fixed = []
     while (task := good.next(info.id)) is not None:
         assert task["data"][ROUND_FIELD] == 2
-        rejected = [p for p in task.get("predictions") or [] if "rejected" in str(p.get("model_version"))]
-        assert rejected and "随便写写" in json.dumps(rejected[0]["result"], ensure_ascii=False)
+        # the editor pre-fills the predictions "next" serves: the rejected answer, to be fixed
+        assert "rejected in QC" in task["data"]["mmdial_prefill_source"]
+        assert ["随便写写" in json.dumps(p["result"], ensure_ascii=False) for p in task["predictions"]] == [True]
         fixed.append(good.submit(task["id"], _summary("用户反映电饭煲故障，客服建议售后维修")(task["data"])))
     assert len(fixed) == GROUP and {a["completed_by"] for a in fixed} == {good.id}
     st = project_status(ls_client, project_name)
