@@ -294,3 +294,40 @@ def test_public_url_sets_label_studios_production_settings():
     assert env["LABEL_STUDIO_DEBUG"] == "false"
     with pytest.raises(ServerError, match="https"):
         public_env("http://annotate.example.org")
+
+
+def test_annotation_modules_import_each_other_without_cycles():
+    """Layering: every import between annotation's modules (lazy ones too) goes one way (qc no longer imports sync)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "annotation"
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("annotation"):
+                deps.add(node.module)
+                if node.module == "annotation":
+                    deps.update(f"annotation.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("annotation"))
+        graph[name] = {d for d in deps if d != name}
+    assert "annotation.sync" not in graph["annotation.qc"] and "annotation.qc" in graph["annotation.sync"]
+
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            if dep not in graph:
+                continue
+            assert state.get(dep) != 1, "import cycle: " + " -> ".join([*path, node, dep])
+            if dep not in state:
+                visit(dep, [*path, node])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
