@@ -79,7 +79,7 @@ def jddc_tables(n_sessions: int, dataset: str = "jddc", privacy_status: str = "m
 
 def annotate_all(client, project_id: int, make_result, email: str = "annotator@example.org", lead_time: float = 7.5) -> list[dict]:
     """Annotate every task without a live annotation; returns the created annotations."""
-    from annotation.sync import current_annotation
+    from annotation.versions import current_annotation
 
     uid = client.create_user(email)
     made = []

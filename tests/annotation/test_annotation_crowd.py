@@ -107,6 +107,17 @@ def test_requeued_group_reaches_annotators_and_the_fix_passes_round_two(ls_serve
     assert {(x["annotator"], x["version"]) for x in lines} == {(good.email, 2)}
     assert {x["created_at"] for x in lines} == {a["created_at"].replace("+00:00", "Z") for a in fixed}
 
+    # someone else edits a done answer in place (Update): a new version, attributed to the editor
+    edited = fixed[0]
+    poor.update(edited["id"], _summary("改过的摘要")({"session_id": "edit"}))
+    pull(ls_client, project_name, out)
+    versions = [h for h in _history(out) if h["annotation_id"] == edited["id"]]
+    assert [(h["version"], h["annotator"], h["current"], h["qc_round"]) for h in versions] == [
+        (2, good.email, False, 2),
+        (3, poor.email, True, 2),
+    ]
+    assert versions[0]["created_at"] == versions[1]["created_at"] < versions[1]["updated_at"]
+
     # the pull left no export on the server, and nothing under the data dir is open to other users
     leftovers = [os.path.join(d, f) for sub in ("export", "media/export") for d, _, fs in os.walk(ls_server.data_dir / sub) for f in fs]
     assert leftovers == []
