@@ -16,8 +16,8 @@ from annotation.client import ConfigError, TransientError, validate_label_config
 from annotation.flows import FLOWS, get_flow
 from annotation.flows.discourse import EDU_LABEL
 from annotation.flows.privacy_check import BOXED, CLEAN
-from annotation.server import sanitized_env
 from annotation.importer import import_specs
+from annotation.server import sanitized_env
 from annotation.tasks import KEY_FIELD, TaskSpec
 from annotation.taxonomy import discourse_relations
 from schemas import get
