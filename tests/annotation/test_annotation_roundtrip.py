@@ -216,8 +216,13 @@ def test_summary_round_trip(ls_client, project_name, jddc_inputs, tmp_path):
     _merge_into_jddc_build(tmp_path, {"summaries.jsonl": str(tmp_path / "summary" / "summaries.jsonl")})
 
 
-def test_privacy_check_round_trip(ls_client, project_name, jddc_inputs, tmp_path):
-    src, tables = jddc_inputs
+def test_privacy_check_round_trip(ls_client, project_name, tmp_path):
+    # images straight from a build: not yet through the privacy stage (the privacy-check flow is for them)
+    tables = jddc_tables(4, privacy_status="unchecked")
+    src = str(tmp_path / "unchecked")
+    for name, t in tables.items():
+        os.makedirs(os.path.join(src, name))
+        pq.write_table(t, os.path.join(src, name, f"{name}-all-00000-of-00001.parquet"))
     images = tables["images"].to_pylist()
     cands = tmp_path / "candidates.jsonl"
     cands.write_text(

@@ -55,20 +55,21 @@ def test_push_twice_creates_no_duplicates_and_pull_twice_is_identical(ls_client,
     assert not any(f.startswith(".") for f in os.listdir(a))  # no snapshot or state left behind
 
 
-def test_history_keeps_every_version_with_annotator_and_lead_time(ls_client, project_name, tmp_path):
+def test_history_keeps_every_version_with_annotator_and_lead_time(ls_server, ls_client, project_name, tmp_path):
     push(ls_client, "summary", jddc_tables(2), project_name)
     pid = open_project(ls_client, project_name).id
     made = annotate_all(ls_client, pid, summary_result, email="first@example.org", lead_time=3.0)
     out = str(tmp_path / "pulled")
     pull(ls_client, project_name, out)
-    # the annotator edits one summary in place (Label Studio overwrites the annotation)
+    # the data manager (admin token) edits one summary in place (Label Studio overwrites the annotation)
     ls_client.update_annotation(made[0]["id"], [R.textarea("summary", "dialogue", "修改后的摘要：售后维修。")], lead_time=9.0)
     pull(ls_client, project_name, out)
     hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-all-00000-of-00001.parquet")).to_pylist()
     edited = [h for h in hist if h["annotation_id"] == made[0]["id"]]
     assert [h["version"] for h in edited] == [1, 2] and [h["current"] for h in edited] == [False, True]
     assert "修改后" in edited[1]["result"] and "修改后" not in edited[0]["result"]
-    assert {h["annotator"] for h in hist} == {"first@example.org"} and {h["lead_time_s"] for h in edited} == {3.0, 9.0}
+    assert [h["annotator"] for h in edited] == ["first@example.org", ls_server.admin()["email"]]  # each version by its maker
+    assert {h["annotator"] for h in hist if h not in edited} == {"first@example.org"} and {h["lead_time_s"] for h in edited} == {3.0, 9.0}
     with open(os.path.join(out, "summaries.jsonl"), encoding="utf-8") as fh:
         lines = [json.loads(x) for x in fh]
     edited_line = [x for x in lines if "修改后" in x["summary"]]
