@@ -429,9 +429,7 @@ def _annotation_row(layer: str, rec: dict, sid: str, split: str, turns: list[dic
             raise Reject(f"turn_index {ti} is a customer-service turn; query rewrites belong to user queries")
         rewritten = rec["rewritten"]
         # a multimodal query is a run of user messages; its images sit on the run's other turns
-        query_turns = rec.get("query_turn_indices") or [ti]
-        if not isinstance(query_turns, list) or not all(isinstance(q, int) and not isinstance(q, bool) and q >= 0 for q in query_turns):
-            raise Reject(f"query_turn_indices must be a list of turn indices, got {query_turns!r}")
+        query_turns = rec.get("query_turn_indices") or [ti]  # validated by layers.parse_rewrite
         for qt in query_turns:
             _check_index("query_turn_indices", qt, n)
             if turns[qt]["speaker"] != "user":

@@ -1,6 +1,6 @@
 """The JDDC 2.1 side inputs in their documented JSONL forms (docs/exchange-formats.md; README card).
 
-    query_rewrites.jsonl   {"session_id", "turn_index", "rewritable": bool, "rewritten": str|null}
+    query_rewrites.jsonl   {"session_id", "turn_index", "rewritable": bool, "rewritten": str|null, "query_turn_indices"?: [int]}
     discourse.jsonl        {"session_id", "turn_index", "parent_turn_index", "relation": "L1/L2/L3"}
     summaries.jsonl        {"session_id", "trivial_turn_indices": [int], "summary": str}
     image_categories.jsonl {"image": "<md5>.jpg", "category": <Table 4 sub-category>}
@@ -85,7 +85,13 @@ def parse_rewrite(raw: bytes) -> dict:
         raise Reject(f"rewritten must be a string or null, got {type(rewritten).__name__}")
     else:
         rewritten = None  # a text left on a query judged not rewritable is not a rewrite
-    return {"session_id": sid, "turn_index": ti, "rewritable": rewritable, "rewritten": rewritten, **_common(obj)}
+    rec = {"session_id": sid, "turn_index": ti, "rewritable": rewritable, "rewritten": rewritten, **_common(obj)}
+    query_turns = obj.get("query_turn_indices")
+    if query_turns is not None:  # every message of the query (its images sit on them); optional
+        if not isinstance(query_turns, list) or not all(isinstance(q, int) and not isinstance(q, bool) and q >= 0 for q in query_turns):
+            raise Reject(f"query_turn_indices must be a list of turn indices, got {query_turns!r}")
+        rec["query_turn_indices"] = sorted(set(query_turns) | {ti})
+    return rec
 
 
 def parse_discourse(raw: bytes) -> dict:

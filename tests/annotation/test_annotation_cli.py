@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from annotation.projects import open_project
 from annotation.server import free_port
 
-pytestmark = pytest.mark.labelstudio
+pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]  # one real server per session: its start alone takes ~40 s
 
 
 def _write_build(root, tables) -> str:

@@ -21,7 +21,7 @@ from annotation import results as R
 from annotation.sync import open_project, push
 from annotation.tasks import GROUP_FIELD, KEY_FIELD, ROUND_FIELD
 
-pytestmark = pytest.mark.labelstudio
+pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]  # one real server per session: its start alone takes ~40 s
 GROUP = 20
 FRACTION = Fraction(1, 2)
 

@@ -16,7 +16,7 @@ from annotation.flows import FLOWS
 from annotation.server import HOST
 from annotation.sync import push
 
-pytestmark = pytest.mark.labelstudio
+pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]  # one real server per session: its start alone takes ~40 s
 
 
 def test_server_is_local_and_secrets_stay_secret(ls_server, ls_client, project_name, caplog):

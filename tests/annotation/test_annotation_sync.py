@@ -15,7 +15,7 @@ from annotation import results as R
 from annotation.sync import open_project, pull, push
 from annotation.tasks import KEY_FIELD
 
-pytestmark = pytest.mark.labelstudio
+pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]  # one real server per session: its start alone takes ~40 s
 
 
 def _restart_in_background(server, pause: float = 1.0) -> threading.Thread:
