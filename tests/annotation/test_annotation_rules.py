@@ -331,3 +331,17 @@ def test_annotation_modules_import_each_other_without_cycles():
     for module in sorted(graph):
         if module not in state:
             visit(module, [])
+
+
+def test_jddc_reads_the_turns_of_a_query_and_rejects_bad_ones():
+    import json
+
+    from pipelines.core.context import Reject
+    from pipelines.jddc.layers import parse_rewrite
+
+    line = {"session_id": "S", "turn_index": 3, "rewritable": False, "rewritten": None}
+    assert "query_turn_indices" not in parse_rewrite(json.dumps(line).encode())
+    assert parse_rewrite(json.dumps({**line, "query_turn_indices": [2, 1]}).encode())["query_turn_indices"] == [1, 2, 3]
+    for bad in ([1, "2"], [-1], "1,2", [True]):
+        with pytest.raises(Reject, match="query_turn_indices must be a list"):
+            parse_rewrite(json.dumps({**line, "query_turn_indices": bad}).encode())
