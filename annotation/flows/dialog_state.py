@@ -3,7 +3,7 @@
 Tasks come from `turns` (user turns), pre-filled from `dialog_states` rows with source gold, else
 predicted, for the same turn; a turn without one starts from the previous user turn's known state
 (the belief state is cumulative). Turns whose state is `annotated` already are not pushed again. The
-images of the context and the turn are shown as images. The slot keys are the catalogue's attributes (`products.attributes`
+images of the turn and of the last IMAGE_TURNS turns before it are shown as images. The slot keys are the catalogue's attributes (`products.attributes`
 keys and the slots of existing states), fixed when the project is created. Export: the MMD-v3 states
 JSONL of docs/exchange-formats.md (`pipelines/mmd/states.py` reads it); an empty field or "none" means the slot
 is not in the state.
@@ -22,6 +22,9 @@ from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, se
 DEFAULT_SLOTS = ("type", "color", "material", "brand", "gender", "price", "pattern", "style", "size")
 _NOT_SLOTS = re.compile(r"name|title|description|image|url|^id$|_id$|taxonomy")
 CONTEXT_TURNS = 8
+#: images shown: those of the turn and of the last turns before it (what "the second one" refers to);
+#: older ones would repeat in every later task of the dialog (inline bytes: tasks would grow with the dialog)
+IMAGE_TURNS = 2
 PREFILL_ORDER = ("gold", "predicted")
 NONE_VALUES = ("", "none", "null", "n/a")
 
@@ -58,7 +61,7 @@ class DialogStateFlow(Flow):
             '  <Text name="context" value="$context" granularity="word"/>\n'
             '  <Header value="User turn" size="5"/>\n'
             '  <Text name="utterance" value="$utterance"/>\n'
-            '  <Header value="Images of the context and the turn, in order ([image] marks above)" size="6"/>\n'
+            '  <Header value="Images of the last turns and of this turn, in order ([image] marks above)" size="6"/>\n'
             '  <Image name="images" valueList="$images"/>\n'
             '  <Header value="Belief state after this turn (pre-filled from the previous turn): one value per slot, '
             'empty (or none) when not mentioned so far" size="5"/>\n'
@@ -103,7 +106,7 @@ class DialogStateFlow(Flow):
                 shown_turns = turns[max(0, pos - CONTEXT_TURNS) : pos]
                 context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in shown_turns) or "(start of dialog)"
                 utterance = render_turn(turn)
-                srcs, shown, missing = turn_images([*shown_turns, turn], images)
+                srcs, shown, missing = turn_images([*shown_turns[-IMAGE_TURNS:], turn], images)
                 if k in prefills:
                     source, state = prefills[k]
                 elif carried is not None:  # the belief state is cumulative: start from the previous turn's

@@ -17,7 +17,7 @@ from annotation.flows import get_flow
 from annotation.flows.dialog_state import _slot_field
 from annotation.projects import ProjectInfo, SyncError, check_title
 from annotation.sync import PushReport, build_pull_tables, image_safety
-from annotation.tasks import FLOW_FIELD, KEY_FIELD, ROUND_FIELD, SUPERSEDED_FIELD, UNIT_FIELD, InputError, load_tables
+from annotation.tasks import FLOW_FIELD, KEY_FIELD, ROUND_FIELD, SUPERSEDED_FIELD, UNIT_FIELD, InputError, image_src, load_tables
 from schemas import get
 
 USERS = {1: "poor@example.org", 2: "good@example.org", 3: "other@example.org"}
@@ -256,9 +256,10 @@ def test_dialog_state_form_shows_images_and_carries_the_previous_state_forward()
     assert {R.text_of(carried.prefill, _slot_field(i)) for i in (0, 2)} == {"red", "shirt"}
     assert by_unit["d1:5"].prefill_source == "carried from annotated turn 4"
     assert R.text_of(by_unit["d1:5"].prefill, _slot_field(0)) == "blue"
-    # the context image and the turn's own image are shown as images, in order
+    # the images of the last turns and of the turn itself are shown as images, in order
     assert [x[:15] for x in by_unit["d1:2"].data["images"]] == ["data:image/jpeg"]
-    assert len(by_unit["d1:5"].data["images"]) == 2
+    img = {r["image_id"]: r for r in jt["images"].to_pylist()}
+    assert by_unit["d1:5"].data["images"] == [image_src(img[image_ids[1]])]  # turn 1's image is 4 turns back: not repeated
     config = flow.label_config(params)
     validate_label_config(config)
     assert any(i.get("valueList") == "$images" for i in ET.fromstring(config).iter("Image"))
