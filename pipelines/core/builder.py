@@ -48,6 +48,9 @@ class Builder(ABC):
     #: unit kinds whose content other shards read too (MMD images, hashed into turns): their
     #: content is part of every shard's fingerprint (see pipelines/core/fingerprint.py)
     shared_kinds: tuple[str, ...] = ()
+    #: unit kinds whose rows are keyed by the hash of the unit's bytes (image files): a unit with
+    #: the same bytes as an earlier one is filtered as a duplicate by the core
+    content_keyed_kinds: tuple[str, ...] = ()
 
     @abstractmethod
     def plan(self) -> list[WorkUnit]:

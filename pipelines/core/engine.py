@@ -37,6 +37,8 @@ LOG = logging.getLogger("mmdial.build")
 SHARDS_DIR = "_shards"
 MANIFEST_NAME = "manifest.json"
 REFERENCES_SPLIT = "references"
+REJECTED_PATH = "rejected_path"  # a listed entry refused by path containment (pipelines/core/paths.py)
+DUPLICATE = "duplicate"  # a content-keyed unit whose bytes an earlier unit already has
 DEFAULT_SHARD_BYTES = 8 * 1024 * 1024  # keeps a worker's rows well under 1 GiB (docs/benchmarks.md)
 METRICS_NAMESPACE = "mmdial"
 
@@ -105,6 +107,8 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
     gc.disable()
     try:
         for unit in units:
+            if _core_unit(unit, ctx):
+                continue
             try:
                 builder.process(unit, ctx)
             except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
@@ -326,13 +330,17 @@ def make_plan(
 ) -> BuildPlan:
     """Shards and their content fingerprints; a shard is done when `stage` (this run's snapshot,
     default `opts.out`) or the `published` snapshot already holds it with the same fingerprint."""
+    io.take_rejected()
     units = builder.plan()
     if not units:
         raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
-    shards = plan_shards(units, opts.shard_bytes)
-    n = len(shards)
     hasher = hasher or ContentHasher()
     digests = {u: unit_digest(hasher, u) for u in units}
+    units = mark_duplicates(builder, units, digests)
+    units += [WorkUnit(REJECTED_PATH, path, 1, key=reason) for path, reason in sorted(io.take_rejected().items())]
+    digests.update({u: "refused:" + u.key for u in units if u.kind == REJECTED_PATH})  # never read
+    shards = plan_shards(units, opts.shard_bytes)
+    n = len(shards)
     shared = shared_digest(builder, units, hasher)
     fps = [shard_fingerprint(builder, s, n, digests, shared) for s in shards]
     stage = stage or opts.out
@@ -346,6 +354,41 @@ def make_plan(
         else:
             todo.append(i)
     return BuildPlan(shards, fps, todo, resumed, seeded)
+
+
+def mark_duplicates(builder: Builder, units: list[WorkUnit], digests: dict[WorkUnit, str]) -> list[WorkUnit]:
+    """Units of a content-keyed kind (an image file: its id is the hash of its bytes) whose bytes
+    equal an earlier unit's become `duplicate` units: filtered with the kept file's name, so
+    `images.image_id` stays unique across shards."""
+    kinds = set(builder.content_keyed_kinds)
+    if not kinds:
+        return units
+    first: dict[tuple[str, str], str] = {}
+    out = []
+    for u in sorted(units):
+        if u.kind in kinds and not digests[u].startswith("unreadable:"):
+            kept = first.setdefault((u.kind, digests[u]), u.path)
+            if kept != u.path:
+                dup = WorkUnit(DUPLICATE, u.path, u.size, u.start, u.end, u.split, json.dumps({"kind": u.kind, "of": kept}))
+                digests[dup] = digests[u]
+                out.append(dup)
+                continue
+        out.append(u)
+    return out
+
+
+def _core_unit(unit: WorkUnit, ctx: ShardContext) -> bool:
+    """Units the core handles itself (refused paths, duplicate content); True when handled."""
+    if unit.kind == REJECTED_PATH:
+        ctx.reject("input_files", unit.path, unit.path, unit.key)
+        return True
+    if unit.kind == DUPLICATE:
+        info = json.loads(unit.key)
+        with ctx.record(f"{info['kind']}.duplicates", unit.path, unit.path) as rec:
+            ctx.add_stat(f"{info['kind']}_duplicate_files")
+            rec.filter_out()  # same bytes as info["of"]: the same id, published once
+        return True
+    return False
 
 
 def seed_shards(store, plan: BuildPlan, stage: str) -> None:

@@ -77,6 +77,9 @@ def check(build: str, manifest: dict, references=(), unique=None) -> dict:
         if (target, target_column) not in cache:
             t = read_columns(build, manifest, target, [target_column])
             cache[(target, target_column)] = set(_values(t, target_column).to_pylist()) if t is not None else set()
+            if target == "images" and "privacy_quarantine" in tables:  # withheld, not missing
+                q = read_columns(build, manifest, "privacy_quarantine", ["image_id"])
+                cache[(target, target_column)] |= set(_values(q, "image_id").to_pylist()) if q is not None else set()
         known = cache[(target, target_column)]
         missing = [v for v in _values(arrow, column).to_pylist() if v not in known]
         if missing:
