@@ -89,6 +89,9 @@ class JDDCBuilder(Builder):
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "missing_images", "jddc_query_rewrites", "jddc_discourse", "jddc_summaries")
     shared_tables = ("products", "images", "jddc_kb_triples", "jddc_image_categories")
+    shared_kinds = ("image",)  # message shards hash the images their turns name
+    content_keyed_kinds = ("image",)
+    primary_kinds = ("messages",)
 
     def __post_init__(self):
         check_build_masking(self.mask, self.embed_image_bytes)
@@ -147,6 +150,13 @@ class JDDCBuilder(Builder):
             "layers": sorted(self.layer_paths),
             "privacy": self.mask.config() if self.mask is not None else None,
         }
+
+    def references(self) -> list[tuple[str, str, str, str]]:
+        layers = [(t, "dialog_id", "dialogs", "dialog_id") for t in ("jddc_query_rewrites", "jddc_discourse", "jddc_summaries")]
+        return layers + [
+            ("jddc_image_categories", "image_id", "images", "image_id"),
+            ("jddc_kb_triples", "product_id", "products", "product_id"),
+        ]
 
     def side_files(self) -> dict[str, str]:
         out = {f"layer_{k}": v for k, v in self.layer_paths.items()}

@@ -50,6 +50,7 @@ class MMDBuilder(Builder):
     shared_tables = ("products", "images")
     shared_kinds = ("image",)  # dialog and product shards hash images into their rows
     content_keyed_kinds = ("image",)
+    primary_kinds = ("dialog",)
 
     def __post_init__(self):
         self.dataset = "mmd-v3" if self.v3 else "mmd"

@@ -134,7 +134,7 @@ def test_generated_build_counts_match_the_generator(generated):
         ("dialogs", "unknown worker id 999999 in message 1"),
         ("mentions", "unknown movie @9000003"),
         ("labels", "bad label"),
-        ("catalogue", "movie reference '8000005' matches nothing in the build"),
+        ("catalogue", "movie reference '8000005' is not in the build's catalogue (movies_with_mentions.csv)"),
     }
     # the bad lines are the last 6 of train_data.jsonl: their line numbers are exact across units
     n_train = counts["dialogs_train"] + counts["bad_dialogs"]
