@@ -234,7 +234,7 @@ def test_side_file_edits_rebuild_every_shard(tmp_path):
     m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
     assert m2["run"]["shards_built"] == m2["num_shards"]
     assert m2["stats"].get("turn_images_resolved", 0) == 0 and m2["stats"]["turn_images_missing"] == resolved
-    assert m2["integrity"] == {"dangling": {}, "duplicates": {}}
+    assert (m2["integrity"]["dangling"], m2["integrity"]["duplicates"]) == ({}, {})
 
 
 def test_a_deleted_output_file_of_a_finished_shard_is_rebuilt(tmp_path):
