@@ -137,6 +137,7 @@ def test_a_dialog_copied_into_another_split_is_a_dead_letter(tmp_path):
     raw = tmp_path / "raw"
     generate(GeneratorConfig(out=str(raw), dialogs=6, seed=4, states_fraction=0.0))
     src = sorted((raw / "dialogs" / "train").glob("*.json"))[0]
+    (raw / "dialogs" / "valid").mkdir(exist_ok=True)
     (raw / "dialogs" / "valid" / src.name).write_bytes(src.read_bytes())
     m = build(MMDBuilder(raw=str(raw)), tmp_path / "out")
     dialogs = read_table(str(tmp_path / "out"), "dialogs").to_pylist()
@@ -209,3 +210,40 @@ def test_empty_dialog_files_exit_2_in_every_builder(tmp_path):
         )
         assert res.exit_code == 2, (dataset, res.output)
         assert "\n" not in res.output.strip() and res.output.startswith("error: "), (dataset, res.output)
+
+
+# -- JDDC: BOM and a linear look-back ---------------------------------------------------------------
+class CountingReader(io.BytesIO):
+    """A file that counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def read(self, n=-1):
+        data = super().read(n)
+        self.read_bytes += len(data)
+        return data
+
+
+def test_jddc_look_back_reads_a_long_line_a_bounded_number_of_times():
+    from pipelines.jddc.reader import _previous_key
+
+    for size in (1 << 20, 8 << 20):  # one message line of 1 MB and of 8 MB, then the next line
+        line = b"s1\tshop\tsku\t" + b"x" * size + b"\t0\n"
+        fh = CountingReader(line + b"s2\tshop\tsku\thi\t1\n")
+        assert _previous_key(fh, len(line)) == b"s1"
+        assert fh.read_bytes <= 2 * len(line) + 4096  # linear: the long line is passed over at most twice
+
+
+def test_jddc_byte_order_mark_does_not_split_the_first_session(tmp_path):
+    from pipelines.core.io import UTF8_BOM, iter_lines
+    from pipelines.jddc.reader import OwnedRange, iter_owned_sessions
+
+    text = "s1\t0\t\t你好\t0\ns1\t0\t\t在的\t1\ns2\t0\t\t谢谢\t0\n".encode()
+    path = tmp_path / "data_train.txt"
+    path.write_bytes(UTF8_BOM + text)
+    sessions = list(iter_owned_sessions(str(path), 0, -1, OwnedRange()))
+    assert [(s.key, len(s.lines)) for s in sessions] == [(b"s1", 2), (b"s2", 1)]
+    second_range = list(iter_owned_sessions(str(path), 8, -1, OwnedRange()))  # starts inside session s1
+    assert [s.key for s in second_range] == [b"s2"]
+    kb = UTF8_BOM + "1001\t品类\t电水壶\n".encode()
+    assert [line for _, line in iter_lines(kb)] == ["1001\t品类\t电水壶".encode()]
