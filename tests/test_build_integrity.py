@@ -272,3 +272,36 @@ def test_read_manifest_follows_the_published_build(tmp_path):
     m = build(mmd(raw), out)
     assert read_manifest(str(out)) == json.loads((out / "manifest.json").read_text()) == m
     assert os.path.islink(out) and publish.store_for(str(out)).current_id() in os.readlink(out)
+
+
+# -- the DuckDB check over finished builds (tools/check_integrity.py) ----------------------------
+def test_the_duckdb_check_finds_dangling_references_and_duplicate_ids(tmp_path):
+    import pyarrow as pa
+
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import check_integrity
+    finally:
+        sys.path.pop(0)
+    raw = make_corpus(tmp_path / "raw", dialogs=8)
+    out = tmp_path / "out"
+    build(mmd(raw), out)
+    assert check_integrity.check(str(out)) == []
+    # tamper with a copy: one turn names an image nobody has, one image row is doubled
+    bad = tmp_path / "bad"
+    import shutil
+
+    shutil.copytree(os.path.realpath(out), bad)
+    m = json.loads((bad / "manifest.json").read_text())
+    turns_file = bad / m["tables"]["turns"]["train"]["files"][0]
+    t = pq.read_table(turns_file)
+    ids = t.column("image_ids").to_pylist()
+    ids[0] = ids[0] + ["f" * 64]
+    pq.write_table(
+        t.set_column(t.schema.get_field_index("image_ids"), "image_ids", pa.array(ids, t.schema.field("image_ids").type)), turns_file
+    )
+    images_file = bad / m["tables"]["images"]["all"]["files"][0]
+    im = pq.read_table(images_file)
+    pq.write_table(pa.concat_tables([im, im.slice(0, 1)]), images_file)
+    problems = check_integrity.check(str(bad))
+    assert "1 dangling turns.image_ids -> images.image_id" in problems and "1 duplicate images(image_id)" in problems
