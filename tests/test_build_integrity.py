@@ -305,3 +305,32 @@ def test_the_duckdb_check_finds_dangling_references_and_duplicate_ids(tmp_path):
     pq.write_table(pa.concat_tables([im, im.slice(0, 1)]), images_file)
     problems = check_integrity.check(str(bad))
     assert "1 dangling turns.image_ids -> images.image_id" in problems and "1 duplicate images(image_id)" in problems
+
+
+def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp_path):
+    """The core's own check (pipelines/core/references.py), on hand-written tables."""
+    from pipelines.core import references
+    from schemas import get
+
+    def write(table: str, split: str, rows: list[dict]) -> str:
+        rel = f"{table}/{table}-{split}-00000-of-00001.parquet"
+        (tmp_path / table).mkdir(exist_ok=True)
+        pq.write_table(get(table).to_arrow(rows), tmp_path / rel)
+        return rel
+
+    dialog = {"dataset": "simmc", "source": "f.json", "num_turns": 1, "domain": None, "meta": None}
+    turn = {"dataset": "simmc", "turn_index": 0, "speaker": "user", "text": "hi", "text_templated": None}
+    turn.update({"image_refs": [], "image_ids": [], "annotations": None})
+    m = {"tables": {}}
+    m["tables"]["dialogs"] = {
+        s: {"rows": 1, "files": [write("dialogs", s, [{**dialog, "dialog_id": "7", "split": s}])]} for s in ("train", "valid")
+    }
+    m["tables"]["turns"] = {
+        "train": {"rows": 1, "files": [write("turns", "train", [{**turn, "dialog_id": "7", "split": "train", "item_ids": ["s:1"]}])]}
+    }
+    m["tables"]["products"] = {"all": {"rows": 0, "files": [write("products", "all", [])]}}
+    result = references.check(str(tmp_path), m)
+    assert result["duplicates"] == {"dialogs(dialog_id)": 1}
+    assert result["dangling"] == {"turns.item_ids -> products.product_id": 1}
+    lines = references.problems(result)
+    assert any("duplicate key(s) in dialogs(dialog_id)" in line and "'7'" in line for line in lines)
