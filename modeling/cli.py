@@ -7,7 +7,7 @@ import typer
 
 KINDS_HELP = (
     "semantic (SeMANTIC), clip (CLIP-style dual encoder), text (text-only baseline), "
-    "or a JDDC task: jddc-response, jddc-rewrite-cls, jddc-rewrite"
+    "or a JDDC task: jddc-response, jddc-rewrite-cls, jddc-rewrite, or mese (MESE on a ReDial build)"
 )
 CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -19,6 +19,8 @@ def _is_jddc(kind: str) -> bool:
 def _check_kind(kind: str) -> None:
     from modeling.runtime import MODEL_KINDS
 
+    if kind == "mese":
+        return
     if _is_jddc(kind):
         from modeling.jddc.tasks import TASKS
 
@@ -49,6 +51,8 @@ def register(app: typer.Typer) -> None:
 
         if _is_jddc(kind):
             from modeling.jddc.run import train
+        if kind == "mese":
+            from modeling.mese.train import train_kind as train
         try:
             cfg = load_config(config, ctx.args)
             folders = train(kind, cfg, log=lambda m: typer.echo(m, err=True))
@@ -91,6 +95,18 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2) from None
             typer.echo(render_run(result))
             return
+        if kind == "mese":
+            from modeling.data.tables import DataError
+            from modeling.mese.evaluate import evaluate_run as mese_evaluate
+            from modeling.mese.report import tables
+
+            try:
+                result = mese_evaluate(run, split, data, device, max_turns, log=lambda m: typer.echo(m, err=True))
+            except (FileNotFoundError, DataError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(tables([result]))
+            return
         from modeling.data.tables import DataError
         from modeling.train.evaluate import evaluate_run, render_table
 
@@ -132,8 +148,18 @@ def register(app: typer.Typer) -> None:
         out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json (JDDC: tables.md)."),
     ) -> None:
         """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs;
-        `mmdial report jddc RUN...` prints the JDDC paper-shaped tables (mean ± std over seeds)."""
+        `mmdial report jddc RUN...` prints the JDDC paper-shaped tables (mean ± std over seeds);
+        `mmdial report mese RUN...` MESE's Tables 2, 3, 5, 6 and 8."""
         runs = list(runs or []) + list(more or [])
+        if runs and runs[0] == "mese":
+            from modeling.mese.report import write_tables as write_mese
+
+            try:
+                typer.echo(write_mese(runs[1:], out))
+            except (FileNotFoundError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            return
         if runs and runs[0] == "jddc":
             from modeling.jddc.report import write_tables
 

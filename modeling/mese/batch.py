@@ -158,7 +158,9 @@ class TrainBatches:
     """Shuffled batches of one epoch; M negatives sampled from the whole item database per batch
     (shared by its samples; a sample's own positives are never its negatives)."""
 
-    def __init__(self, split: Split, cache: TurnCache, spec: SeqSpec, n_items: int, batch_size: int, negatives: int, rank: int = 0, world: int = 1):
+    def __init__(
+        self, split: Split, cache: TurnCache, spec: SeqSpec, n_items: int, batch_size: int, negatives: int, rank: int = 0, world: int = 1
+    ):
         self.split, self.cache, self.spec = split, cache, spec
         self.n_items, self.batch_size, self.negatives = n_items, batch_size, min(negatives, n_items - 1)
         self.samples = split.samples[rank::world]

@@ -52,7 +52,7 @@ class Recommender:
             chunk = samples[s0 : s0 + batch_size]
             built = [build_sequence(split, cache, s, self.setup.spec, with_target=False, force_rec=True) for s in chunk]
             batch, h, _ = self._run(built, [[] for _ in built])
-            d_r = self.model.d_r(h, batch["rec_pos"])
+            d_r = self.model.d_r(h, batch["rec_pos"]).detach()
             sel = (d_r @ self.sel.T).cpu().numpy()
             _, nn = self.index.search(np.ascontiguousarray(d_r.cpu().numpy(), dtype=np.float32), self.k)
             cands = []
@@ -67,7 +67,8 @@ class Recommender:
                                 c.append(o)
                 cands.append(c)
             batch, h, _ = self._run(built, cands)
-            scores = self.model.rank_scores(h, batch).cpu().numpy()
+            with torch.no_grad():
+                scores = self.model.rank_scores(h, batch).float().cpu().numpy()
             for b, c in enumerate(cands):
                 order = [c[j] for j in np.argsort(-scores[b, : len(c)], kind="stable")]
                 inside = set(c)

@@ -72,5 +72,7 @@ def load_hf_tokenizer(folder: str) -> Tok:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    tok.add_special_tokens({"pad_token": PAD, "unk_token": UNK, "sep_token": SEP, "additional_special_tokens": [REC, PH, ITEM, USER, SYSTEM, EOS]})
+    tok.add_special_tokens(
+        {"pad_token": PAD, "unk_token": UNK, "sep_token": SEP, "additional_special_tokens": [REC, PH, ITEM, USER, SYSTEM, EOS]}
+    )
     return Tok(tok, hf=True)

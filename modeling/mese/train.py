@@ -129,3 +129,8 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
             log(f"mese seed {seed} epoch {epoch + 1}: {means}, {elapsed:.1f}s")
         dist.barrier()
     return folder
+
+
+def train_kind(kind: str, cfg: dict, log=print) -> list[str]:
+    """The CLI's `train(kind, cfg, log)` shape."""
+    return train(cfg, log)
