@@ -81,6 +81,9 @@ def evaluate_seed(folder: str, split_name: str, data: str | None, device: str, m
         with torch.no_grad():
             raw_emb = raw.encode_all(raw.ite_encoder).float().cpu().numpy()[idx]
         clusters["raw"] = M.clustering_accuracy(raw_emb, genres, ec["cluster_ks"], ec["cluster_repeats"])
+        with torch.no_grad():
+            raw_sel = raw.encode_all(raw.select_encoder).float().cpu().numpy()[idx]
+        clusters["raw_select"] = M.clustering_accuracy(raw_sel, genres, ec["cluster_ks"], ec["cluster_repeats"])
     del raw
     model = setup.build_model().to(dev)
     checkpoint.load(os.path.join(folder, "checkpoints", "last"), model, None, dev)
@@ -88,6 +91,7 @@ def evaluate_seed(folder: str, split_name: str, data: str | None, device: str, m
     rec = Recommender(model, setup, cooccurrence(train_split) if ec["cooccurrence"] else None, ec["candidates"], dev, cfg["precision"])
     if len(set(genres)) >= 2:
         clusters["trained"] = M.clustering_accuracy(rec.ite.cpu().numpy()[idx], genres, ec["cluster_ks"], ec["cluster_repeats"])
+        clusters["trained_select"] = M.clustering_accuracy(rec.sel.cpu().numpy()[idx], genres, ec["cluster_ks"], ec["cluster_repeats"])
     limit = ec["max_turns"] if max_turns is None else max_turns
     samples = split.rec_samples()[: limit or None]
     ranked = rec.recommend(split, cache, samples)

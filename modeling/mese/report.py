@@ -76,6 +76,11 @@ def tables(results: list[dict]) -> str:
     for n in ("MESE w/o content", "MESE"):
         if n in by and by[n].get("clustering", {}).get("trained"):
             rows.append([n] + [cell(by[n]["clustering"]["trained"].get(k), k) for k in ks])
+    if main.get("clustering", {}).get("raw_select"):
+        rows.append(["MESE raw (selection encoder)"] + [cell(main["clustering"]["raw_select"].get(k), k) for k in ks])
+        for n in ("MESE w/o content", "MESE"):
+            if n in by and by[n].get("clustering", {}).get("trained_select"):
+                rows.append([f"{n} (selection encoder)"] + [cell(by[n]["clustering"]["trained_select"].get(k), k) for k in ks])
     if rows:
         out.append(_table("Table 6: item-encoder clustering accuracy (K-means on single-genre items)", ["Model"] + ks, rows))
     if "MESE-LG" in by:
