@@ -163,7 +163,9 @@ class TrainBatches:
     ):
         self.split, self.cache, self.spec = split, cache, spec
         self.n_items, self.batch_size, self.negatives = n_items, batch_size, min(negatives, n_items - 1)
-        self.samples = split.samples[rank::world]
+        share = split.samples[rank::world]
+        per_rank = -(-len(split.samples) // world)  # equal shares, so every DDP rank takes the same steps
+        self.samples = (share * 2)[:per_rank] if share else []
 
     def steps(self) -> int:
         return -(-len(self.samples) // self.batch_size)

@@ -45,7 +45,7 @@ def test_train_resume_evaluate_report(redial_build, tmp_path):
     m = doc["metrics"]
     assert 0 <= m["R@1"]["mean"] <= m["R@10"]["mean"] <= m["R@50"]["mean"] <= 1
     assert m["final_acc@10"]["mean"] == pytest.approx(m["recall_acc"]["mean"] * m["ranking_acc@10"]["mean"])
-    assert m["PPL"]["mean"] > 1 and set(doc["clustering"]) == {"raw", "trained"}
+    assert m["PPL"]["mean"] > 1 and set(doc["clustering"]) == {"raw", "trained", "raw_select", "trained_select"}
     assert doc["baselines"]["random"]["R@10"]["mean"] > 0
     samples = [json.loads(x) for x in (seed / "samples.jsonl").read_text().splitlines()]
     assert samples and all(len(s["top10"]) == 10 and s["gold_items"] for s in samples)
