@@ -6,7 +6,9 @@ Protocol (section 4.2.3): every system turn of the split that mentions items is 
 turn; its context is all preceding turns; each of its items is one instance (modeling/mese/metrics.py).
 Language metrics: perplexity of the ground-truth system turns (all of them, teacher forced);
 Distinct-2/3/4 and BLEU-2/4 of the responses generated for the recommendation turns, on
-lower-cased words, against the turns' real text.
+lower-cased words, against the turns' real text. As the recommendation metrics are computed for
+turns labelled as recommendations, generation on them starts with `[REC]` (`eval.force_rec`,
+default true: the top-ranked item's ITE is appended at once); later `[REC]`s append the next items.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def evaluate_seed(folder: str, split_name: str, data: str | None, device: str, m
     gen_n = min(len(samples), int(ec["generate_turns"]))
     hyps, refs, gold, dumps = [], [], [], []
     for s, r in zip(samples[:gen_n], ranked[:gen_n], strict=True):
-        final, templated, recommended = rec.generate(split, cache, s, r, int(ec["max_new_tokens"]))
+        final, templated, recommended = rec.generate(split, cache, s, r, int(ec["max_new_tokens"]), bool(ec.get("force_rec", True)))
         turn = split.dialogs[s.dialog][s.turn]
         hyps.append(final)
         refs.append(turn.text)

@@ -76,21 +76,24 @@ class Recommender:
                 out.append(Ranked(order, np.asarray(order + [int(i) for i in rest], dtype=np.int64)))
         return out
 
-    def generate(self, split: Split, cache: TurnCache, s: Sample, ranked: Ranked, max_new: int) -> tuple[str, str, list[int]]:
+    def generate(
+        self, split: Split, cache: TurnCache, s: Sample, ranked: Ranked, max_new: int, force_rec: bool = False
+    ) -> tuple[str, str, list[int]]:
         """Greedy decoding of the system turn; each `[REC]` appends the next best item's ITE.
+        `force_rec` starts the turn with `[REC]` (a turn labelled as a recommendation).
         Returns (final response with titles, templated response, recommended items)."""
         tok = self.setup.tok
         b = build_sequence(split, cache, s, self.setup.spec, with_target=False)
         toks, slots = list(b.tokens), list(b.slots)
         banned = [tok.pad, tok.item, tok.user, tok.system, tok.unk]
         words, recommended = [], []
-        for _ in range(max_new):
+        for step_no in range(max_new):
             if len(toks) >= self.setup.cfg["model"]["backbone"]["max_positions"] - 1:
                 break
             _, _, logits = self._run([Built(toks, slots, [-100] * len(toks), -1)], [[]])
             step = logits[0, len(toks) - 1]
             step[banned] = float("-inf")
-            nxt = int(step.argmax())
+            nxt = tok.rec if force_rec and step_no == 0 else int(step.argmax())
             if nxt == tok.eos:
                 break
             if nxt == tok.rec:

@@ -49,6 +49,8 @@ def test_train_resume_evaluate_report(redial_build, tmp_path):
     assert doc["baselines"]["random"]["R@10"]["mean"] > 0
     samples = [json.loads(x) for x in (seed / "samples.jsonl").read_text().splitlines()]
     assert samples and all(len(s["top10"]) == 10 and s["gold_items"] for s in samples)
+    # generation on a labelled recommendation turn starts with [REC]: the top-ranked item is appended first
+    assert all(s["recommended"] and s["recommended"][0] == s["top10"][0].split()[0] for s in samples)
     res = runner.invoke(app, ["report", "mese", str(out), "--out", str(tmp_path / "report")])
     assert res.exit_code == 0, res.output
     assert "Table 2" in res.output and "Table 3" in res.output and "Table 6" in res.output
