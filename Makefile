@@ -33,6 +33,7 @@ demo: venv fonts
 	$(BIN)/mmdial inspect $(DEMO)/mmd-v3 --rows 1
 	$(BIN)/mmdial generate redial --out $(DEMO)/raw/redial --dialogs 300 --bad 6 --seed 1
 	$(BIN)/mmdial build redial --raw $(DEMO)/raw/redial --out $(DEMO)/redial
+	$(BIN)/mmdial train mese --config mese_smoke data=$(DEMO)/redial output_dir=$(DEMO)/runs/mese && $(BIN)/mmdial evaluate mese --run $(DEMO)/runs/mese
 	$(BIN)/python benchmarks/privacy_gen.py --out $(DEMO)/raw/privacy --n 12 --seed 1 && $(BIN)/mmdial mask --in $(DEMO)/raw/privacy/images --categories $(DEMO)/raw/privacy/image_categories.jsonl --out $(DEMO)/privacy-masked
 	$(BIN)/mmdial generate simmc --out $(DEMO)/raw/simmc --dialogs 200 --bad 5 --seed 1 && $(BIN)/mmdial build simmc --raw $(DEMO)/raw/simmc --out $(DEMO)/simmc
 	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc

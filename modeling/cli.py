@@ -5,12 +5,29 @@ from __future__ import annotations
 
 import typer
 
-KINDS_HELP = "semantic (SeMANTIC), clip (CLIP-style dual encoder) or text (text-only baseline)"
+KINDS_HELP = (
+    "semantic (SeMANTIC), clip (CLIP-style dual encoder), text (text-only baseline), "
+    "or a JDDC task: jddc-response, jddc-rewrite-cls, jddc-rewrite, or mese (MESE on a ReDial build)"
+)
 CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _is_jddc(kind: str) -> bool:
+    return kind.startswith("jddc-")
 
 
 def _check_kind(kind: str) -> None:
     from modeling.runtime import MODEL_KINDS
+
+    if kind == "mese":
+        return
+    if _is_jddc(kind):
+        from modeling.jddc.tasks import TASKS
+
+        if kind not in TASKS:
+            typer.echo(f"error: task {kind!r}: one of {', '.join(TASKS)}", err=True)
+            raise typer.Exit(2)
+        return
 
     if kind not in MODEL_KINDS:
         typer.echo(f"error: model {kind!r}: one of {', '.join(MODEL_KINDS)}", err=True)
@@ -32,6 +49,10 @@ def register(app: typer.Typer) -> None:
         from modeling.data.tables import DataError
         from modeling.train.loop import train
 
+        if _is_jddc(kind):
+            from modeling.jddc.run import train
+        if kind == "mese":
+            from modeling.mese.train import train_kind as train
         try:
             cfg = load_config(config, ctx.args)
             folders = train(kind, cfg, log=lambda m: typer.echo(m, err=True))
@@ -56,8 +77,36 @@ def register(app: typer.Typer) -> None:
             None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."
         ),
     ) -> None:
-        """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json."""
+        """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json.
+        JDDC tasks: BLEU-4, ROUGE-1/2/L, Distinct-1/2 (generation) or F1 (rewritable), per seed and
+        mean/std, next to the trivial baseline; samples.jsonl per seed."""
         _check_kind(kind)
+        if _is_jddc(kind):
+            from modeling.data.tables import DataError
+            from modeling.jddc.report import render_run
+            from modeling.jddc.run import evaluate_run as jddc_evaluate
+
+            try:
+                result = jddc_evaluate(
+                    run, split or "test", data, None if device == "auto" else device, max_turns, log=lambda m: typer.echo(m, err=True)
+                )
+            except (FileNotFoundError, DataError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(render_run(result))
+            return
+        if kind == "mese":
+            from modeling.data.tables import DataError
+            from modeling.mese.evaluate import evaluate_run as mese_evaluate
+            from modeling.mese.report import tables
+
+            try:
+                result = mese_evaluate(run, split, data, device, max_turns, log=lambda m: typer.echo(m, err=True))
+            except (FileNotFoundError, DataError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(tables([result]))
+            return
         from modeling.data.tables import DataError
         from modeling.train.evaluate import evaluate_run, render_table
 
@@ -94,10 +143,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report_cmd(
-        runs: list[str] = typer.Argument(..., help="Evaluated run folders (each with metrics.json)."),
-        out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json."),
+        runs: list[str] = typer.Argument(None, help="Evaluated run folders (each with metrics.json); `jddc` first for the JDDC tables."),
+        more: list[str] = typer.Option(None, "--runs", help="More evaluated run folders (repeatable)."),
+        out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json (JDDC: tables.md)."),
     ) -> None:
-        """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs."""
+        """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs;
+        `mmdial report jddc RUN...` prints the JDDC paper-shaped tables (mean ± std over seeds);
+        `mmdial report mese RUN...` MESE's Tables 2, 3, 5, 6 and 8."""
+        runs = list(runs or []) + list(more or [])
+        if runs and runs[0] == "mese":
+            from modeling.mese.report import write_tables as write_mese
+
+            try:
+                typer.echo(write_mese(runs[1:], out))
+            except (FileNotFoundError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            return
+        if runs and runs[0] == "jddc":
+            from modeling.jddc.report import write_tables
+
+            try:
+                typer.echo(write_tables(runs[1:], out))
+            except (FileNotFoundError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            return
+        if not runs:
+            typer.echo("error: give evaluated run folders", err=True)
+            raise typer.Exit(2)
         from modeling.report.plots import make_report
 
         written = make_report(runs, out)

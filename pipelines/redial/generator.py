@@ -1,8 +1,12 @@
 """Synthetic ReDial corpus in the native format, any size, with movie metadata.
 
-The structure is learnable on purpose: every movie has one genre (and its metadata's plot uses
-that genre's words); the seeker asks for a genre and names a movie of it, and the recommender
-suggests movies of the same genre, so a recommender can be trained (and checked) on the text.
+The structure is learnable on purpose: every movie has a main genre (a quarter of them a second
+one) and a plot drawn from that genre's own words (adjectives and themes); the seeker states a
+preference by naming the genre, by describing a theme of it ("something with a haunted house") or
+only by naming a movie of it, and the recommender suggests movies that share the genre. A
+recommender can therefore be trained (and checked) on the text and the metadata; when the seeker
+only names a movie, the genre is in that movie's metadata alone (what MESE's item encoder reads).
+Messages sometimes mention the same movie twice ("@1 ... @1"), as real ReDial messages do.
 The native traps are reproduced: conversationId as a string, names with a double space before
 the year or with no year, consecutive messages of one worker, questionnaires given as `[]`.
 
@@ -25,18 +29,57 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-GENRES = {
-    "action": ("explosive", "car chases", "a rogue agent"),
-    "comedy": ("hilarious", "a wacky road trip", "two clumsy friends"),
-    "horror": ("terrifying", "a haunted house", "a masked killer"),
-    "romance": ("heartwarming", "a summer love affair", "two strangers in Paris"),
-    "science fiction": ("mind-bending", "a distant planet", "time travel"),
-    "animation": ("colourful", "talking animals", "a brave little robot"),
-    "thriller": ("suspenseful", "a missing witness", "a deadly conspiracy"),
-    "western": ("dusty", "a lone gunslinger", "a frontier town"),
-    "documentary": ("eye-opening", "the deep ocean", "a famous chef"),
-    "drama": ("moving", "a family secret", "a struggling musician"),
+GENRES = {  # genre -> (plot adjectives, plot themes); a plot uses one adjective and two themes of its genre
+    "action": (
+        ("explosive", "relentless", "high-octane"),
+        ("car chases", "a rogue agent", "a bank heist", "a hostage rescue", "a martial arts master", "a ticking bomb"),
+    ),
+    "comedy": (
+        ("hilarious", "goofy", "witty"),
+        ("a wacky road trip", "two clumsy friends", "a disastrous wedding", "a talking parrot", "a prank war", "a lazy summer camp"),
+    ),
+    "horror": (
+        ("terrifying", "gruesome", "creepy"),
+        ("a haunted house", "a masked killer", "a cursed doll", "zombies in the woods", "a demonic possession", "a cabin in the woods"),
+    ),
+    "romance": (
+        ("heartwarming", "tender", "passionate"),
+        (
+            "a summer love affair",
+            "two strangers in Paris",
+            "a secret admirer",
+            "a second chance at love",
+            "a royal engagement",
+            "love letters",
+        ),
+    ),
+    "science fiction": (
+        ("mind-bending", "futuristic", "cosmic"),
+        ("a distant planet", "time travel", "a rogue android", "an alien invasion", "a starship crew", "a parallel universe"),
+    ),
+    "animation": (
+        ("colourful", "charming", "playful"),
+        ("talking animals", "a brave little robot", "a magical forest", "a lost toy", "a singing princess", "a dragon egg"),
+    ),
+    "thriller": (
+        ("suspenseful", "tense", "twisty"),
+        ("a missing witness", "a deadly conspiracy", "a stalker", "a kidnapped child", "a corrupt detective", "a stolen identity"),
+    ),
+    "western": (
+        ("dusty", "rugged", "sun-baked"),
+        ("a lone gunslinger", "a frontier town", "cattle rustlers", "a train robbery", "a sheriff's revenge", "a gold rush"),
+    ),
+    "documentary": (
+        ("eye-opening", "insightful", "candid"),
+        ("the deep ocean", "a famous chef", "climate change", "a jazz legend", "wild elephants", "the space race"),
+    ),
+    "drama": (
+        ("moving", "poignant", "intimate"),
+        ("a family secret", "a struggling musician", "a terminal illness", "a small-town teacher", "a bitter divorce", "a prison sentence"),
+    ),
 }
+SECOND_GENRE_RATE = 0.25  # share of movies with a second genre (single-genre ones are MESE's Table 6 subset)
+REPEAT_MENTION_RATE = 0.3  # share of mention messages that name their movie twice
 ADJECTIVES = ["Silent", "Crimson", "Last", "Hidden", "Golden", "Broken", "Wild", "Lost", "Electric", "Midnight", "Iron", "Velvet"]
 NOUNS = ["River", "Empire", "Promise", "Horizon", "Garden", "Signal", "Harbor", "Frontier", "Mirror", "Storm", "Circus", "Legacy"]
 FIRST = ["Ava", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena", "Max", "Nia", "Omar", "Pia"]
@@ -60,6 +103,12 @@ class GeneratorConfig:
     seed: int = 0
 
 
+def movie_genres(movie: dict) -> list[str]:
+    """The movie's genres (metadata `genre` is a string, or a list when it has two)."""
+    g = movie["genre"]
+    return [g] if isinstance(g, str) else list(g)
+
+
 def make_movies(rng: random.Random, n: int) -> list[dict]:
     movies, titles = [], set()
     genres = list(GENRES)
@@ -74,20 +123,35 @@ def make_movies(rng: random.Random, n: int) -> list[dict]:
         year = rng.randint(1950, 2020)
         style = rng.random()
         name = f"{title}  ({year})" if style < 0.3 else (f"{title} " if style < 0.35 else f"{title} ({year})")
-        adj, thing, who = GENRES[genre]
+        adjectives, themes = GENRES[genre]
+        first, second = rng.sample(themes, 2)
+        plot = f"A {rng.choice(adjectives)} {genre} film about {first} and {second}."
+        tags: str | list[str] = genre
+        if rng.random() < SECOND_GENRE_RATE:
+            other = rng.choice([g for g in genres if g != genre])
+            tags = [genre, other]
+            plot += f" With a touch of {other}: {rng.choice(GENRES[other][1])}."
         movies.append(
             {
                 "movieId": str(FIRST_MOVIE_ID + i * 7),
                 "name": name,
                 "title": title,
                 "year": year,
-                "genre": genre,
+                "genre": tags,
                 "actors": [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(3)],
                 "director": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                "plot": f"A {adj} {genre} film about {who} and {thing}.",
+                "plot": plot,
             }
         )
     return movies
+
+
+def _mention(rng: random.Random, movie: dict, template: str) -> str:
+    """`template` with `{m}` as the movie's `@id`; sometimes the message names the movie again."""
+    text = template.format(m=f"@{movie['movieId']}")
+    if rng.random() < REPEAT_MENTION_RATE:
+        text += rng.choice([f" @{movie['movieId']} is a classic.", f" Really, @{movie['movieId']}!"])
+    return text
 
 
 def make_dialog(rng: random.Random, cid: str, movies: list[dict], by_genre: dict[str, list[dict]], empty_form_rate: float) -> dict:
@@ -98,16 +162,23 @@ def make_dialog(rng: random.Random, cid: str, movies: list[dict], by_genre: dict
     msgs: list[tuple[int, str]] = []
     S, R = seeker, recommender
     msgs.append((S, rng.choice(["Hi!", "Hello", "Hey there"])))
-    if rng.random() < 0.5:  # consecutive messages of one worker: merged into one turn by the build
-        msgs.append((S, f"I'm looking for a good {genre} movie."))
+    ask = rng.random()
+    if ask < 0.5:  # the genre by name
+        if rng.random() < 0.5:  # consecutive messages of one worker: merged into one turn by the build
+            msgs.append((S, f"I'm looking for a good {genre} movie."))
+        preference = _mention(rng, liked, f"I really like {genre} movies, something like {{m}}")
+    elif ask < 0.8:  # a theme of the genre, in the plot's words
+        preference = _mention(rng, liked, f"I want something with {rng.choice(GENRES[genre][1])}, like {{m}}")
+    else:  # only a movie: the genre is in its metadata
+        preference = _mention(rng, liked, "My favourite movie is {m}")
     msgs.append((R, rng.choice(["Hi! What kind of movies do you like?", "Hello, what are you in the mood for?"])))
-    msgs.append((S, f"I really like {genre} movies, something like @{liked['movieId']}"))
-    msgs.append((R, f"Have you seen @{recs[0]['movieId']}?"))
+    msgs.append((S, preference))
+    msgs.append((R, _mention(rng, recs[0], "Have you seen {m}?")))
     seen_first = rng.random() < 0.4
     msgs.append((S, "Yes, I loved it!" if seen_first else "No, I haven't seen it. Is it good?"))
     extra = recs[1:] if rng.random() < 0.6 else recs[1:2]
     if extra:
-        msgs.append((R, f"It's a great {genre} film. You might also like @{extra[0]['movieId']}"))
+        msgs.append((R, _mention(rng, extra[0], f"It's a great {genre} film. You might also like {{m}}")))
         if len(extra) > 1:
             msgs.append((R, f"or @{extra[1]['movieId']}"))
     msgs.append((S, "Thanks, I will check them out!"))
@@ -232,7 +303,8 @@ def generate(cfg: GeneratorConfig) -> dict:
     movies = make_movies(rng, cfg.movies or max(len(GENRES) * 4, cfg.dialogs // 2))
     by_genre: dict[str, list[dict]] = {}
     for m in movies:
-        by_genre.setdefault(m["genre"], []).append(m)
+        for g in movie_genres(m):
+            by_genre.setdefault(g, []).append(m)
     ids = {m["movieId"] for m in movies}
     counts: Counter = Counter()
     files: dict[str, list[str]] = {"train": [], "test": []}
