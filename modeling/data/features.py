@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modeling.data import tables
+from schemas.core import SPLIT_SHARED
 
 FEATURES_FILE = "image_features-all-00000-of-00001.parquet"
 DEAD_FILE = "_dead_letters.parquet"
@@ -89,7 +90,7 @@ def compute_features(
                     dead_rows.append(
                         {
                             "dataset": datasets[i],
-                            "split": "all",
+                            "split": SPLIT_SHARED,
                             "stage": "features",
                             "source": "images",
                             "locator": f"{ids[i]} ({keys[i]})",
@@ -104,7 +105,7 @@ def compute_features(
                     {
                         "dataset": pa.array([datasets[i] for i in good], pa.string()),
                         "image_id": pa.array([ids[i] for i in good], pa.string()),
-                        "split": pa.array(["all"] * len(good), pa.string()),
+                        "split": pa.array([SPLIT_SHARED] * len(good), pa.string()),
                         "encoder": pa.array([encoder] * len(good), pa.string()),
                         "feature": pa.FixedSizeListArray.from_arrays(pa.array(feats.reshape(-1)), feats.shape[1]).cast(
                             pa.list_(pa.float32())

@@ -32,6 +32,7 @@ from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import ShardContext
 from pipelines.core.parquet import shard_path, to_arrow_checked, write_table_file
 from schemas import get
+from schemas.core import SPLIT_SHARED
 
 LOG = logging.getLogger("mmdial.build")
 SHARDS_DIR = "_shards"
@@ -127,7 +128,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
             try:
                 builder.process(unit, ctx)
             except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
-                ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
+                ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or SPLIT_SHARED)
         ctx.flush_all()
     finally:
         ctx.detach()  # ctx <-> on_batch is a reference cycle: break it so the shard's memory goes at once
@@ -162,9 +163,11 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
     table_stats = {t: {**builder.table_stats(t, []), **table_stats[t]} for t in sorted(layout) if t != "dead_letters"}
     dl_table = get("dead_letters")
     dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
-    path = shard_path(out, "dead_letters", "all", shard, num_shards)
+    path = shard_path(out, "dead_letters", SPLIT_SHARED, shard, num_shards)
     size = write_table_file(path, dl)
-    files["dead_letters"] = {"all": {"path": os.path.relpath(path, out) if "://" not in path else path, "rows": dl.num_rows, "bytes": size}}
+    files["dead_letters"] = {
+        SPLIT_SHARED: {"path": os.path.relpath(path, out) if "://" not in path else path, "rows": dl.num_rows, "bytes": size}
+    }
     marker = {
         "fingerprint": fingerprint,
         "shard": shard,
@@ -262,7 +265,7 @@ class WriteReferenceCheck(beam.DoFn):
                 dead.append(
                     {
                         "dataset": self.dataset,
-                        "split": "all",
+                        "split": SPLIT_SHARED,
                         "stage": stage,
                         "source": source,
                         "locator": locator,

@@ -34,6 +34,7 @@ from pipelines.jddc.reader import OwnedRange, SessionLines, iter_owned_sessions,
 from pipelines.jddc.splits import annotated_splits, session_split
 from pipelines.mmd import images as img
 from pipelines.privacy.stage import check_build_masking, with_privacy_tables
+from schemas.core import SPLIT_SHARED
 
 DEFAULT_RANGE_BYTES = 8 * 2**20
 MESSAGE_FILE = re.compile(r"^(data_.*\.txt|.*\.tsv)$")
@@ -200,7 +201,7 @@ class JDDCBuilder(Builder):
 
     def _session(self, unit: WorkUnit, group: SessionLines, ctx: ShardContext, seen: set[str], source: str) -> None:
         sid = group.key.decode("utf-8", errors="replace") if group.key is not None else None
-        split = session_split(sid, self._annotated) if sid else "all"
+        split = session_split(sid, self._annotated) if sid else SPLIT_SHARED
         messages = []
         for offset, line in group.lines:  # one `record` block per message would double the cost
             try:
@@ -322,7 +323,7 @@ class JDDCBuilder(Builder):
                     "jddc_kb_triples",
                     {
                         "product_id": sku,
-                        "split": "all",
+                        "split": SPLIT_SHARED,
                         "attribute": attr,
                         "value": value,
                         "source": f"{posixpath.basename(unit.path)}:{n}",
@@ -337,7 +338,7 @@ class JDDCBuilder(Builder):
                     "products",
                     {
                         "product_id": sku,
-                        "split": "all",
+                        "split": SPLIT_SHARED,
                         "name": next((attrs[k] for k in NAME_ATTRIBUTES if k in attrs), None),
                         "category": next((attrs[k] for k in CATEGORY_ATTRIBUTES if k in attrs), None),
                         "attributes": list(attrs.items()),
@@ -405,7 +406,7 @@ def _size(files: list[tuple[str, int]], path: str) -> int:
 def _category_row(rec: dict, image_id: str | None) -> dict:
     return {
         "image": rec["image"],
-        "split": "all",
+        "split": SPLIT_SHARED,
         "image_id": image_id,
         "category": rec["category"],
         "category_group": rec["category_group"],

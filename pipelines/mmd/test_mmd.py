@@ -15,6 +15,7 @@ from pipelines.core.manifest import content_view
 from pipelines.core.parquet import read_table
 from pipelines.mmd.builder import MMDBuilder
 from pipelines.mmd.generator import GeneratorConfig, generate
+from schemas.core import pairs_to_dict
 from tests.conftest import build
 
 
@@ -92,7 +93,7 @@ def test_turns_and_samples_are_faithful(built, corpus):
     turns = [t for t in rows(out, "turns") if t["dialog_id"] == "0_0"]
     assert [t["text"] for t in turns] == [(u["utterance"]["nlg"] or "") for u in native]
     assert [t["speaker"] for t in turns] == [u["speaker"] for u in native]
-    products = {p["product_id"]: dict(p["attributes"]) for p in rows(out, "products")}
+    products = {p["product_id"]: pairs_to_dict(p["attributes"]) for p in rows(out, "products")}
     images = {i["image_id"] for i in rows(out, "images")}
     samples = rows(out, "rec_samples")
     assert samples

@@ -6,6 +6,7 @@ import json
 
 from pipelines.mmd.images import ImageResolver, stem
 from pipelines.mmd.reader import Utterance
+from schemas.core import SPLIT_SHARED
 
 DEFAULT_CONTEXT_TURNS = 10  # the paper trains on 5; keeping 10 lets that grow without a rebuild
 
@@ -107,7 +108,7 @@ def product_row(path: str, doc: dict, resolver: ImageResolver) -> dict:
     text_attrs = {k: v for k, v in attrs.items() if "image" not in k.lower() and "url" not in k.lower()}
     return {
         "product_id": pid,
-        "split": "all",
+        "split": SPLIT_SHARED,
         "name": next((attrs[k] for k in NAME_KEYS if k in attrs), None),
         "category": next((attrs[k] for k in CATEGORY_KEYS if k in attrs), None),
         "attributes": list(attrs.items()),

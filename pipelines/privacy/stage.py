@@ -22,6 +22,7 @@ from pipelines.privacy.masker import Mask, fill, finalise, plan_masks
 from pipelines.privacy.policy import Policy, load_config
 from pipelines.privacy.quarantine import Quarantined, candidate_row, quarantine_row
 from pipelines.privacy.recognizers import RecognizerSet
+from schemas.core import SPLIT_SHARED
 
 PRIVACY_TABLES = ("privacy_candidates", "privacy_quarantine")
 DONE_STATUSES = ("masked", "manual_masked", "clean")
@@ -244,4 +245,4 @@ def with_privacy_tables(layout: dict[str, tuple[str, ...]], mask) -> dict[str, t
     """A builder's layout plus the quarantine and candidate tables when it masks images."""
     if mask is None:
         return layout
-    return {**layout, **{t: ("all",) for t in PRIVACY_TABLES}}
+    return {**layout, **{t: (SPLIT_SHARED,) for t in PRIVACY_TABLES}}

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from modeling.config import load_config
+from schemas.core import pairs_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def test_states_are_the_latest_at_or_before_the_turn(mmd_build, runtime):
         if not before:
             assert sample["sample_id"] not in ids
             continue
-        latest = dict(max(before, key=lambda s: s["turn_index"])["slots"])
+        latest = pairs_to_dict(max(before, key=lambda s: s["turn_index"])["slots"])
         row = ids.index(sample["sample_id"])
         got = {k: st.values[v] for k, v in zip(st.slot_keys, st.value_idx[row], strict=True)}
         assert got == {k: latest.get(k, "none") for k in st.slot_keys}
@@ -106,14 +107,14 @@ def test_features_dead_letters_bad_images(mmd_build, tmp_path):
     from modeling.data.features import compute_features
     from schemas import get
 
-    table = pq.read_table(os.path.join(mmd_build, "images", "images-all-00000-of-00001.parquet")).slice(0, 6)
+    table = pq.read_table(os.path.join(mmd_build, "images", "images-shared-00000-of-00001.parquet")).slice(0, 6)
     rows = table.to_pylist()
     rows[1]["data"] = b"not an image"
     rows[2]["data"] = None
     data = tmp_path / "build"
     (data / "images").mkdir(parents=True)
     pq.write_table(
-        pa.Table.from_pylist(rows, schema=get("images").schema_with_metadata()), data / "images" / "images-all-00000-of-00001.parquet"
+        pa.Table.from_pylist(rows, schema=get("images").schema_with_metadata()), data / "images" / "images-shared-00000-of-00001.parquet"
     )
     summary = compute_features(str(data), None, "resnet18_random", image_size=32, batch_size=4)
     assert (summary["images_in"], summary["features_out"], summary["dead"]) == (6, 4, 2)
