@@ -52,6 +52,7 @@ class BuildOptions:
     beam_args: list[str] = field(default_factory=list)
     max_dead_ratio: float = 0.05
     progress: bool = True
+    card: bool = True  # write the dataset card (README.md, statistics, plots) after the manifest
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -441,7 +442,7 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
     metrics = _query_metrics(result)
     markers = [io.read_json(marker_path(opts.out, i, n)) for i in range(n)]
     references = io.read_json(io.join(opts.out, SHARDS_DIR, "references.json"))
-    return write_manifest(
+    manifest = write_manifest(
         builder,
         opts,
         markers=markers,
@@ -452,6 +453,11 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
         resumed=len(plan.resumed),
         command=command,
     )
+    if opts.card:
+        from pipelines.core.card import write_card
+
+        write_card(opts.out, manifest)
+    return manifest
 
 
 def _query_metrics(result) -> dict[str, int]:
