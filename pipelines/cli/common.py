@@ -29,6 +29,12 @@ def run_build_command(
     from pipelines.core.summary import render
 
     console = Console(stderr=True)
+    if workers < 0:
+        fail(f"--workers must be 0 (all cores) or a positive count, got {workers}")
+    if shard_mib <= 0:
+        fail(f"--shard-mib must be positive, got {shard_mib}")
+    if not 0 <= max_dead_ratio <= 1:
+        fail(f"--max-dead-ratio must be between 0 and 1, got {max_dead_ratio}")
     opts = BuildOptions(
         out=out,
         runner=runner,
@@ -41,22 +47,29 @@ def run_build_command(
     try:
         manifest = run_build(builder, opts, command=command)
     except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     if not quiet:
         render(manifest, console)
-    ratio = manifest["dead_letters"]["ratio"]
-    if ratio > max_dead_ratio:
-        typer.echo(
-            f"error: dead-letter ratio {ratio:.4f} is above --max-dead-ratio {max_dead_ratio}; "
-            f"see {out}/dead_letters/ for the records and reasons",
-            err=True,
-        )
-        raise typer.Exit(1)
-    if not manifest["counts_reconcile"]:
-        typer.echo("error: records in != out + dead + filtered for some stage (a bug): see manifest.json", err=True)
+    if manifest.get("status") == "failed":
+        where = manifest["run"].get("snapshot", out)
+        previous = "the previous build stays published" if _has_build(out) else "nothing was published"
+        for line in manifest["failures"]:
+            typer.echo(f"error: {line}", err=True)
+        typer.echo(f"error: build not published ({previous}); the failed build, its manifest and dead letters are in {where}", err=True)
         raise typer.Exit(1)
     return manifest
+
+
+def _has_build(out: str) -> bool:
+    from pipelines.core.publish import store_for
+
+    return store_for(out).current_id() is not None
+
+
+def fail(message: str):
+    """A usage error: one line on stderr, exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 def command_line() -> str:

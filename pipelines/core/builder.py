@@ -46,6 +46,12 @@ class Builder(ABC):
     dialog_tables: tuple[str, ...] = ()
     #: tables written under split `all` (images, products)
     shared_tables: tuple[str, ...] = ()
+    #: unit kinds whose content other shards read too (MMD images, hashed into turns): their
+    #: content is part of every shard's fingerprint (see pipelines/core/fingerprint.py)
+    shared_kinds: tuple[str, ...] = ()
+    #: unit kinds whose rows are keyed by the hash of the unit's bytes (image files): a unit with
+    #: the same bytes as an earlier one is filtered as a duplicate by the core
+    content_keyed_kinds: tuple[str, ...] = ()
 
     @abstractmethod
     def plan(self) -> list[WorkUnit]:
@@ -64,6 +70,20 @@ class Builder(ABC):
 
     def side_files(self) -> dict[str, str]:
         """Files read whole by every worker (name -> path): checksummed into the manifest."""
+        return {}
+
+    def shared_inputs(self) -> list[str]:
+        """Other files any worker may read that are not work units (e.g. SIMMC screenshots): their
+        content is part of every shard's fingerprint."""
+        return []
+
+    def references(self) -> list[tuple[str, str, str, str]]:
+        """(table, column, target table, target column): every id in `table.column` (a string or
+        a list of strings) must exist in `target.column` of the same build (checked at publish)."""
+        return []
+
+    def unique_keys(self) -> dict[str, tuple[str, ...]]:
+        """Table -> columns whose values must be unique across the whole build (checked at publish)."""
         return {}
 
     def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import json
 import logging
 import os
+import posixpath
 import threading
 import time
 from collections import defaultdict
@@ -26,10 +26,10 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics import Metrics
 
-import pipelines
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import ShardContext
+from pipelines.core.fingerprint import ContentHasher, shard_fingerprint, shared_digest, unit_digest
 from pipelines.core.layout import deal_units
 from pipelines.core.parquet import shard_path, to_arrow_checked, write_table_file
 from pipelines.core.runners import dask_session, is_dask
@@ -38,7 +38,10 @@ from schemas.core import SPLIT_SHARED
 
 LOG = logging.getLogger("mmdial.build")
 SHARDS_DIR = "_shards"
+MANIFEST_NAME = "manifest.json"
 REFERENCES_SPLIT = "references"
+REJECTED_PATH = "rejected_path"  # a listed entry refused by path containment (pipelines/core/paths.py)
+DUPLICATE = "duplicate"  # a content-keyed unit whose bytes an earlier unit already has
 DEFAULT_SHARD_BYTES = 8 * 1024 * 1024  # keeps a worker's rows well under 1 GiB (docs/benchmarks.md)
 METRICS_NAMESPACE = "mmdial"
 
@@ -50,7 +53,7 @@ class BuildOptions:
     workers: int = 0  # 0: all cores
     shard_bytes: int = DEFAULT_SHARD_BYTES
     beam_args: list[str] = field(default_factory=list)
-    max_dead_ratio: float = 0.05
+    max_dead_ratio: float | None = None  # None: no gate (the CLI passes --max-dead-ratio, 0.05 by default)
     progress: bool = True
     card: bool = True  # write the dataset card (README.md, statistics, plots) after the manifest
 
@@ -59,26 +62,6 @@ class BuildOptions:
 def plan_shards(units: list[WorkUnit], shard_bytes: int) -> list[list[WorkUnit]]:
     """Cut units into balanced shards; the count follows from the total size (see layout.deal_units)."""
     return deal_units(units, shard_bytes)
-
-
-def _digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int, mtimes: dict[str, float] | None = None) -> str:
-    """Changes when anything that decides the shard's output changes (inputs' size or time included)."""
-    mtimes = mtimes or {}
-    return _digest(
-        {
-            "dataset": builder.dataset,
-            "version": pipelines.__version__,
-            "config": builder.config(),
-            "layout": builder.layout(),
-            "num_shards": num_shards,
-            "units": [(u.kind, u.path, u.size, u.start, u.end, u.split, u.key, mtimes.get(u.path, 0.0)) for u in units],
-            "schemas": {t: get(t).version for t in builder.layout()},
-        }
-    )
 
 
 def marker_path(out: str, shard: int, num_shards: int) -> str:
@@ -119,6 +102,8 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
     gc.disable()
     try:
         for unit in units:
+            if _core_unit(unit, ctx):
+                continue
             try:
                 builder.process(unit, ctx)
             except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
@@ -153,7 +138,6 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
     dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
     if dl.num_rows:
         files["dead_letters"] = {SPLIT_SHARED: _write(out, "dead_letters", SPLIT_SHARED, shard, num_shards, dl)}
-    _remove_dropped_files(out, marker_path(out, shard, num_shards), files)
     marker = {
         "fingerprint": fingerprint,
         "shard": shard,
@@ -170,34 +154,18 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
     return marker
 
 
-def _rel(out: str, path: str) -> str:
-    return os.path.relpath(path, out) if "://" not in path else path
-
-
-def _abs(out: str, path: str) -> str:
-    return path if "://" in path else io.join(out, path)
+def _rel(path: str, root: str) -> str:
+    """A file's path relative to its snapshot (so a snapshot's markers stay valid when its files
+    are linked or copied into the next snapshot)."""
+    if "://" in path:
+        return path[len(root.rstrip("/")) + 1 :]
+    return os.path.relpath(path, root)
 
 
 def _write(out: str, table: str, split: str, shard: int, num_shards: int, arrow: pa.Table) -> dict:
     path = shard_path(out, table, split, shard, num_shards)
     size = write_table_file(path, arrow)
-    return {"path": _rel(out, path), "rows": arrow.num_rows, "bytes": size}
-
-
-def _remove_dropped_files(out: str, marker: str, files: dict) -> None:
-    """Delete what this shard's previous marker listed and this run did not write (a split that
-    has no rows any more, or a 0-row file of an older build), so no stale file stays behind."""
-    if not io.exists(marker):
-        return
-    try:
-        old = io.read_json(marker)
-    except (OSError, ValueError):
-        return
-    keep = {f["path"] for t in files.values() for f in t.values()}
-    for t in old.get("files", {}).values():
-        for f in t.values():
-            if f["path"] not in keep and io.exists(_abs(out, f["path"])):
-                io.delete(_abs(out, f["path"]))
+    return {"path": _rel(path, out), "rows": arrow.num_rows, "bytes": size}
 
 
 def _split_mask(arrow, split):
@@ -301,12 +269,10 @@ class WriteReferenceCheck(beam.DoFn):
                 )
         path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1)
         doc = {"stages": stages, "file": None, "rows": 0, "bytes": 0}
-        if dead:
+        if dead:  # no 0-row file when every reference resolved
             table = get("dead_letters")
             size = write_table_file(path, _sorted(table.to_arrow(dead), table.sort_key))
-            doc.update(file=_rel(self.out, path), rows=len(dead), bytes=size)
-        elif io.exists(path):
-            io.delete(path)  # an earlier run's dead references, all resolved now
+            doc.update(file=_rel(path, self.out), rows=len(dead), bytes=size)
         io.write_json_atomic(io.join(self.out, SHARDS_DIR, "references.json"), doc)
         yield len(dead)
 
@@ -344,34 +310,105 @@ class BuildPlan:
     fingerprints: list[str]
     todo: list[int]
     resumed: list[int]
+    seeded: dict[int, str] = field(default_factory=dict)  # shard -> earlier snapshot whose files it reuses
 
 
-def make_plan(builder: Builder, opts: BuildOptions) -> BuildPlan:
+def _reusable(root: str, shard: int, num_shards: int, fingerprint: str) -> bool:
+    """A finished shard in `root` with this fingerprint whose every file is still there."""
+    path = marker_path(root, shard, num_shards)
+    if not io.exists(path):
+        return False
+    try:
+        marker = io.read_json(path)
+    except (OSError, ValueError):
+        return False
+    if marker.get("fingerprint") != fingerprint:
+        return False
+    return all(
+        io.exists(f["path"] if "://" in f["path"] else io.join(root, f["path"]))
+        for t in marker.get("files", {}).values()
+        for f in t.values()
+    )
+
+
+def make_plan(
+    builder: Builder, opts: BuildOptions, stage: str | None = None, published: str | None = None, hasher: ContentHasher | None = None
+) -> BuildPlan:
+    """Shards and their content fingerprints; a shard is done when `stage` (this run's snapshot,
+    default `opts.out`) or the `published` snapshot already holds it with the same fingerprint."""
+    io.take_rejected()
     units = builder.plan()
     if not units:
         raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
+    hasher = hasher or ContentHasher()
+    digests = {u: unit_digest(hasher, u) for u in units}
+    units = mark_duplicates(builder, units, digests)
+    units += [WorkUnit(REJECTED_PATH, path, 1, key=reason) for path, reason in sorted(io.take_rejected().items())]
+    digests.update({u: "refused:" + u.key for u in units if u.kind == REJECTED_PATH})  # never read
     shards = plan_shards(units, opts.shard_bytes)
     n = len(shards)
-    stamps = io.mtimes(sorted({u.path for u in units}))
-    fps = [shard_fingerprint(builder, s, n, stamps) for s in shards]
-    todo, resumed = [], []
+    shared = shared_digest(builder, units, hasher)
+    fps = [shard_fingerprint(builder, s, n, digests, shared) for s in shards]
+    stage = stage or opts.out
+    todo, resumed, seeded = [], [], {}
     for i, fp in enumerate(fps):
-        path = marker_path(opts.out, i, n)
-        if io.exists(path):
-            try:
-                marker = io.read_json(path)
-            except (OSError, ValueError):
-                marker = {}
-            files_ok = all(
-                io.exists(f["path"] if "://" in f["path"] else io.join(opts.out, f["path"]))
-                for t in marker.get("files", {}).values()
-                for f in t.values()
-            )
-            if marker.get("fingerprint") == fp and files_ok:
-                resumed.append(i)
+        if _reusable(stage, i, n, fp):
+            resumed.append(i)
+        elif published and published != stage and _reusable(published, i, n, fp):
+            resumed.append(i)
+            seeded[i] = published
+        else:
+            todo.append(i)
+    return BuildPlan(shards, fps, todo, resumed, seeded)
+
+
+def mark_duplicates(builder: Builder, units: list[WorkUnit], digests: dict[WorkUnit, str]) -> list[WorkUnit]:
+    """Units of a content-keyed kind (an image file: its id is the hash of its bytes) whose bytes
+    equal an earlier unit's become `duplicate` units: filtered with the kept file's name, so
+    `images.image_id` stays unique across shards."""
+    kinds = set(builder.content_keyed_kinds)
+    if not kinds:
+        return units
+    first: dict[tuple[str, str], str] = {}
+    out = []
+    for u in sorted(units):
+        if u.kind in kinds and not digests[u].startswith("unreadable:"):
+            kept = first.setdefault((u.kind, digests[u]), u.path)
+            if kept != u.path:
+                dup = WorkUnit(DUPLICATE, u.path, u.size, u.start, u.end, u.split, json.dumps({"kind": u.kind, "of": kept}))
+                digests[dup] = digests[u]
+                out.append(dup)
                 continue
-        todo.append(i)
-    return BuildPlan(shards, fps, todo, resumed)
+        out.append(u)
+    return out
+
+
+def _core_unit(unit: WorkUnit, ctx: ShardContext) -> bool:
+    """Units the core handles itself (refused paths, duplicate content); True when handled."""
+    if unit.kind == REJECTED_PATH:
+        ctx.reject("input_files", unit.path, unit.path, unit.key)
+        return True
+    if unit.kind == DUPLICATE:
+        info = json.loads(unit.key)
+        with ctx.record(f"{info['kind']}.duplicates", unit.path, unit.path) as rec:
+            ctx.add_stat(f"{info['kind']}_duplicate_files")
+            rec.filter_out()  # same bytes as info["of"]: the same id, published once
+        return True
+    return False
+
+
+def seed_shards(store, plan: BuildPlan, stage: str) -> None:
+    """Bring finished shards of the published snapshot into this run's snapshot (hard links
+    locally, server-side copies on object stores); the marker comes last, so a kill in between
+    only means the shard is seeded again."""
+    n = len(plan.shards)
+    for i, src_root in sorted(plan.seeded.items()):
+        marker = io.read_json(marker_path(src_root, i, n))
+        for t in marker["files"].values():
+            for f in t.values():
+                if "://" not in f["path"]:
+                    store.link(io.join(src_root, f["path"]), io.join(stage, f["path"]))
+        io.write_json_atomic(marker_path(stage, i, n), marker)
 
 
 def _clear_stale(out: str, num_shards: int) -> list[str]:
@@ -416,47 +453,80 @@ def pipeline_options(opts: BuildOptions):
 
 
 def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
-    """Plan, run the Beam pipeline for the shards not yet done, and write manifest.json."""
-    from pipelines.core.manifest import write_manifest
+    """Lock the output, build a snapshot (resuming an interrupted one, reusing unchanged shards of
+    the published one), check it, and publish it whole (see pipelines/core/publish.py)."""
+    from pipelines.core import publish
+    from pipelines.core.fingerprint import CACHE_NAME
+    from pipelines.core.lock import build_lock
+
+    store = publish.store_for(opts.out)
+    store.check_usable()
+    with build_lock(store.root, opts.out, command):
+        hasher = ContentHasher(None if "://" in store.root else io.join(store.root, CACHE_NAME))
+        published = store.current()
+        stage = store.staging()
+        plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
+        hasher.save()
+        manifest = _build_snapshot(builder, opts, plan, store, stage, command)
+        manifest["run"]["snapshot"] = stage
+        if manifest["status"] == "ok":
+            store.commit(stage)
+            store.finish(posixpath.basename(stage.rstrip("/")), posixpath.basename(published.rstrip("/")) if published else None)
+        return manifest
+
+
+def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str, command: str) -> dict:
+    from pipelines.core import references
+    from pipelines.core.manifest import finalise_manifest, write_manifest
     from pipelines.core.options import make_runner
     from pipelines.core.runners import finish
 
     t0 = time.time()
-    plan = make_plan(builder, opts)
     n = len(plan.shards)
-    io.mkdirs(opts.out)
-    _clear_stale(opts.out, n)
-    resumed_markers = [io.read_json(marker_path(opts.out, i, n)) for i in plan.resumed]
+    _clear_stale(stage, n)
+    seed_shards(store, plan, stage)
+    resumed_markers = [io.read_json(marker_path(stage, i, n)) for i in plan.resumed]
     todo = [(i, plan.fingerprints[i]) for i in plan.todo]
-    plan_file = write_plan(opts.out, plan.shards)
+    plan_file = write_plan(stage, plan.shards)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
-    with runner_session(opts) as run_opts, _Progress(opts, n, len(plan.resumed)):
+    with runner_session(opts) as run_opts, _Progress(opts, stage, n, len(plan.resumed)):
         options = pipeline_options(run_opts)
         p = beam.Pipeline(runner=make_runner(opts.runner, opts.workers), options=options)
-        construct(p, builder, todo, n, opts.out, resumed_markers, plan_file)
+        construct(p, builder, todo, n, stage, resumed_markers, plan_file)
         result = p.run()
         try:
             result.wait_until_finish()
         finally:
             finish(result)
     metrics = _query_metrics(result)
-    markers = [io.read_json(marker_path(opts.out, i, n)) for i in range(n)]
-    references = io.read_json(io.join(opts.out, SHARDS_DIR, "references.json"))
+    markers = [io.read_json(marker_path(stage, i, n)) for i in range(n)]
+    refs = io.read_json(io.join(stage, SHARDS_DIR, "references.json"))
     manifest = write_manifest(
         builder,
         opts,
         markers=markers,
-        references=references,
+        references=refs,
         beam_metrics=metrics,
         options=options,
         seconds=time.time() - t0,
         resumed=len(plan.resumed),
         command=command,
+        out=None,
     )
-    if opts.card:
+    integrity = references.check(stage, manifest, builder.references(), builder.unique_keys())
+    failures = references.problems(integrity)
+    ratio = manifest["dead_letters"]["ratio"]
+    if opts.max_dead_ratio is not None and ratio > opts.max_dead_ratio:
+        failures.insert(0, f"dead-letter ratio {ratio:.4f} is above --max-dead-ratio {opts.max_dead_ratio}")
+    if not manifest["counts_reconcile"]:
+        failures.append("records in != out + dead + filtered for some stage (a bug)")
+    finalise_manifest(manifest, integrity, failures)
+    store.prune(stage, manifest, keep=set())
+    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
+    if opts.card and manifest["status"] == "ok":
         from pipelines.core.card import write_card
 
-        write_card(opts.out, manifest)
+        write_card(stage, manifest)
     return manifest
 
 
@@ -475,8 +545,8 @@ def _query_metrics(result) -> dict[str, int]:
 class _Progress:
     """Shows shards done while the pipeline runs, by watching the markers (works on any runner)."""
 
-    def __init__(self, opts: BuildOptions, total: int, done: int):
-        self.opts, self.total, self.done = opts, total, done
+    def __init__(self, opts: BuildOptions, root: str, total: int, done: int):
+        self.opts, self.root, self.total, self.done = opts, root, total, done
         self._stop = threading.Event()
         self._thread = None
 
@@ -495,7 +565,7 @@ class _Progress:
     def _watch(self):
         from apache_beam.io.filesystems import FileSystems
 
-        spec = io.join(self.opts.out, SHARDS_DIR, f"shard-*-of-{self.total:05d}.json")
+        spec = io.join(self.root, SHARDS_DIR, f"shard-*-of-{self.total:05d}.json")
         while not self._stop.wait(0.5):
             try:
                 count = sum(len(r.metadata_list) for r in FileSystems.match([spec]))

@@ -43,8 +43,29 @@ def sha256_hex(data: bytes) -> str:
 _LISTED_MTIMES: dict[str, float] = {}
 
 
+# Entries the latest listings refused ({path: reason}: links that dangle, loop or lead outside the
+# listed folder); the build core turns them into dead letters (see `take_rejected`).
+_REJECTED: dict[str, str] = {}
+
+
+def take_rejected() -> dict[str, str]:
+    """The refused entries listed since the last call (and forget them)."""
+    out = dict(_REJECTED)
+    _REJECTED.clear()
+    return out
+
+
 def list_files(root: str, patterns: tuple[str, ...] = ("**",)) -> list[tuple[str, int]]:
-    """All files under `root` matching any glob pattern, as sorted (path, size) pairs."""
+    """All files under `root` matching any glob pattern, as sorted (path, size) pairs.
+
+    A whole local folder is walked without following links out of it (pipelines/core/paths.py);
+    what it refuses is kept for `take_rejected`."""
+    if patterns == ("**",) and "://" not in root:
+        from pipelines.core.paths import walk_local
+
+        files, rejected = walk_local(root)
+        _REJECTED.update(rejected)
+        return files
     found: dict[str, int] = {}
     for pattern in patterns:
         spec = join(root.rstrip("/"), pattern)

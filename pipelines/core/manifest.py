@@ -17,6 +17,11 @@ from schemas import get
 MANIFEST = "manifest.json"
 
 
+def file_paths(split_info: dict) -> list[str]:
+    """The paths of one table split's files (each `files` entry is {"path", "rows", "bytes"})."""
+    return [f["path"] for f in split_info["files"]]
+
+
 def aggregate(markers: list[dict], references: dict) -> dict:
     # per table and split: rows, bytes and the files with their own row and byte counts
     tables: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(lambda: {"rows": 0, "bytes": 0, "files": []}))
@@ -57,7 +62,8 @@ def aggregate(markers: list[dict], references: dict) -> dict:
     }
 
 
-def write_manifest(builder, opts, *, markers, references, beam_metrics, options, seconds, resumed, command) -> dict:
+def write_manifest(builder, opts, *, markers, references, beam_metrics, options, seconds, resumed, command, out: str | None = "") -> dict:
+    """Assemble the manifest; write it to `out` (default `opts.out`; None: the caller writes it)."""
     from pipelines.core.options import options_for_manifest
 
     agg = aggregate(markers, references)
@@ -70,6 +76,7 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
             side[name] = {"path": path, "sha256": io.sha256_hex(io.read_bytes(path))}
     manifest = {
         "mmdial_version": pipelines.__version__,
+        "status": "ok",
         "dataset": builder.dataset,
         "command": command,
         "build_config": builder.config(),
@@ -94,15 +101,34 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
             "python": platform.python_version(),
         },
     }
-    io.write_json_atomic(io.join(opts.out, MANIFEST), manifest)
+    if out is not None:
+        io.write_json_atomic(io.join(out or opts.out, MANIFEST), manifest)
     return manifest
 
 
+def finalise_manifest(manifest: dict, integrity: dict, failures: list[str]) -> dict:
+    """Record the publish checks: `status` is `failed` (and the build is not published) when any
+    check failed; `failures` says why, one line each."""
+    manifest["integrity"] = {"dangling": integrity["dangling"], "duplicates": integrity["duplicates"]}
+    manifest["status"] = "failed" if failures else "ok"
+    manifest["failures"] = failures
+    return manifest
+
+
+class NotABuild(FileNotFoundError):
+    """The folder holds no published build (the CLI exits 2 with this one line)."""
+
+
 def read_manifest(out: str) -> dict:
-    path = io.join(out, MANIFEST)
+    from pipelines.core.publish import resolve
+
+    path = io.join(resolve(out), MANIFEST)
     if not io.exists(path):
-        raise FileNotFoundError(f"no {MANIFEST} in {out}: not an mmdial build output")
-    return io.read_json(path)
+        raise NotABuild(f"no {MANIFEST} in {out}: not an mmdial build output (or no build was published there yet)")
+    try:
+        return io.read_json(path)
+    except ValueError as exc:
+        raise NotABuild(f"{path}: not a readable manifest ({exc})") from None
 
 
 def content_view(manifest: dict) -> dict:

@@ -82,7 +82,9 @@ def write_table_file(path: str, table: pa.Table) -> int:
 
 def read_table(out_root: str, table: str, split: str | None = None, columns: list[str] | None = None) -> pa.Table:
     """Read every shard of a table (optionally one split) back into one Arrow table."""
-    spec = io.join(out_root, table, f"{table}-{split or '*'}-*-of-*.parquet")
+    from pipelines.core.publish import resolve
+
+    spec = io.join(resolve(out_root), table, f"{table}-{split or '*'}-*-of-*.parquet")
     from apache_beam.io.filesystems import FileSystems
 
     paths = sorted(m.path for r in FileSystems.match([spec]) for m in r.metadata_list)

@@ -48,6 +48,8 @@ class MMDBuilder(Builder):
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "rec_samples", "dialog_states", "missing_images")
     shared_tables = ("products", "images")
+    shared_kinds = ("image",)  # dialog and product shards hash images into their rows
+    content_keyed_kinds = ("image",)
 
     def __post_init__(self):
         self.dataset = "mmd-v3" if self.v3 else "mmd"

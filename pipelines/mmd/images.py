@@ -14,7 +14,9 @@ import posixpath
 from urllib.parse import urlparse
 
 from pipelines.core import io
+from pipelines.core.context import Reject
 from pipelines.core.images import IMAGE_EXTENSIONS, image_size  # noqa: F401 - re-exported for the data sets
+from pipelines.core.paths import contained
 
 
 def load_url2img(path: str | None) -> dict[str, str]:
@@ -79,7 +81,19 @@ class ImageResolver:
 
     @functools.lru_cache(maxsize=200_000)  # noqa: B019 - one resolver per worker, lives as long as it
     def _hash(self, name: str) -> tuple[str | None, str]:
+        """The id the image's own work unit publishes, or why there will be none: the same file
+        (inside the image folder only) and the same acceptance (every pixel decodes, no bomb)."""
+        path, reason = contained(self.images_dir, name)
+        if path is None:
+            return None, reason
         try:
-            return io.sha256_hex(io.read_bytes(io.join(self.images_dir, name))), ""
-        except (OSError, FileNotFoundError):
+            data = io.read_bytes(path)
+        except OSError:
             return None, "not_found"
+        try:
+            width, _, _ = image_size(data, decode=True)
+        except Reject as exc:
+            return None, f"undecodable: {exc}"
+        if width is None:
+            return None, "undecodable: cannot decode image"
+        return io.sha256_hex(data), ""

@@ -63,6 +63,7 @@ class SIMMCBuilder(Builder):
     splits = ("train", "valid", "devtest", "teststd", "mini")
     dialog_tables = ("dialogs", "turns", "rec_samples", "dialog_states")
     shared_tables = ("products", "images")
+    shared_kinds = ("scene",)  # dialog shards judge the scenes their samples and turns name
 
     def __post_init__(self):
         if self.version not in VERSIONS:
@@ -91,11 +92,22 @@ class SIMMCBuilder(Builder):
         units: list[WorkUnit] = []
         for f in chosen:
             units.extend(self._dialog_units(f))
+        # scenes drawn on the same screenshot (`x` and `m_x`) share one unit: their identical crops
+        # are then published once (images.image_id is unique) by whichever scene comes first
         lookup = sc.SceneIndex(index.scenes, index.screenshots, {})
-        for name, (path, size) in sorted(index.scenes.items()):
-            _, _, shot_size = lookup.screenshot_of(name)
-            units.append(WorkUnit("scene", path, size + shot_size, key=name))
+        groups: dict[str, list[str]] = {}
+        for name in sorted(index.scenes):
+            groups.setdefault(lookup.screenshot_of(name)[0], []).append(name)
+        for names in groups.values():
+            size = sum(index.scenes[n][1] for n in names) + lookup.screenshot_of(names[0])[2]
+            units.append(WorkUnit("scene", index.scenes[names[0]][0], size, key=json.dumps(names)))
         return units
+
+    def shared_inputs(self) -> list[str]:
+        """Dialog shards judge scenes (JSON, screenshot header, prefab): all of them count."""
+        if not self._index:
+            return []
+        return sorted({p for p, _ in self._index.scenes.values()} | {p for p, _ in self._index.screenshots.values()})
 
     def _dialog_units(self, f: fl.DialogFile) -> list[WorkUnit]:
         data = io.read_bytes(f.path)
@@ -213,6 +225,7 @@ class SIMMCBuilder(Builder):
             dialog = parse_dialog(doc)
             utts = utterances(dialog)
             for row in turn_rows(dialog, split, utts, self._scenes.product_scene):
+                self._resolvable_items(unit, ctx, row)
                 ctx.emit("turns", row)
             meta = {"simmc_version": info["version"], "published_split": info["published"], "file": info.get("meta", {})}
             ctx.emit("dialogs", dialog_row(dialog, split, self._source(unit.path), len(utts), meta))
@@ -221,6 +234,33 @@ class SIMMCBuilder(Builder):
             # samples last: nothing after them can fail, so a sample counted `out` is really written
             for turn_index, turn, objects in sample_turns(utts, self.objects_from):
                 self._sample(unit, ctx, dialog, utts, split, turn_index, turn, objects)
+
+    def _resolvable_items(self, unit: WorkUnit, ctx: ShardContext, row: dict) -> None:
+        """Keep in `turns.item_ids` only products the build publishes (the scene unit builds a
+        product exactly when `check_scene` accepts its scene and object); each turn that loses
+        ids is one dead letter naming them and the scene's reason."""
+        kept, lost = [], {}
+        for pid in row["item_ids"]:
+            scene, _, index = pid.rpartition(":")
+            status = self._scenes.status(scene)
+            why = status.unusable() or (
+                None if index.lstrip("-").isdigit() and int(index) in status.objects else f"object {index} is not in scene {scene}"
+            )
+            if why:
+                lost[pid] = why
+            else:
+                kept.append(pid)
+        if lost:
+            row["item_ids"] = kept
+            reasons = sorted(set(lost.values()))
+            ctx.reject(
+                "turns.item_ids",
+                self._source(unit.path),
+                f"{row['dialog_id']}:{row['turn_index']}",
+                f"item id(s) {sorted(lost)} name no product of the build: " + "; ".join(reasons)[:400],
+                raw={"item_ids": sorted(lost)},
+                split=row["split"],
+            )
 
     def _sample(self, unit, ctx, dialog, utts, split, turn_index, turn, objects) -> None:
         scene_name = dialog.scene_at(turn.turn_idx)
@@ -240,11 +280,16 @@ class SIMMCBuilder(Builder):
             ctx.expect(SCENE_NAMESPACE, status.name, "rec_samples.scene", self._source(unit.path), row["sample_id"], raw=raw)
 
     def _scene(self, unit: WorkUnit, ctx: ShardContext) -> None:
-        name = unit.key
-        data = ctx.read(unit)
+        names = json.loads(unit.key) if unit.key.startswith("[") else [unit.key]
+        published: set[str] = set()
+        for name in names:
+            path = self._scenes.scenes[name][0]
+            self._one_scene(name, path, ctx.read(WorkUnit("scene", path)), ctx, published)
+
+    def _one_scene(self, name: str, path: str, data: bytes, ctx: ShardContext, published: set[str]) -> None:
         shot_name, shot_path, _ = self._scenes.screenshot_of(name)
-        source = self._source(unit.path)
-        with ctx.record("scenes", unit.path, name, raw=data):
+        source = self._source(path)
+        with ctx.record("scenes", path, name, raw=data):
             image, size = None, None
             if shot_path:
                 image = sc.decode_screenshot(ctx.read(WorkUnit("screenshot", shot_path)))
@@ -258,15 +303,15 @@ class SIMMCBuilder(Builder):
                 obj = status.objects.get(key)
                 locator = f"{name}:{key}" if key >= 0 else f"{name}:#{-key - 1}"
                 raw = {"index": obj.index, "prefab_path": obj.prefab_path, "bbox": list(obj.bbox)} if obj else None
-                with ctx.record("products", unit.path, locator, raw=raw):
+                with ctx.record("products", path, locator, raw=raw):
                     if key in status.problems:  # (a duplicate index is a problem even if its first copy parsed)
                         raise Reject(f"scene {name}: {status.problems[key]}")
-                    self._product(ctx, name, obj, image, source, shot_name, shot_path)
+                    self._product(ctx, name, obj, image, source, shot_name, shot_path, published)
                     built += 1  # not reached when the crop fails: that record is dead
             if not status.problems and built == len(status.objects):
                 ctx.claim(SCENE_NAMESPACE, name)
 
-    def _product(self, ctx, scene, obj, image, source, shot_name, shot_path) -> None:
+    def _product(self, ctx, scene, obj, image, source, shot_name, shot_path, published: set[str]) -> None:
         data, width, height = sc.crop(image, obj, self.crop_format, self.jpeg_quality)
         pid = f"{scene}:{obj.index}"
         x, y, h, w = obj.bbox
@@ -279,5 +324,9 @@ class SIMMCBuilder(Builder):
             size=(width, height, self.crop_format),
         )
         image_id = row["image_id"]
-        ctx.emit("images", row)
+        if image_id not in published:  # the same crop of the same screenshot: one images row
+            published.add(image_id)
+            ctx.emit("images", row)
+        else:
+            ctx.add_stat("crops_shared")
         ctx.emit("products", product_row(scene, obj, self._scenes.prefab[obj.prefab_path], source, shot_name, image_id))

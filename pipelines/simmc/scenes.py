@@ -10,7 +10,6 @@ dead-lettered is the scene's own (missing JSON, screenshot or prefab entry, bbox
 from __future__ import annotations
 
 import functools
-import io as _io
 import json
 from dataclasses import dataclass, field
 
@@ -119,7 +118,12 @@ class SceneIndex:
             tried = f"{name}_scene.json" if name.startswith("m_") else f"{name}_scene.json or m_{name}_scene.json"
             return SceneStatus(name, error=f"scene JSON not found (no {tried} below --raw)")
         shot_name, shot_path, _ = self.screenshot_of(scene)
-        size = image_header_size(shot_path) if shot_path else None
+        try:
+            size = image_header_size(shot_path) if shot_path else None
+            if size is not None:  # the scene unit decodes every pixel: so does this judgement
+                decode_screenshot(io.read_bytes(shot_path))
+        except Reject as exc:
+            return SceneStatus(scene, error=f"screenshot {shot_name}: {exc}", screenshot=shot_name)
         status = check_scene(scene, io.read_bytes(self.scenes[scene][0]), size, shot_name, self.prefab)
         if shot_path and size is None and status.error == f"screenshot {shot_name} not found":
             status.error = f"screenshot {shot_name} is not a readable image"
@@ -127,24 +131,22 @@ class SceneIndex:
 
 
 def image_header_size(path: str) -> tuple[int, int] | None:
-    """(width, height) from the image header without decoding the pixels."""
-    from PIL import Image, UnidentifiedImageError
+    """(width, height) from the image header without decoding the pixels; `Reject` above the
+    core's pixel limit (the same rule the scene unit applies before decoding)."""
+    from pipelines.core.images import header_size
 
-    for data in (io.read_range(path, 0, HEADER_BYTES), None):
-        if data is None:
-            data = io.read_bytes(path)
-        try:
-            with Image.open(_io.BytesIO(data)) as im:
-                return im.size
-        except (UnidentifiedImageError, OSError, ValueError):
-            continue
-    return None
+    size = header_size(io.read_range(path, 0, HEADER_BYTES))
+    return size if size is not None else header_size(io.read_bytes(path))
 
 
 def decode_screenshot(data: bytes):
+    """Pixels of a screenshot; one above the core's pixel limit is refused from its header."""
     import cv2
     import numpy as np
 
+    from pipelines.core.images import header_size
+
+    header_size(data)  # Reject above the core's pixel limit, before any pixel is decoded
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise Reject("cannot decode screenshot")

@@ -71,8 +71,12 @@ def test_real_dialogs_and_turns_build_and_samples_are_dead_lettered(builds):
         assert want_samples > 20
         assert m["stages"]["rec_samples"] == {"in": want_samples, "out": 0, "dead": want_samples, "filtered": 0}
         dead = _rows(out, "dead_letters")
-        assert len(dead) == want_samples and {d["stage"] for d in dead} == {"rec_samples"}
-        assert all("scene JSON not found" in d["reason"] and d["reason"].startswith("scene ") for d in dead)
+        # no scene files: every sample, and every turn's item ids (kept out of turns.item_ids), are dead letters
+        assert {d["stage"] for d in dead} == {"rec_samples", "turns.item_ids"}
+        assert sum(d["stage"] == "rec_samples" for d in dead) == want_samples
+        assert all("scene JSON not found" in d["reason"] for d in dead)
+        assert all(d["reason"].startswith("scene ") for d in dead if d["stage"] == "rec_samples")
+        assert not any(t["item_ids"] for t in _rows(out, "turns"))
         assert "products" not in m["tables"]  # no rows: no files
         states = sum(1 for d in source for t in d["dialogue"] if "transcript_annotated" in t)
         assert sum(v["rows"] for v in m["tables"]["dialog_states"].values()) == states > 0

@@ -1,0 +1,118 @@
+"""One build at a time per output: an exclusive lock beside the output's builds.
+
+Local paths use `fcntl.flock` on `<builds>/lock`: the kernel releases it when the holder exits,
+however it exits (kill -9 included), so a stale lock never blocks the next run; the file's text
+(pid, host, start time, command) only names the holder in the error. Object stores have no
+locks: there the lock is an object holding the same text plus a heartbeat the holder rewrites
+every `HEARTBEAT_S`; a lock whose heartbeat is older than `STALE_S` is taken over (a killed run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from pipelines.core import io
+from pipelines.core.builder import UsageError
+
+LOCK_NAME = "lock"
+HEARTBEAT_S = 30.0
+STALE_S = 300.0
+
+
+class BuildLocked(UsageError):
+    """Another run holds the output's lock (the CLI exits 2 with this one line)."""
+
+
+def _holder(command: str) -> dict:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "heartbeat": time.time(),
+        "command": command,
+    }
+
+
+def describe(info: dict) -> str:
+    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started', '?')}" + (
+        f" ({info['command']})" if info.get("command") else ""
+    )
+
+
+@contextlib.contextmanager
+def build_lock(builds_root: str, out: str, command: str = "") -> Iterator[dict]:
+    """Hold the lock of the output whose builds live in `builds_root` for the `with` block."""
+    path = io.join(builds_root, LOCK_NAME)
+    if "://" in builds_root:
+        with _object_lock(path, out, command) as info:
+            yield info
+        return
+    import fcntl
+
+    os.makedirs(builds_root, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(f"--out {out} is being built by another run ({describe(_read_fd(fd))}); wait for it to finish") from None
+        info = _holder(command)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        try:
+            yield info
+        finally:
+            os.ftruncate(fd, 0)  # the file stays (removing it would race with a waiting run)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int) -> dict:
+    try:
+        return json.loads(os.pread(fd, 1 << 16, 0) or b"{}")
+    except ValueError:
+        return {}
+
+
+@contextlib.contextmanager
+def _object_lock(path: str, out: str, command: str) -> Iterator[dict]:
+    """Best effort where there is no atomic create: write, wait, re-read, and keep a heartbeat."""
+    if io.exists(path):
+        try:
+            held = io.read_json(path)
+        except (OSError, ValueError):
+            held = {}
+        if held and time.time() - float(held.get("heartbeat", 0)) < STALE_S:
+            raise BuildLocked(f"--out {out} is being built by another run ({describe(held)}); wait for it to finish")
+    info = _holder(command)
+    io.write_json_atomic(path, info)
+    time.sleep(1.0)  # a run that wrote at the same moment: the last writer wins, the other stops
+    if io.read_json(path).get("pid") != info["pid"] or io.read_json(path).get("started") != info["started"]:
+        raise BuildLocked(f"--out {out} is being built by another run ({describe(io.read_json(path))}); wait for it to finish")
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(HEARTBEAT_S):
+            info["heartbeat"] = time.time()
+            with contextlib.suppress(Exception):
+                io.write_json_atomic(path, info)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield info
+    finally:
+        stop.set()
+        thread.join()
+        from apache_beam.io.filesystems import FileSystems
+
+        with contextlib.suppress(Exception):
+            FileSystems.delete([path])
