@@ -121,3 +121,30 @@ def test_stats_command_prints_the_same_tables(builds):
     res = CliRunner().invoke(app, ["stats", str(out)])
     assert res.exit_code == 0 and "Recommendation samples" in res.output
     assert CliRunner().invoke(app, ["stats", str(out / "nope")]).exit_code == 2
+
+
+@pytest.mark.slow
+def test_image_features_become_a_table_of_the_build(builds, tmp_path, monkeypatch):
+    """`mmdial features` on a build: a table folder with only table files, in the manifest and the
+    card, so `load_dataset(OUT, "image_features")` and globs work like for every other table."""
+    import shutil
+
+    import datasets
+    import duckdb
+    import polars as pl
+
+    from modeling.data.features import compute_features
+
+    src, _ = builds["mmd"]
+    out = tmp_path / "build"
+    shutil.copytree(src.resolve(), out)
+    summary = compute_features(str(out), None, "resnet18_random", image_size=32, batch_size=8)
+    m = json.loads((out / "manifest.json").read_text())
+    rows = m["tables"]["image_features"]["shared"]["rows"]
+    assert rows == summary["features_out"] > 0 and m["image_features"]["encoder"] == "resnet18_random"
+    assert [p.name for p in (out / "image_features").iterdir()] == ["image_features-shared-00000-of-00001.parquet"]
+    assert pl.read_parquet(str(out / "image_features" / "*.parquet")).height == rows
+    assert duckdb.sql(f"select count(*) from read_parquet('{out}/image_features/*.parquet')").fetchall()[0][0] == rows
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    ds = datasets.load_dataset(str(out), "image_features", cache_dir=str(tmp_path / "hf"))
+    assert len(ds["shared"]) == rows and len(ds["shared"][0]["feature"]) == 512

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -118,8 +119,14 @@ def test_features_dead_letters_bad_images(mmd_build, tmp_path):
     )
     summary = compute_features(str(data), None, "resnet18_random", image_size=32, batch_size=4)
     assert (summary["images_in"], summary["features_out"], summary["dead"]) == (6, 4, 2)
-    dead = pq.read_table(data / "image_features" / "_dead_letters.parquet").to_pylist()
+    dead = pq.read_table(data / "dead_letters" / "dead_letters-features-00000-of-00001.parquet").to_pylist()
     assert {d["locator"].split(" ")[0] for d in dead} == {rows[1]["image_id"], rows[2]["image_id"]}
     assert all(d["stage"] == "features" and d["reason"] for d in dead)
     feats = ImageFeatures.load(str(data))
     assert feats.matrix.shape == (4, 512) and feats.encoder == "resnet18_random"
+    # a proper table: only its Parquet file in its folder, registered in the (side) manifest
+    assert [p.name for p in (data / "image_features").iterdir()] == ["image_features-shared-00000-of-00001.parquet"]
+    manifest = json.loads((data / "manifest.json").read_text())
+    assert manifest["tables"]["image_features"]["shared"]["rows"] == 4
+    assert manifest["tables"]["dead_letters"]["features"]["files"][0]["rows"] == 2
+    assert manifest["image_features"]["encoder"] == "resnet18_random" and manifest["side_build_of"]
