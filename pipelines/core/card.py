@@ -10,7 +10,6 @@ that made the build, the statistics tables of `pipelines.core.stats` and PNG plo
 
 from __future__ import annotations
 
-import io as _io
 import json
 
 import pyarrow as pa
@@ -223,51 +222,27 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
 
 
 def plot_pngs(stats: BuildStats) -> dict[str, bytes]:
-    """PNG plots where a person would rather look than read (matplotlib, no display)."""
-    if not stats.series:
-        return {}
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """PNG charts where a person would rather look than read (pipelines.core.plots)."""
+    from pipelines.core.plots import bars_png, histogram_png
 
     out: dict[str, bytes] = {}
-
-    def save(fig, name):
-        buf = _io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-        plt.close(fig)
-        out[name] = buf.getvalue()
-
     if stats.series.get("utterances_per_dialog"):
-        fig, ax = plt.subplots(figsize=(5, 3))
-        vals = stats.series["utterances_per_dialog"]
-        ax.hist(vals, bins=min(40, max(5, len(set(vals)))), color="#4c72b0")
-        ax.set_xlabel("utterances per dialogue")
-        ax.set_ylabel("dialogues")
-        save(fig, "utterances_per_dialogue.png")
+        out["utterances_per_dialogue.png"] = histogram_png(
+            stats.series["utterances_per_dialog"], "Utterances per dialogue", "utterances", "dialogues"
+        )
     if stats.series.get("utterance_length"):
-        fig, ax = plt.subplots(figsize=(5, 3))
-        vals = stats.series["utterance_length"]
-        ax.hist(vals, bins=40, color="#55a868")
-        ax.set_xlabel(f"utterance length ({stats.series.get('length_unit', ['words'])[0]})")
-        ax.set_ylabel("utterances")
-        save(fig, "utterance_length.png")
+        unit = stats.series.get("length_unit", ["words"])[0]
+        out["utterance_length.png"] = histogram_png(stats.series["utterance_length"], "Utterance length", unit, "utterances")
     if stats.series.get("image_categories"):
-        pairs = stats.series["image_categories"]
-        fig, ax = plt.subplots(figsize=(6, 0.3 * len(pairs) + 1))
-        ax.barh([k for k, _ in pairs][::-1], [v for _, v in pairs][::-1], color="#c44e52")
-        ax.set_xlabel("count")
-        ax.tick_params(axis="y", labelsize=7)
-        save(fig, "categories.png")
+        what = stats.series.get("categories_of", ["products"])[0]
+        out["categories.png"] = bars_png(stats.series["image_categories"], f"Categories of {what}", what)
     return out
 
 
 PLOT_TITLES = {
     "utterances_per_dialogue.png": "Utterances per dialogue",
     "utterance_length.png": "Utterance length",
-    "categories.png": "Image / product categories",
+    "categories.png": "Categories (images, else products)",
 }
 
 
@@ -275,10 +250,7 @@ def write_card(out: str, manifest: dict) -> str:
     """Compute the statistics, write the plots under `_card/` and `README.md`; returns the card's path."""
     stats = compute(out, manifest)
     plots = []
-    try:
-        pngs = plot_pngs(stats)
-    except ImportError:  # matplotlib absent: the card goes without plots
-        pngs = {}
+    pngs = plot_pngs(stats)
     for name, data in sorted(pngs.items()):
         io.write_bytes_atomic(io.join(out, PLOTS_DIR, name), data)
         plots.append((PLOT_TITLES.get(name, name), f"{PLOTS_DIR}/{name}"))

@@ -118,6 +118,7 @@ def compute(out: str, manifest: dict | None = None) -> BuildStats:
         cats = r.read("jddc_image_categories", ["category", "category_group"])
         pairs = _counts(cats["category"])
         st.series["image_categories"] = pairs
+        st.series["categories_of"] = ["images"]
         groups = dict(zip(cats["category"].to_list(), cats["category_group"].to_list()))
         rows = [[groups[c], c, n, round(100 * n / cats.height, 1)] for c, n in pairs]
         st.tables.append(StatTable("Image categories", ["category", "sub-category", "images", "%"], rows, "JDDC 2.1 Table 4 / Figure 6"))

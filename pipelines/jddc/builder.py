@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
-from pipelines.core.images import image_row
+from pipelines.core.images import IMAGE_EXTENSIONS, image_row
+from pipelines.core.resolver import ImageResolver
 from pipelines.jddc import layers as ly
 from pipelines.jddc.reader import OwnedRange, SessionLines, iter_owned_sessions, parse_message, plan_ranges
 from pipelines.jddc.splits import annotated_splits, session_split
-from pipelines.mmd import images as img
-from pipelines.privacy.stage import check_build_masking, with_privacy_tables
+from pipelines.privacy.hooks import check_build_masking, with_privacy_tables
 from schemas.core import SPLIT_SHARED
 
 DEFAULT_RANGE_BYTES = 8 * 2**20
@@ -84,7 +84,7 @@ class JDDCBuilder(Builder):
     _layers: dict | None = field(default=None, repr=False, compare=False)
     _annotated: dict | None = field(default=None, repr=False, compare=False)
     _categories: dict | None = field(default=None, repr=False, compare=False)
-    _resolver: img.ImageResolver | None = field(default=None, repr=False, compare=False)
+    _resolver: ImageResolver | None = field(default=None, repr=False, compare=False)
 
     dataset = "jddc"
     splits = ("train", "valid", "test")
@@ -134,7 +134,7 @@ class JDDCBuilder(Builder):
             units.append(WorkUnit(layer, path, _size(files, path)))
         if self.images_dir:
             for path, size in io.list_files(self.images_dir):
-                if path.lower().endswith(img.IMAGE_EXTENSIONS):
+                if path.lower().endswith(IMAGE_EXTENSIONS):
                     units.append(WorkUnit("image", path, size))
         return units
 
@@ -168,7 +168,7 @@ class JDDCBuilder(Builder):
     def setup(self) -> None:
         if self.mask is not None:
             self.mask.setup()  # the OCR engine: once per worker
-        self._resolver = img.ImageResolver(self.images_dir, {}, {})
+        self._resolver = ImageResolver(self.images_dir)
         self._layers = {layer: ly.load_layer(layer, path) for layer, path in self.layer_paths.items()}
         self._annotated = annotated_splits(sid for recs in self._layers.values() for sid in recs)
         self._categories = {}

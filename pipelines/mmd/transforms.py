@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import json
 
+from pipelines.core.dialog import Utterance, merge_context  # noqa: F401 - merge_context re-exported
 from pipelines.mmd.images import ImageResolver, stem
-from pipelines.mmd.reader import Utterance
 from schemas.core import SPLIT_SHARED
 
 DEFAULT_CONTEXT_TURNS = 10  # the paper trains on 5; keeping 10 lets that grow without a rebuild
-
-
-def merge_context(utts: list[Utterance], image_ids: dict[int, list[str]], upto: int, max_turns: int) -> list[dict]:
-    """Utterances before `upto`, consecutive same-speaker ones merged, the last `max_turns` kept."""
-    groups: list[dict] = []
-    for u in utts[:upto]:
-        if groups and groups[-1]["speaker"] == u.speaker:
-            g = groups[-1]
-            g["text"] = f"{g['text']} {u.text}".strip() if u.text else g["text"]
-            g["image_refs"] += u.images
-            g["image_ids"] += image_ids.get(u.index, [])
-        else:
-            groups.append(
-                {
-                    "turn_index": u.index,
-                    "speaker": u.speaker,
-                    "text": u.text,
-                    "image_refs": list(u.images),
-                    "image_ids": list(image_ids.get(u.index, [])),
-                }
-            )
-    return groups[-max_turns:] if max_turns > 0 else groups
 
 
 def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:

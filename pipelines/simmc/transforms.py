@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 
-from pipelines.mmd.reader import Utterance
-from pipelines.mmd.transforms import merge_context
+from pipelines.core.dialog import Utterance, merge_context
 from pipelines.simmc.reader import Dialog, SceneObject, SourceTurn
 from schemas.core import SPLIT_SHARED
 
