@@ -36,8 +36,13 @@ def inspect(
     from rich.console import Console
 
     from pipelines.core.inspect import show
+    from pipelines.core.manifest import NotABuild
 
-    show(out, rows, Console())
+    try:
+        show(out, rows, Console())
+    except NotABuild as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -52,6 +52,9 @@ class Builder(ABC):
     #: unit kinds whose rows are keyed by the hash of the unit's bytes (image files): a unit with
     #: the same bytes as an earlier one is filtered as a duplicate by the core
     content_keyed_kinds: tuple[str, ...] = ()
+    #: unit kinds that carry the dialogs: when every one of them is empty (no byte but white
+    #: space) the input is unusable and the build stops with exit 2, the same for every builder
+    primary_kinds: tuple[str, ...] = ()
 
     @abstractmethod
     def plan(self) -> list[WorkUnit]:

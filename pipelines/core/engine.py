@@ -58,6 +58,16 @@ class BuildOptions:
     card: bool = True  # write the dataset card (README.md, statistics, plots) after the manifest
 
 
+def fault_point(name: str) -> None:
+    """Fault injection for the integrity tests: `MMDIAL_FAULT=<name>` kills the process here with
+    SIGKILL (no clean-up runs, exactly like kill -9). Points: planned, shard_written, shards_done,
+    manifest_written, committed."""
+    if os.environ.get("MMDIAL_FAULT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 # -- planning -------------------------------------------------------------------------------
 def plan_shards(units: list[WorkUnit], shard_bytes: int) -> list[list[WorkUnit]]:
     """Cut units into balanced shards; the count follows from the total size (see layout.deal_units)."""
@@ -151,6 +161,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
         "claimed": sorted(list(c) for c in ctx.claimed),
     }
     io.write_json_atomic(marker_path(out, shard, num_shards), marker)
+    fault_point("shard_written")
     return marker
 
 
@@ -340,6 +351,7 @@ def make_plan(
     units = builder.plan()
     if not units:
         raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
+    _refuse_empty(builder, units)
     hasher = hasher or ContentHasher()
     digests = {u: unit_digest(hasher, u) for u in units}
     units = mark_duplicates(builder, units, digests)
@@ -360,6 +372,37 @@ def make_plan(
         else:
             todo.append(i)
     return BuildPlan(shards, fps, todo, resumed, seeded)
+
+
+def _refuse_empty(builder: Builder, units: list[WorkUnit]) -> None:
+    """Exit 2 (UsageError) when the files that carry the dialogs hold nothing but white space."""
+    primary = [u for u in units if u.kind in builder.primary_kinds]
+    if not builder.primary_kinds or not primary:
+        return
+    if all(_blank(u) for u in primary):
+        names = sorted({posixpath.basename(u.path) for u in primary})
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise UsageError(f"{builder.dataset}: the input files hold no records ({shown}: empty)")
+
+
+def _blank(unit: WorkUnit) -> bool:
+    """True when the unit's bytes are all white space (reads only up to the first other byte)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        with FileSystems.open(unit.path, compression_type="uncompressed") as fh:
+            fh.seek(unit.start)
+            left = unit.end - unit.start if unit.end >= 0 else -1
+            while left != 0:
+                chunk = fh.read(1 << 16 if left < 0 else min(1 << 16, left))
+                if not chunk:
+                    return True
+                if chunk.strip(b" \t\r\n\xef\xbb\xbf"):
+                    return False
+                left = left - len(chunk) if left > 0 else left
+    except OSError:
+        return False  # unreadable: the unit's own dead letter says why
+    return True
 
 
 def mark_duplicates(builder: Builder, units: list[WorkUnit], digests: dict[WorkUnit, str]) -> list[WorkUnit]:
@@ -467,10 +510,11 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
         stage = store.staging()
         plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
         hasher.save()
+        fault_point("planned")
         manifest = _build_snapshot(builder, opts, plan, store, stage, command)
-        manifest["run"]["snapshot"] = stage
         if manifest["status"] == "ok":
             store.commit(stage)
+            fault_point("committed")
             store.finish(posixpath.basename(stage.rstrip("/")), posixpath.basename(published.rstrip("/")) if published else None)
         return manifest
 
@@ -498,6 +542,7 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
             result.wait_until_finish()
         finally:
             finish(result)
+    fault_point("shards_done")
     metrics = _query_metrics(result)
     markers = [io.read_json(marker_path(stage, i, n)) for i in range(n)]
     refs = io.read_json(io.join(stage, SHARDS_DIR, "references.json"))
@@ -521,12 +566,14 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     if not manifest["counts_reconcile"]:
         failures.append("records in != out + dead + filtered for some stage (a bug)")
     finalise_manifest(manifest, integrity, failures)
+    manifest["run"]["snapshot"] = stage
     store.prune(stage, manifest, keep=set())
-    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
     if opts.card and manifest["status"] == "ok":
         from pipelines.core.card import write_card
 
         write_card(stage, manifest)
+    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
+    fault_point("manifest_written")
     return manifest
 
 

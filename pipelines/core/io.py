@@ -121,7 +121,13 @@ def read_json(path: str):
     return json.loads(read_bytes(path))
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def iter_lines(data: bytes, base_line: int = 0) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, line without newline) for each line of `data`."""
+    """(1-based line number, line without newline) for each line of `data`. At the start of a
+    file (`base_line` 0) a UTF-8 byte-order mark is dropped: it is encoding, not content."""
+    if base_line == 0 and data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
     for i, line in enumerate(io.BytesIO(data), start=base_line + 1):
         yield i, line.rstrip(b"\r\n")

@@ -109,7 +109,7 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
 def finalise_manifest(manifest: dict, integrity: dict, failures: list[str]) -> dict:
     """Record the publish checks: `status` is `failed` (and the build is not published) when any
     check failed; `failures` says why, one line each."""
-    manifest["integrity"] = {"dangling": integrity["dangling"], "duplicates": integrity["duplicates"]}
+    manifest["integrity"] = {"dangling": integrity["dangling"], "duplicates": integrity["duplicates"], "checked": integrity["checked"]}
     manifest["status"] = "failed" if failures else "ok"
     manifest["failures"] = failures
     return manifest

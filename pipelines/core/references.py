@@ -99,7 +99,11 @@ def check(build: str, manifest: dict, references=(), unique=None) -> dict:
             name = f"{table}({', '.join(cols)})"
             duplicates[name] = sum(n - 1 for n in dup.values())
             examples[name] = [list(k) if len(k) > 1 else k[0] for k in sorted(dup, key=str)[:MAX_EXAMPLES]]
-    return {"dangling": dangling, "duplicates": duplicates, "examples": examples}
+    checked = {
+        "references": [list(r) for r in dict.fromkeys(refs) if r[0] in tables and r[2] in tables],
+        "unique": {t: list(c) for t, c in sorted(keys.items()) if t in tables},
+    }
+    return {"dangling": dangling, "duplicates": duplicates, "examples": examples, "checked": checked}
 
 
 def problems(result: dict) -> list[str]:

@@ -82,6 +82,7 @@ class JDDCBuilder(Builder):
     layer_paths: dict[str, str] = field(default_factory=dict)
     mask: object = None  # a pipelines.privacy.stage.PrivacyMasker (--mask-images), else None
     _layers: dict | None = field(default=None, repr=False, compare=False)
+    _products: set | None = field(default=None, repr=False, compare=False)
     _annotated: dict | None = field(default=None, repr=False, compare=False)
     _categories: dict | None = field(default=None, repr=False, compare=False)
     _resolver: ImageResolver | None = field(default=None, repr=False, compare=False)
@@ -90,6 +91,9 @@ class JDDCBuilder(Builder):
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "missing_images", "jddc_query_rewrites", "jddc_discourse", "jddc_summaries")
     shared_tables = ("products", "images", "jddc_kb_triples", "jddc_image_categories")
+    shared_kinds = ("image",)  # message shards hash the images their turns name
+    content_keyed_kinds = ("image",)
+    primary_kinds = ("messages",)
 
     def __post_init__(self):
         check_build_masking(self.mask, self.embed_image_bytes)
@@ -149,8 +153,17 @@ class JDDCBuilder(Builder):
             "privacy": self.mask.config() if self.mask is not None else None,
         }
 
+    def references(self) -> list[tuple[str, str, str, str]]:
+        layers = [(t, "dialog_id", "dialogs", "dialog_id") for t in ("jddc_query_rewrites", "jddc_discourse", "jddc_summaries")]
+        return layers + [
+            ("jddc_image_categories", "image_id", "images", "image_id"),
+            ("jddc_kb_triples", "product_id", "products", "product_id"),
+        ]
+
     def side_files(self) -> dict[str, str]:
         out = {f"layer_{k}": v for k, v in self.layer_paths.items()}
+        if self.kb_path:
+            out["kb"] = self.kb_path  # message shards keep only SKUs the KB publishes
         if self.categories_path:
             out["image_categories"] = self.categories_path
         return out
@@ -165,10 +178,20 @@ class JDDCBuilder(Builder):
         return {}
 
     # -- worker side ----------------------------------------------------------------------
+    def _kb_product_ids(self) -> set[str]:
+        """The SKUs the KB unit publishes as products (the same parse, into a scratch context):
+        `turns.item_ids` keeps only these, so every published item id resolves."""
+        if not self.kb_path:
+            return set()
+        scratch = ShardContext(self.dataset)
+        self._kb(WorkUnit("kb", self.kb_path), scratch)
+        return {r["product_id"] for r in scratch.rows.get("products", [])}
+
     def setup(self) -> None:
         if self.mask is not None:
             self.mask.setup()  # the OCR engine: once per worker
         self._resolver = ImageResolver(self.images_dir)
+        self._products = self._kb_product_ids()
         self._layers = {layer: ly.load_layer(layer, path) for layer, path in self.layer_paths.items()}
         self._annotated = annotated_splits(sid for recs in self._layers.values() for sid in recs)
         self._categories = {}
@@ -250,7 +273,7 @@ class JDDCBuilder(Builder):
                 "text_templated": None,
                 "image_refs": refs,
                 "image_ids": ids,
-                "item_ids": [m.sku] if m.sku else [],
+                "item_ids": [m.sku] if m.sku and m.sku in self._products else [],
                 "annotations": None,
             }
             turns.append(row)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from pipelines.core import io
 from pipelines.core.context import Reject
+from pipelines.core.io import UTF8_BOM
 
 NUM_COLUMNS = 5
 WAITER_FLAGS = {"1": True, "0": False}
@@ -52,24 +53,51 @@ class OwnedRange:
 
 
 def _previous_key(fh, line_start: int) -> bytes | None:
-    """Session id of the nearest line before `line_start` that has one (None at file start)."""
-    pos = line_start
-    tail = b""
+    """Session id of the nearest line before `line_start` that has one (None at file start).
+
+    Linear in the bytes it passes: it walks back from newline to newline in fixed chunks and
+    reads each line's head only up to its first tab (a 50 MB line is scanned once, not once per
+    chunk)."""
+    pos = line_start - 1  # the newline that ends the previous line
+    while pos > 0:
+        start = _line_start_before(fh, pos)
+        key = _key_at(fh, start, pos)
+        if key is not None:
+            return key
+        if start == 0:
+            return None
+        pos = start - 1
+    return None
+
+
+def _line_start_before(fh, pos: int) -> int:
+    """Start offset of the line whose content ends at `pos` (exclusive)."""
     while pos > 0:
         step = min(LOOKBACK, pos)
+        fh.seek(pos - step)
+        chunk = fh.read(step)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return pos - step + i + 1
         pos -= step
-        fh.seek(pos)
-        tail = fh.read(step) + tail
-        body = tail[:-1] if tail.endswith(b"\n") else tail  # the newline ending the previous line
-        lines = body.split(b"\n")
-        complete = lines if pos == 0 else lines[1:]  # the first piece may be cut
-        for line in reversed(complete):
-            key = line_key(line.rstrip(b"\r"))
-            if key is not None:
-                return key
-        if pos == 0:
-            return None
-        tail = lines[0]  # keep the cut piece and read further back
+    return 0
+
+
+def _key_at(fh, start: int, end: int) -> bytes | None:
+    """The session id of the line [start, end): the bytes before its first tab, or None."""
+    fh.seek(start)
+    head: list[bytes] = []
+    pos = start
+    while pos < end:
+        chunk = fh.read(min(LOOKBACK, end - pos))
+        if not chunk:
+            break
+        i = chunk.find(b"\t")
+        if i >= 0:
+            key = b"".join(head) + chunk[:i]
+            return key[len(UTF8_BOM) :] if start == 0 and key.startswith(UTF8_BOM) else key
+        head.append(chunk)
+        pos += len(chunk)
     return None
 
 
@@ -108,6 +136,8 @@ def iter_owned_sessions(path: str, start: int, end: int, result: OwnedRange) -> 
             if not raw:
                 break
             line = raw.rstrip(b"\r\n")
+            if offset == 0 and line.startswith(UTF8_BOM):  # encoding, not part of the session id
+                line = line[len(UTF8_BOM) :]
             key = line_key(line)
             if skipping:
                 if key is None or key == skip_key:

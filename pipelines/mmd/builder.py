@@ -8,6 +8,7 @@ file, and one for the states file. `--raw` may hold Saha's `dataset/v2/{train,va
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from dataclasses import dataclass, field
 
@@ -24,6 +25,37 @@ from pipelines.privacy.hooks import check_build_masking, with_privacy_tables
 
 SPLIT_FOLDERS = {"train": "train", "valid": "valid", "dev": "valid", "val": "valid", "test": "test"}
 PRODUCT_FOLDERS = ("products", "raw_catalogs")
+
+
+SPLIT_ORDER = {"train": 0, "valid": 1, "test": 2}
+
+
+def _duplicate_dialogs(units: list[WorkUnit]) -> list[WorkUnit]:
+    """A dialog id (the file stem) is unique across splits: later copies (train before valid
+    before test, then by path) become dead letters naming the kept file."""
+    kept: dict[str, str] = {}
+    out = []
+    for u in sorted(units, key=lambda u: (u.kind != "dialog", SPLIT_ORDER.get(u.split, 9), u.path)):
+        if u.kind == "dialog":
+            first = kept.setdefault(img.stem(u.path), u.path)
+            if first != u.path:
+                out.append(WorkUnit("dialog_duplicate", u.path, u.size, split=u.split, key=first))
+                continue
+        out.append(u)
+    return out
+
+
+def _check_states(path: str) -> None:
+    """A Parquet states file must open (a JSONL one is checked line by line, as dead letters)."""
+    if not path.endswith(".parquet"):
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(pa.BufferReader(io.read_bytes(path)))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UsageError(f"--states {path}: not a readable Parquet file ({exc})") from None
 
 
 def find_named(files: list[tuple[str, int]], name: str) -> str | None:
@@ -50,6 +82,7 @@ class MMDBuilder(Builder):
     shared_tables = ("products", "images")
     shared_kinds = ("image",)  # dialog and product shards hash images into their rows
     content_keyed_kinds = ("image",)
+    primary_kinds = ("dialog",)
 
     def __post_init__(self):
         self.dataset = "mmd-v3" if self.v3 else "mmd"
@@ -85,6 +118,8 @@ class MMDBuilder(Builder):
                 units.append(WorkUnit("product", path, size))
         if not any(u.kind == "dialog" for u in units):
             raise UsageError(f"--raw {self.raw}: no dialog files (expected JSON files in folders named train/valid/test)")
+        units = _duplicate_dialogs(units)
+        self._check_side_files()
         if self.images_dir:
             for path, size in io.list_files(self.images_dir):
                 if path.lower().endswith(img.IMAGE_EXTENSIONS):
@@ -92,8 +127,19 @@ class MMDBuilder(Builder):
         if self.states_path:
             if not io.exists(self.states_path):
                 raise UsageError(f"--states {self.states_path}: no such file")
+            if "://" not in self.states_path and os.path.isdir(self.states_path):
+                raise UsageError(f"--states {self.states_path}: a folder; expected a JSONL or Parquet file")
+            _check_states(self.states_path)
             units.append(WorkUnit("states", self.states_path, max(1, len(io.read_bytes(self.states_path)))))
         return units
+
+    def _check_side_files(self) -> None:
+        """Side files every worker loads whole: unreadable ones stop the build here (exit 2),
+        not as a traceback in every worker."""
+        try:
+            img.load_image_ids(self._image_id)
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise UsageError(f"{self._image_id}: malformed image_id.json ({type(exc).__name__}: {exc})") from None
 
     def config(self) -> dict:
         return {
@@ -125,7 +171,13 @@ class MMDBuilder(Builder):
             self.mask.setup()  # the OCR engine: once per worker
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
-        handler = {"dialog": self._dialog, "product": self._product, "image": self._image, "states": self._states_unit}[unit.kind]
+        handler = {
+            "dialog": self._dialog,
+            "dialog_duplicate": self._duplicate,
+            "product": self._product,
+            "image": self._image,
+            "states": self._states_unit,
+        }[unit.kind]
         handler(unit, ctx)
 
     def _dialog(self, unit: WorkUnit, ctx: ShardContext) -> None:
@@ -194,6 +246,15 @@ class MMDBuilder(Builder):
             if not isinstance(doc, dict):
                 raise Reject(f"wrong type: a product file must be a JSON object, got {type(doc).__name__}")
             ctx.emit("products", product_row(unit.path, doc, self._resolver))
+
+    def _duplicate(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        ctx.reject(
+            "parse",
+            unit.path,
+            img.stem(unit.path),
+            f"duplicate dialog id {img.stem(unit.path)!r}: already built from {unit.key}",
+            split=normalise_split_name(unit.split),
+        )
 
     def _image(self, unit: WorkUnit, ctx: ShardContext) -> None:
         data = ctx.read(unit)

@@ -29,11 +29,17 @@ IMAGE_COST_BYTES = 256 * 1024
 
 def parquet_units(path: str, kind: str = "parquet") -> list[WorkUnit]:
     """One unit per row group, with the row group's byte range (for balanced shards and checksums)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
     from apache_beam.io.filesystems import FileSystems
 
-    with FileSystems.open(path, compression_type="uncompressed") as fh:
-        meta = pq.ParquetFile(fh).metadata
+    from pipelines.core.builder import UsageError
+
+    try:
+        with FileSystems.open(path, compression_type="uncompressed") as fh:
+            meta = pq.ParquetFile(fh).metadata
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
     units = []
     for i in range(meta.num_row_groups):
         rg = meta.row_group(i)

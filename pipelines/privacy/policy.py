@@ -81,6 +81,9 @@ def validate(cfg: dict) -> None:
             raise ValueError(f"category_overrides[{cat!r}]: only {OVERRIDABLE} can be overridden, not {sorted(bad)}")
         if "policy" in ov and ov["policy"] not in POLICIES:
             raise ValueError(f"category_overrides[{cat!r}].policy must be one of {POLICIES}")
+    for key, value in sorted((cfg.get("limits") or {}).items()):  # checked at start, not per image
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"limits.{key} must be a positive number, got {value!r}")
     fill = cfg.get("masking", {}).get("fill")
     if not (isinstance(fill, list) and len(fill) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in fill)):
         raise ValueError(f"masking.fill must be [B, G, R] integers 0-255, got {fill!r}")

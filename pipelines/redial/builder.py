@@ -67,11 +67,13 @@ class RedialBuilder(Builder):
     context_turns: int = DEFAULT_CONTEXT_TURNS
     unit_bytes: int = DEFAULT_UNIT_BYTES
     _names: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _published: set[str] | None = field(default=None, repr=False, compare=False)
 
     dataset = "redial"
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "rec_samples", LABELS_TABLE)
     shared_tables = ("products",)
+    primary_kinds = ("dialogs",)
 
     def __post_init__(self):
         if not 0 <= self.valid_fraction < 1:
@@ -148,6 +150,19 @@ class RedialBuilder(Builder):
                     if len(cells) == len(header) and cells[i].strip() and cells[j].strip():
                         names.setdefault(cells[i].strip(), normalise_name(cells[j]))
         self._names = names
+        self._published = self._catalogue_ids()
+
+    def _catalogue_ids(self) -> set[str]:
+        """The movie ids the catalogue unit publishes as products: the same parse, run into a
+        scratch context, so a dialog keeps exactly the ids that will resolve in this build."""
+        if not self.movies_path or not io.exists(self.movies_path):
+            return set()
+        scratch = ShardContext(self.dataset)
+        self._catalogue(WorkUnit("catalogue", self.movies_path, 1, key=self.metadata_path or ""), scratch)
+        return {key for ns, key in scratch.claimed if ns == "movie"}
+
+    def references(self) -> list[tuple[str, str, str, str]]:
+        return [(LABELS_TABLE, "movie_id", "products", "product_id"), (LABELS_TABLE, "dialog_id", "dialogs", "dialog_id")]
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
         if self._names is None:
@@ -192,10 +207,22 @@ class RedialBuilder(Builder):
                             ctx.add_stat("mentions_named_by_catalogue")
         turn_rows = []
         by_role: dict[str, set[str]] = {"seeker": set(), "recommender": set()}
+        uncatalogued: set[str] = set()
         for turn in dialog.turns:
             text, templated, ids = turn_texts(turn, names)
+            uncatalogued.update(i for i in ids if i not in self._published)
+            ids = [i for i in ids if i in self._published]  # only ids that resolve to a product
             by_role[turn.role].update(ids)
             turn_rows.append(turn_row(did, split, turn, text, templated, ids))
+        for mid in sorted(uncatalogued):
+            ctx.reject(
+                "catalogue",
+                path,
+                f"line {line_no}: @{mid}",
+                f"movie reference {mid!r} is not in the build's catalogue ({MOVIES_CSV}): left out of item_ids and samples",
+                raw=names.get(mid),
+                split=split,
+            )
         self._labels(dialog, split, path, line_no, names, by_role, ctx)
         for row in turn_rows:
             ctx.emit("turns", row)
@@ -222,6 +249,8 @@ class RedialBuilder(Builder):
                 with ctx.record("labels", path, f"line {line_no}: {key}[{mid}]", raw=labels, split=split):
                     if mid not in known:
                         raise Reject(f"label for movie {mid} that the dialog neither lists in movieMentions nor mentions")
+                    if mid not in self._published:
+                        raise Reject(f"label for movie {mid}, which is not in the build's catalogue ({MOVIES_CSV})")
                     row = label_row(
                         dialog.conversation_id,
                         split,

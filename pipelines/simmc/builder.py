@@ -64,6 +64,7 @@ class SIMMCBuilder(Builder):
     dialog_tables = ("dialogs", "turns", "rec_samples", "dialog_states")
     shared_tables = ("products", "images")
     shared_kinds = ("scene",)  # dialog shards judge the scenes their samples and turns name
+    primary_kinds = ("dialogs", "dialogs_tail", "dialogs_whole")
 
     def __post_init__(self):
         if self.version not in VERSIONS:

@@ -1,0 +1,274 @@
+"""Build integrity under faults (issue #10, #17): locks, whole-build publish, kill -9 at every
+point, content fingerprints, resume after deleted files and changed options, failed builds.
+
+Small generated MMD corpora; the subprocess kill tests are marked slow."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli.main import app
+from pipelines.core import publish
+from pipelines.core.lock import build_lock
+from pipelines.core.manifest import content_view, read_manifest
+from pipelines.core.parquet import read_table
+from pipelines.mmd.builder import MMDBuilder
+from pipelines.mmd.generator import GeneratorConfig, generate
+from tests.conftest import build
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL_SHARDS = 24_000  # bytes per shard: several shards from a 40-dialog corpus
+
+
+def make_corpus(path: Path, dialogs: int = 40, seed: int = 5) -> Path:
+    generate(GeneratorConfig(out=str(path), dialogs=dialogs, seed=seed, states_fraction=0.3))
+    return path
+
+
+def mmd(raw: Path, **kw) -> MMDBuilder:
+    return MMDBuilder(raw=str(raw), states_path=str(raw / "states.jsonl"), **kw)
+
+
+def parquet_bytes(out: Path) -> dict[str, bytes]:
+    """Every Parquet file a reader globbing the output sees, by path below it."""
+    return {os.path.relpath(p, out): open(p, "rb").read() for p in sorted(glob.glob(f"{out}/*/*.parquet"))}
+
+
+def assert_whole(out: Path) -> dict:
+    """What a reader that globs `out` sees is exactly one complete build: its manifest's files,
+    with the manifest's row counts, and nothing else."""
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "ok"
+    listed = {f for splits in m["tables"].values() for s in splits.values() for f in s["files"]}
+    assert set(parquet_bytes(out)) == listed
+    for table, splits in m["tables"].items():
+        rows = sum(pq.ParquetFile(out / f).metadata.num_rows for s in splits.values() for f in s["files"])
+        assert rows == sum(s["rows"] for s in splits.values()), table
+    return m
+
+
+def cli_build(raw: Path, out: Path, *extra: str, fault: str | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("MMDIAL_FAULT", None)
+    if fault:
+        env["MMDIAL_FAULT"] = fault
+    cmd = [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--states", str(raw / "states.jsonl")]
+    cmd += ["--out", str(out), "--quiet", "--workers", "1", "--shard-mib", "1", *extra]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+# -- lock ---------------------------------------------------------------------------------------
+def test_a_second_build_into_the_same_output_is_refused_naming_the_first(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=10)
+    out = tmp_path / "out"
+    store = publish.store_for(str(out))
+    with build_lock(store.root, str(out), "mmdial build mmd (the first run)"):
+        res = CliRunner().invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"])
+    assert res.exit_code == 2
+    line = res.output.strip()
+    assert "\n" not in line and "being built by another run" in line
+    assert f"pid {os.getpid()}" in line and "started 20" in line and "the first run" in line
+    assert not out.exists()  # nothing was written for the refused run
+    # the lock is gone with its holder: the same build now runs
+    res = CliRunner().invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert_whole(out)
+
+
+@pytest.mark.slow
+def test_concurrent_cli_builds_one_refused_and_a_killed_holder_leaves_no_stale_lock(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=30)
+    out = tmp_path / "out"
+    # a killed run (kill -9 after planning, lock held) does not block the next run
+    res = cli_build(raw, out, fault="planned")
+    assert res.returncode == -9
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MMDIAL_FAULT": ""}
+    cmd = [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"]
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    lock = Path(publish.store_for(str(out)).root) / "lock"
+    for _ in range(600):  # until the first run holds the lock
+        if lock.exists() and lock.read_text().strip():
+            break
+        if first.poll() is not None:
+            break
+        import time
+
+        time.sleep(0.05)
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, timeout=180)
+    first_out, first_err = first.communicate(timeout=180)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 2 and "being built by another run" in second.stderr and f"pid {first.pid}" in second.stderr
+    assert_whole(out)
+
+
+# -- publish: kill -9 at every point ----------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["planned", "shard_written", "shards_done", "manifest_written", "committed"])
+def test_kill_at_any_point_leaves_a_whole_build_and_resume_is_byte_identical(tmp_path, point):
+    raw = make_corpus(tmp_path / "raw", dialogs=40)
+    out = tmp_path / "out"
+    assert cli_build(raw, out).returncode == 0
+    before = assert_whole(out)
+    old = parquet_bytes(out)
+    # a different corpus (more dialogs: another shard count), killed at `point`
+    raw2 = make_corpus(tmp_path / "raw2", dialogs=70, seed=6)
+    res = cli_build(raw2, out, fault=point)
+    assert res.returncode == -9, res.stderr
+    now = assert_whole(out)  # a reader sees one complete build: the old one, or (committed) the new one
+    if point == "committed":
+        assert now["tables"]["dialogs"] != before["tables"]["dialogs"]
+    else:
+        assert parquet_bytes(out) == old and now == before
+    # the re-run finishes the interrupted snapshot and equals a clean build byte for byte
+    res = cli_build(raw2, out)
+    assert res.returncode == 0, res.stderr
+    clean = tmp_path / "clean"
+    assert cli_build(raw2, clean).returncode == 0
+    assert parquet_bytes(out) == parquet_bytes(clean)
+    assert content_view(assert_whole(out)) == content_view(assert_whole(clean))
+    # at most the previous snapshot is kept besides the current one
+    assert len(publish.store_for(str(out)).build_ids()) <= 2
+
+
+def test_files_of_another_layout_never_reach_readers(tmp_path):
+    """A shard count change with stale files in the interrupted snapshot (issue #10 item 2)."""
+    raw = make_corpus(tmp_path / "raw", dialogs=40)
+    out = tmp_path / "out"
+    build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    m1 = assert_whole(out)
+    store = publish.store_for(str(out))
+    stage = Path(store.staging())  # an interrupted run's snapshot with files of a 20-shard layout
+    (stage / "dialogs").mkdir(parents=True)
+    stray = stage / "dialogs" / "dialogs-train-00006-of-00020.parquet"
+    stray.write_bytes((out / m1["tables"]["dialogs"]["train"]["files"][0]).read_bytes())
+    m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS * 2)
+    assert m2["num_shards"] != m1["num_shards"]
+    assert_whole(out)
+    assert not (out / "dialogs" / stray.name).exists()
+    assert read_table(str(out), "dialogs").num_rows == sum(s["rows"] for s in m1["tables"]["dialogs"].values())
+
+
+def test_an_existing_folder_that_is_not_a_build_is_refused(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=5)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    res = CliRunner().invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "mine"), "--quiet", "--workers", "1"])
+    assert res.exit_code == 2 and "not an mmdial build" in res.output
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "afile").write_text("x")
+    res = CliRunner().invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "afile" / "o"), "--quiet"])
+    assert res.exit_code == 2 and res.output.startswith("error: --out") and "\n" not in res.output.strip()
+
+
+# -- failed builds ------------------------------------------------------------------------------
+def test_a_build_above_the_dead_ratio_does_not_replace_the_good_one(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=30)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"]).exit_code == 0
+    good = assert_whole(out)
+    for i in range(5):
+        (raw / "dialogs" / "train" / f"broken_{i}.json").write_text("[{not json")
+    res = runner.invoke(
+        app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1", "--max-dead-ratio", "0.01"]
+    )
+    assert res.exit_code == 1
+    assert "dead-letter ratio" in res.output and "previous build stays published" in res.output
+    assert assert_whole(out) == good  # readers still see the good build
+    failed = json.loads(
+        (
+            Path(publish.store_for(str(out)).root)
+            / json.loads((Path(publish.store_for(str(out)).root) / "STAGING").read_text())["id"]
+            / "manifest.json"
+        ).read_text()
+    )
+    assert failed["status"] == "failed" and any("dead-letter ratio" in f for f in failed["failures"])
+    # raising the threshold publishes that same snapshot without rebuilding a shard
+    res = runner.invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1", "--max-dead-ratio", "0.5"])
+    assert res.exit_code == 0
+    m = assert_whole(out)
+    assert m["run"]["shards_built"] == 0 and m["dead_letters"]["by_stage"]["parse"] == 5
+
+
+# -- fingerprints over content ------------------------------------------------------------------
+def test_a_content_edit_that_keeps_size_and_mtime_rebuilds_its_shard_only(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=40)
+    out = tmp_path / "out"
+    m1 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    assert m1["num_shards"] > 2
+    victim = sorted((raw / "dialogs" / "train").glob("*.json"))[0]
+    st = victim.stat()
+    text = victim.read_text()
+    edited = text.replace("Thanks, bye!", "Thanks, bey!", 1)
+    assert edited != text and len(edited) == len(text)
+    victim.write_text(edited)
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
+    m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    assert 1 <= m2["run"]["shards_built"] < m2["num_shards"]
+    assert any(t["text"] == "Thanks, bey!" for t in read_table(str(out), "turns").to_pylist())
+    clean = tmp_path / "clean"
+    build(mmd(raw), clean, shard_bytes=SMALL_SHARDS)
+    assert parquet_bytes(out) == parquet_bytes(clean)
+
+
+def test_side_file_edits_rebuild_every_shard(tmp_path):
+    """states and url2img are read by every shard: same-length edits must not reuse a shard."""
+    raw = make_corpus(tmp_path / "raw", dialogs=30)
+    out = tmp_path / "out"
+    m1 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    resolved = m1["stats"]["turn_images_resolved"]
+    assert resolved > 0
+    url2img = raw / "url2img.txt"
+    st = url2img.stat()
+    url2img.write_text(url2img.read_text().replace(".jpg\n", ".jpx\n"))  # same length: no file resolves
+    os.utime(url2img, ns=(st.st_atime_ns, st.st_mtime_ns))
+    m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    assert m2["run"]["shards_built"] == m2["num_shards"]
+    assert m2["stats"].get("turn_images_resolved", 0) == 0 and m2["stats"]["turn_images_missing"] == resolved
+    assert (m2["integrity"]["dangling"], m2["integrity"]["duplicates"]) == ({}, {})
+
+
+def test_a_deleted_output_file_of_a_finished_shard_is_rebuilt(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=40)
+    out = tmp_path / "out"
+    m1 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    before = parquet_bytes(out)
+    victim = out / m1["tables"]["turns"]["train"]["files"][1]
+    victim.unlink()
+    m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+    assert m2["run"]["shards_built"] == 1
+    assert parquet_bytes(out) == before
+
+
+def test_a_builder_option_change_rebuilds_every_shard(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=40)
+    out = tmp_path / "out"
+    build(mmd(raw, context_turns=10), out, shard_bytes=SMALL_SHARDS)
+    longest = max(len(r["context"]) for r in read_table(str(out), "rec_samples").to_pylist())
+    assert longest > 2
+    m = build(mmd(raw, context_turns=2), out, shard_bytes=SMALL_SHARDS)
+    assert m["run"]["shards_built"] == m["num_shards"] and m["build_config"]["context_turns"] == 2
+    assert max(len(r["context"]) for r in read_table(str(out), "rec_samples").to_pylist()) == 2
+
+
+# -- reading a build ----------------------------------------------------------------------------
+def test_inspect_without_a_build_is_one_line_exit_2(tmp_path):
+    res = CliRunner().invoke(app, ["inspect", str(tmp_path)])
+    assert res.exit_code == 2 and res.output.startswith("error: no manifest.json") and "\n" not in res.output.strip()
+
+
+def test_read_manifest_follows_the_published_build(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=8)
+    out = tmp_path / "out"
+    m = build(mmd(raw), out)
+    assert read_manifest(str(out)) == json.loads((out / "manifest.json").read_text()) == m
+    assert os.path.islink(out) and publish.store_for(str(out)).current_id() in os.readlink(out)
