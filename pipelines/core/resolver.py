@@ -44,6 +44,7 @@ class ImageResolver:
             return url, ""
         return None, "unmapped"
 
+    @functools.lru_cache(maxsize=200_000)  # noqa: B019 - refs repeat across a shard's samples
     def product_id(self, ref: str) -> str:
         name, _ = self.file_name(ref)
         return stem(name) if name else ref

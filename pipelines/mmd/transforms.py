@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipelines.core.dialog import Utterance, merge_context  # noqa: F401 - merge_context re-exported
+from pipelines.core.dialog import ContextIndex, Utterance, merge_context  # noqa: F401 - merge_context re-exported
 from pipelines.mmd.images import ImageResolver, stem
 from schemas.core import SPLIT_SHARED
 
@@ -31,10 +31,12 @@ def rec_sample_rows(
 ) -> list[dict]:
     """One sample per system utterance with both positives (images) and negatives (false images)."""
     rows = []
+    index = None
     for u in utts:
         if u.speaker != "system" or not u.images or not u.false_images:
             continue
-        context = merge_context(utts, image_ids, u.index, context_turns)
+        index = index or ContextIndex(utts, image_ids)
+        context = index.context(u.index, context_turns)
         pos = _dedup(resolver.product_id(r) for r in u.images)
         neg = [p for p in _dedup(resolver.product_id(r) for r in u.false_images) if p not in set(pos)]
         rows.append(
