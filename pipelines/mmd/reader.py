@@ -17,7 +17,7 @@ UTTERANCE_ANNOTATION_KEYS = ("false nlg", "search_criteria", "compulsory_fields"
 
 
 def _str_list(value, what: str, where: int) -> list[str]:
-    if value is None:
+    if value is None or value == []:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Reject(f"wrong type: utterance {where} '{what}' must be a list of strings, got {type(value).__name__}")

@@ -8,6 +8,8 @@ from pipelines.core.dialog import ContextIndex, Utterance, merge_context  # noqa
 from pipelines.mmd.images import ImageResolver, stem
 from schemas.core import SPLIT_SHARED
 
+#: one encoder for every row: `json.dumps` with options builds a new JSONEncoder per call
+canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 DEFAULT_CONTEXT_TURNS = 10  # the paper trains on 5; keeping 10 lets that grow without a rebuild
 
 
@@ -22,7 +24,7 @@ def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:
         "image_refs": u.images,
         "image_ids": ids,
         "item_ids": [],
-        "annotations": json.dumps(u.annotations, sort_keys=True, ensure_ascii=False) if u.annotations else None,
+        "annotations": canonical_json(u.annotations) if u.annotations else None,
     }
 
 
