@@ -478,6 +478,18 @@ def _clear_stale(out: str, num_shards: int) -> list[str]:
     return removed
 
 
+def _local_workers(opts: BuildOptions, shards_to_build: int) -> BuildOptions:
+    """No more local worker processes than shards to build: a small build (or a resumed one with
+    one shard left) runs in this process instead of paying each worker's start-up (Beam, pyarrow
+    and the builder imported again). Output does not depend on the worker count."""
+    from pipelines.core.options import is_local
+
+    if not is_local(opts.runner):
+        return opts
+    wanted = opts.workers or os.cpu_count() or 1
+    return dataclasses.replace(opts, workers=max(1, min(wanted, shards_to_build)))
+
+
 @contextlib.contextmanager
 def runner_session(opts: BuildOptions):
     """The build options with whatever the runner needs around the run (a Dask cluster)."""
@@ -533,9 +545,10 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     todo = [(i, plan.fingerprints[i]) for i in plan.todo]
     plan_file = write_plan(stage, plan.shards)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
-    with runner_session(opts) as run_opts, _Progress(opts, stage, n, len(plan.resumed)):
+    run = _local_workers(opts, len(todo))
+    with runner_session(run) as run_opts, _Progress(opts, stage, n, len(plan.resumed)):
         options = pipeline_options(run_opts)
-        p = beam.Pipeline(runner=make_runner(opts.runner, opts.workers), options=options)
+        p = beam.Pipeline(runner=make_runner(run.runner, run.workers), options=options)
         construct(p, builder, todo, n, stage, resumed_markers, plan_file)
         result = p.run()
         try:
