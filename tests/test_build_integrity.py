@@ -48,10 +48,10 @@ def assert_whole(out: Path) -> dict:
     with the manifest's row counts, and nothing else."""
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "ok"
-    listed = {f for splits in m["tables"].values() for s in splits.values() for f in s["files"]}
+    listed = {f["path"] for splits in m["tables"].values() for s in splits.values() for f in s["files"]}
     assert set(parquet_bytes(out)) == listed
     for table, splits in m["tables"].items():
-        rows = sum(pq.ParquetFile(out / f).metadata.num_rows for s in splits.values() for f in s["files"])
+        rows = sum(pq.ParquetFile(out / f["path"]).metadata.num_rows for s in splits.values() for f in s["files"])
         assert rows == sum(s["rows"] for s in splits.values()), table
     return m
 
@@ -149,7 +149,7 @@ def test_files_of_another_layout_never_reach_readers(tmp_path):
     stage = Path(store.staging())  # an interrupted run's snapshot with files of a 20-shard layout
     (stage / "dialogs").mkdir(parents=True)
     stray = stage / "dialogs" / "dialogs-train-00006-of-00020.parquet"
-    stray.write_bytes((out / m1["tables"]["dialogs"]["train"]["files"][0]).read_bytes())
+    stray.write_bytes((out / m1["tables"]["dialogs"]["train"]["files"][0]["path"]).read_bytes())
     m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS * 2)
     assert m2["num_shards"] != m1["num_shards"]
     assert_whole(out)
@@ -242,7 +242,7 @@ def test_a_deleted_output_file_of_a_finished_shard_is_rebuilt(tmp_path):
     out = tmp_path / "out"
     m1 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
     before = parquet_bytes(out)
-    victim = out / m1["tables"]["turns"]["train"]["files"][1]
+    victim = out / m1["tables"]["turns"]["train"]["files"][1]["path"]
     victim.unlink()
     m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
     assert m2["run"]["shards_built"] == 1
