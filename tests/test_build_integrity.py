@@ -272,3 +272,65 @@ def test_read_manifest_follows_the_published_build(tmp_path):
     m = build(mmd(raw), out)
     assert read_manifest(str(out)) == json.loads((out / "manifest.json").read_text()) == m
     assert os.path.islink(out) and publish.store_for(str(out)).current_id() in os.readlink(out)
+
+
+# -- the DuckDB check over finished builds (tools/check_integrity.py) ----------------------------
+def test_the_duckdb_check_finds_dangling_references_and_duplicate_ids(tmp_path):
+    import pyarrow as pa
+
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import check_integrity
+    finally:
+        sys.path.pop(0)
+    raw = make_corpus(tmp_path / "raw", dialogs=8)
+    out = tmp_path / "out"
+    build(mmd(raw), out)
+    assert check_integrity.check(str(out)) == []
+    # tamper with a copy: one turn names an image nobody has, one image row is doubled
+    bad = tmp_path / "bad"
+    import shutil
+
+    shutil.copytree(os.path.realpath(out), bad)
+    m = json.loads((bad / "manifest.json").read_text())
+    turns_file = bad / m["tables"]["turns"]["train"]["files"][0]
+    t = pq.read_table(turns_file)
+    ids = t.column("image_ids").to_pylist()
+    ids[0] = ids[0] + ["f" * 64]
+    pq.write_table(
+        t.set_column(t.schema.get_field_index("image_ids"), "image_ids", pa.array(ids, t.schema.field("image_ids").type)), turns_file
+    )
+    images_file = bad / m["tables"]["images"]["all"]["files"][0]
+    im = pq.read_table(images_file)
+    pq.write_table(pa.concat_tables([im, im.slice(0, 1)]), images_file)
+    problems = check_integrity.check(str(bad))
+    assert "1 dangling turns.image_ids -> images.image_id" in problems and "1 duplicate images(image_id)" in problems
+
+
+def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp_path):
+    """The core's own check (pipelines/core/references.py), on hand-written tables."""
+    from pipelines.core import references
+    from schemas import get
+
+    def write(table: str, split: str, rows: list[dict]) -> str:
+        rel = f"{table}/{table}-{split}-00000-of-00001.parquet"
+        (tmp_path / table).mkdir(exist_ok=True)
+        pq.write_table(get(table).to_arrow(rows), tmp_path / rel)
+        return rel
+
+    dialog = {"dataset": "simmc", "source": "f.json", "num_turns": 1, "domain": None, "meta": None}
+    turn = {"dataset": "simmc", "turn_index": 0, "speaker": "user", "text": "hi", "text_templated": None}
+    turn.update({"image_refs": [], "image_ids": [], "annotations": None})
+    m = {"tables": {}}
+    m["tables"]["dialogs"] = {
+        s: {"rows": 1, "files": [write("dialogs", s, [{**dialog, "dialog_id": "7", "split": s}])]} for s in ("train", "valid")
+    }
+    m["tables"]["turns"] = {
+        "train": {"rows": 1, "files": [write("turns", "train", [{**turn, "dialog_id": "7", "split": "train", "item_ids": ["s:1"]}])]}
+    }
+    m["tables"]["products"] = {"all": {"rows": 0, "files": [write("products", "all", [])]}}
+    result = references.check(str(tmp_path), m)
+    assert result["duplicates"] == {"dialogs(dialog_id)": 1}
+    assert result["dangling"] == {"turns.item_ids -> products.product_id": 1}
+    lines = references.problems(result)
+    assert any("duplicate key(s) in dialogs(dialog_id)" in line and "'7'" in line for line in lines)
