@@ -293,14 +293,14 @@ def test_the_duckdb_check_finds_dangling_references_and_duplicate_ids(tmp_path):
 
     shutil.copytree(os.path.realpath(out), bad)
     m = json.loads((bad / "manifest.json").read_text())
-    turns_file = bad / m["tables"]["turns"]["train"]["files"][0]
+    turns_file = bad / m["tables"]["turns"]["train"]["files"][0]["path"]
     t = pq.read_table(turns_file)
     ids = t.column("image_ids").to_pylist()
     ids[0] = ids[0] + ["f" * 64]
     pq.write_table(
         t.set_column(t.schema.get_field_index("image_ids"), "image_ids", pa.array(ids, t.schema.field("image_ids").type)), turns_file
     )
-    images_file = bad / m["tables"]["images"]["all"]["files"][0]
+    images_file = bad / m["tables"]["images"]["shared"]["files"][0]["path"]
     im = pq.read_table(images_file)
     pq.write_table(pa.concat_tables([im, im.slice(0, 1)]), images_file)
     problems = check_integrity.check(str(bad))
@@ -312,11 +312,11 @@ def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp
     from pipelines.core import references
     from schemas import get
 
-    def write(table: str, split: str, rows: list[dict]) -> str:
+    def write(table: str, split: str, rows: list[dict]) -> dict:
         rel = f"{table}/{table}-{split}-00000-of-00001.parquet"
         (tmp_path / table).mkdir(exist_ok=True)
         pq.write_table(get(table).to_arrow(rows), tmp_path / rel)
-        return rel
+        return {"path": rel, "rows": len(rows), "bytes": (tmp_path / rel).stat().st_size}
 
     dialog = {"dataset": "simmc", "source": "f.json", "num_turns": 1, "domain": None, "meta": None}
     turn = {"dataset": "simmc", "turn_index": 0, "speaker": "user", "text": "hi", "text_templated": None}
@@ -328,7 +328,7 @@ def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp
     m["tables"]["turns"] = {
         "train": {"rows": 1, "files": [write("turns", "train", [{**turn, "dialog_id": "7", "split": "train", "item_ids": ["s:1"]}])]}
     }
-    m["tables"]["products"] = {"all": {"rows": 0, "files": [write("products", "all", [])]}}
+    m["tables"]["products"] = {"shared": {"rows": 0, "files": [write("products", "shared", [])]}}
     result = references.check(str(tmp_path), m)
     assert result["duplicates"] == {"dialogs(dialog_id)": 1}
     assert result["dangling"] == {"turns.item_ids -> products.product_id": 1}
