@@ -88,7 +88,7 @@ def test_card_has_header_statistics_and_plots(builds, name):
     assert "## Statistics" in text and "## Licence" in text and (m["command"] or "Python API") in text
     for line in text.splitlines():
         if line.startswith("!["):
-            assert (out / line.split("(")[1].rstrip(")")).stat().st_size > 1000
+            assert (out / line.rsplit("(", 1)[1].rstrip(")")).stat().st_size > 1000
     if name != "mask":
         assert "### Dialogues" in text and "](_card/utterances_per_dialogue.png)" in text
         dialogs = sum(s["rows"] for s in m["tables"]["dialogs"].values())

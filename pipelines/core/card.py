@@ -242,7 +242,7 @@ def plot_pngs(stats: BuildStats) -> dict[str, bytes]:
 PLOT_TITLES = {
     "utterances_per_dialogue.png": "Utterances per dialogue",
     "utterance_length.png": "Utterance length",
-    "categories.png": "Categories (images, else products)",
+    "categories.png": "Categories of images, else of products",
 }
 
 
