@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import pytest
 from PIL import Image
@@ -36,9 +37,9 @@ def real_build(shared_samples, tmp_path_factory):
         (raw / "test").mkdir(exist_ok=True)
         (raw / "test" / f"{did}.json").write_text(json.dumps(native))
         for jpg in (src / "example_dialogs" / f"{did}.json_files").glob("*.jpg"):
-            link = images / jpg.name
-            if not link.exists():
-                link.symlink_to(jpg)
+            copy = images / jpg.name  # a copy in the test's folder: links out of --images are refused
+            if not copy.exists():
+                shutil.copyfile(jpg, copy)
     out = tmp_path_factory.mktemp("real-mmd-out")
     return out, build(MMDBuilder(raw=str(raw), images_dir=str(images)), out), transcribed, images
 
