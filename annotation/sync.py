@@ -17,8 +17,9 @@ paged listing), its id kept in `<out>/.pull-state.json` so a pull interrupted by
 with the same snapshot; the snapshot is deleted on the server afterwards. The pull writes, under `--out`:
 
 - `annotation_tasks/`, `annotation_history/`, `dead_letters/` (and `qc_samples/`, `qc_reviews/` when
-  the project has a QC review project) as Parquet shards `<table>-all-00000-of-00001.parquet`;
-- the flow's docs/exchange-formats.md JSONL from the current annotation of each task;
+  the project has a QC review project) as Parquet shards `<table>-shared-00000-of-00001.parquet`;
+- the flow's docs/exchange-formats.md JSONL (`states.jsonl`, `query_rewrites.jsonl`, `discourse.jsonl`,
+  `summaries.jsonl`, `privacy_manual.jsonl`) from the current annotation of each task;
 - `pull.json`: counts (records in = lines' tasks + dead letters).
 
 History is merged with the history already in `--out` and with the versions QC re-queues recorded
@@ -59,6 +60,7 @@ from annotation.tasks import (
     TaskSpec,
     canonical_json,
 )
+from schemas.core import SPLIT_SHARED
 
 LOG = logging.getLogger("mmdial.annotation.sync")
 PULL_STATE = ".pull-state.json"
@@ -217,7 +219,7 @@ class PullReport:
 def _read_previous_history(out: str) -> list[dict]:
     from pipelines.core.parquet import shard_path
 
-    path = shard_path(out, "annotation_history", "all", 0, 1)
+    path = shard_path(out, "annotation_history", SPLIT_SHARED, 0, 1)
     if not os.path.exists(path):
         return []
     import pyarrow.parquet as pq
@@ -325,7 +327,7 @@ def _is_blob(v) -> bool:
 def _dead(project: ProjectInfo, flow: Flow, data: dict, locator: str, reason: str, excerpt) -> dict:
     return {
         "dataset": data.get("dataset") or flow.name,
-        "split": "all",
+        "split": SPLIT_SHARED,
         "stage": f"export.{flow.name}",
         "source": project.title,
         "locator": str(locator),
@@ -373,7 +375,7 @@ def pull(
         arrow = (
             t.to_arrow(sorted(rows, key=lambda r: tuple("" if r.get(k) is None else r.get(k) for k in t.sort_key))) if rows else t.empty()
         )
-        write_table_file(shard_path(out, name, "all", 0, 1), arrow)
+        write_table_file(shard_path(out, name, SPLIT_SHARED, 0, 1), arrow)
     body = "".join(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n" for line in result["lines"])
     io.write_bytes_atomic(os.path.join(out, flow.export_file), body.encode())
     report.tasks = len(result["tasks"])

@@ -78,11 +78,11 @@ def baseline_build(raw: str, out: str, quality: int = 90) -> dict[str, int]:
             meta = prefab[o["prefab_path"]]
             attrs = {k: (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in sorted(meta.items())}
             rows["images"].append(
-                {"dataset": "simmc", "image_id": digest, "split": "all", "source_key": pid, "uri": files[f"{stem}.png"], "data": data,
+                {"dataset": "simmc", "image_id": digest, "split": "shared", "source_key": pid, "uri": files[f"{stem}.png"], "data": data,
                  "width": x1 - x0, "height": y1 - y0, "format": "jpeg", "source": "crop", "privacy_status": "unchecked", "privacy_audit": None}
             )  # fmt: skip
             rows["products"].append(
-                {"dataset": "simmc", "product_id": pid, "split": "all", "name": o["prefab_path"].rsplit("/", 1)[-1], "category": attrs.get("type"),
+                {"dataset": "simmc", "product_id": pid, "split": "shared", "name": o["prefab_path"].rsplit("/", 1)[-1], "category": attrs.get("type"),
                  "attributes": list(attrs.items()), "description": "; ".join(f"{k}: {v}" for k, v in attrs.items()),
                  "image_refs": [f"{stem}.png"], "image_ids": [digest], "source": p}
             )  # fmt: skip

@@ -38,6 +38,9 @@ def _tree_rss(pid: int) -> int:
 
 def run_measured(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
     """Run a command; return wall seconds and the peak RSS of its whole process tree."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]
@@ -54,9 +57,11 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: str | None = None
     stop.set()
     th.join()
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)  # the whole waited-for tree
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} failed ({proc.returncode}):\n{out[-3000:]}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak[0] / 2**20, 1), "output_tail": out[-400:]}
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "peak_rss_mib": round(peak[0] / 2**20, 1), "output_tail": out[-400:]}
 
 
 def dir_size(path: str | Path, suffix: str = ".parquet") -> int:

@@ -12,13 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 FULL = [
-    ["benchmarks.bench_mmd"],
+    ["benchmarks.bench_mmd", "--out", "benchmarks/results/mmd-run.json"],
     ["benchmarks.bench_jddc"],
     ["benchmarks.bench_simmc"],
     ["benchmarks.bench_privacy", "--beam"],
 ]
 QUICK = [
-    ["benchmarks.bench_mmd", "--dialogs", "2000", "--data", "/tmp/mmdial-bench"],
+    ["benchmarks.bench_mmd", "--dialogs", "2000", "--repeat", "1", "--data", "/tmp/mmdial-bench", "--out", "/tmp/mmdial-bench/mmd.json"],
     ["benchmarks.bench_jddc", "--sessions", "5000"],
     ["benchmarks.bench_simmc", "--dialogs", "200", "--scenes", "30", "--repeats", "1"],
     ["benchmarks.bench_privacy", "--n", "12"],

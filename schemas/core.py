@@ -6,7 +6,9 @@ Conventions:
 - `turn_index` is the 0-based position of a row in its dialog's `turns` (source order, one row per
   source utterance or message; SIMMC's user+assistant pair becomes two rows).
 - `split` is one of the data set's split names (train/valid/test, plus data set specific ones);
-  tables that are not dialog-scoped (images, products) use the split `all`.
+  tables that are not dialog-scoped (images, products) use the split `shared` (`SPLIT_SHARED`).
+- string -> string mappings are `KEY_VALUES` (list of key/value structs), never Arrow maps.
+- `image_id` has one definition, `images.image_id`; every other column of that name refers to it.
 - JSON-valued columns hold the source's own structure verbatim (`json.dumps`, sorted keys).
 """
 
@@ -19,12 +21,26 @@ from schemas.registry import Column, Table, register
 STR = pa.string()
 STRS = pa.list_(pa.string())
 I32 = pa.int32()
-SLOTS = pa.map_(pa.string(), pa.string())
+#: a string -> string mapping as a list of key/value structs: every Parquet reader (Hugging Face
+#: `datasets`, polars, duckdb, Spark) reads it, which is not true of Arrow's map type
+KEY_VALUES = pa.list_(pa.struct([pa.field("key", pa.string(), nullable=False), pa.field("value", pa.string())]))
 
 SPEAKERS = ("user", "system")
 STATE_SOURCES = ("gold", "annotated", "predicted")
 PRIVACY_STATUSES = ("unchecked", "masked", "clean", "manual_masked", "quarantined")
-SPLIT_ALL = "all"
+#: the split name of tables that are not dialog-scoped (images, products, catalogue and bookkeeping
+#: tables). Not `all`: Hugging Face `datasets` reserves that name for "every split".
+SPLIT_SHARED = "shared"
+
+
+def pairs_to_dict(value) -> dict[str, str] | None:
+    """A KEY_VALUES cell as Python reads it back (a list of {"key", "value"} dicts, or of
+    (key, value) pairs) as a plain dict; a dict is copied and None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return dict(value)
+    return dict((kv["key"], kv["value"]) if isinstance(kv, dict) else kv for kv in value)
 
 
 def _dataset() -> Column:
@@ -36,7 +52,7 @@ def _dialog_id() -> Column:
 
 
 def _split() -> Column:
-    return Column("split", STR, "Split name (train, valid, test, ... ; `all` for shared tables).", nullable=False)
+    return Column("split", STR, "Split name (train, valid, test, ... ; `shared` for tables that are not dialog-scoped).", nullable=False)
 
 
 DIALOGS = register(
@@ -86,11 +102,18 @@ TURNS = register(
 IMAGES = register(
     Table(
         name="images",
-        version=1,
-        doc="One row per distinct image file (or product crop); shared across splits (split `all`).",
+        version=2,
+        doc="One row per distinct image file (or product crop); shared across splits (split `shared`).",
         columns=(
             _dataset(),
-            Column("image_id", STR, "sha256 hex digest of the stored bytes (content hash).", nullable=False),
+            Column(
+                "image_id",
+                STR,
+                "sha256 hex digest of the image bytes as the source has them (the unmasked original; the raw "
+                "bytes when they do not decode). It stays the same when the privacy stage masks `data`, so "
+                "`turns.image_ids` keep pointing at it. Every other `image_id` column is this id.",
+                nullable=False,
+            ),
             _split(),
             Column("source_key", STR, "The key the source uses for this image (file name, crop key).", nullable=False),
             Column("uri", STR, "Where the bytes came from (path or URL)."),
@@ -113,15 +136,15 @@ IMAGES = register(
 PRODUCTS = register(
     Table(
         name="products",
-        version=1,
-        doc="One row per catalogue item (product, scene object, movie); split `all`.",
+        version=2,
+        doc="One row per catalogue item (product, scene object, movie); split `shared`.",
         columns=(
             _dataset(),
             Column("product_id", STR, "Catalogue id; what `rec_samples.positive_ids` and `negative_ids` hold.", nullable=False),
             _split(),
             Column("name", STR, "Product name or title, where the source has one."),
             Column("category", STR, "Category or type (taxonomy, assetType, genre)."),
-            Column("attributes", SLOTS, "Attribute name to value, values stringified."),
+            Column("attributes", KEY_VALUES, "Attribute name and value pairs (values stringified), sorted by name."),
             Column("description", STR, "Flattened `key: value; key: value` text used by text encoders.", nullable=False),
             Column("image_refs", STRS, "Image references as the source gives them."),
             Column("image_ids", STRS, "Content-hash ids of the product's images that resolved."),
@@ -172,14 +195,18 @@ REC_SAMPLES = register(
 DIALOG_STATES = register(
     Table(
         name="dialog_states",
-        version=1,
+        version=2,
         doc="Belief state (slot to value) at a user turn; slot keys are catalogue attributes.",
         columns=(
             _dataset(),
             _dialog_id(),
             _split(),
             Column("turn_index", I32, "Index in `turns` of the user turn the state holds after.", nullable=False),
-            Column("slots", SLOTS, "Slot key to value for the slots mentioned so far; absent keys mean `none`."),
+            Column(
+                "slots",
+                KEY_VALUES,
+                "Slot key and value pairs for the slots mentioned so far, sorted by key; absent keys mean `none`.",
+            ),
             Column("source", STR, "One of " + ", ".join(STATE_SOURCES) + ".", nullable=False),
             Column("annotator", STR, "Who produced it (annotator id, model name), else null."),
             Column("created_at", STR, "ISO-8601 time it was produced, else null."),
@@ -191,7 +218,7 @@ DIALOG_STATES = register(
 DEAD_LETTERS = register(
     Table(
         name="dead_letters",
-        version=1,
+        version=2,
         doc="Records that could not be used, with why. records in = records out + dead letters.",
         columns=(
             _dataset(),

@@ -134,7 +134,7 @@ def _revision() -> Column:
 KB_TRIPLES = register(
     Table(
         name="jddc_kb_triples",
-        version=1,
+        version=2,
         doc="One row per (product, attribute, value) triple of the JDDC knowledge base, exactly as given (exact duplicates dropped and counted). `products` holds the same knowledge pivoted to one row per SKU.",
         columns=(
             _dataset(),
@@ -152,7 +152,7 @@ KB_TRIPLES = register(
 IMAGE_CATEGORY_LABELS = register(
     Table(
         name="jddc_image_categories",
-        version=1,
+        version=2,
         doc="One row per labelled image: its Table 4 sub-category (15 labels, `schemas.jddc.IMAGE_CATEGORIES`).",
         columns=(
             _dataset(),

@@ -9,12 +9,12 @@ from schemas.registry import Column, Table, register
 IMAGE_FEATURES = register(
     Table(
         name="image_features",
-        version=1,
+        version=2,
         doc="One row per image of `images`: a CNN's pooled feature vector, so training need not run the CNN.",
         columns=(
             Column("dataset", pa.string(), "Data set name (as in `images`).", nullable=False),
-            Column("image_id", pa.string(), "`images.image_id` (sha256 of the bytes).", nullable=False),
-            Column("split", pa.string(), "Always `all` (images are shared across splits).", nullable=False),
+            Column("image_id", pa.string(), "`images.image_id` of the image.", nullable=False),
+            Column("split", pa.string(), "Always `shared` (images are shared across splits).", nullable=False),
             Column("encoder", pa.string(), "Feature extractor: efficientnet_lite0, resnet18, resnet18_random.", nullable=False),
             Column(
                 "feature",

@@ -22,17 +22,17 @@ CANDIDATE_REASONS = ("no_auto_mask", "quarantined")
 PRIVACY_QUARANTINE = register(
     Table(
         name="privacy_quarantine",
-        version=1,
+        version=2,
         doc="Images the privacy stage refused to publish (fail closed): undecodable, too large, OCR error or timeout. No bytes.",
         columns=(
             Column("dataset", STR, "Data set name.", nullable=False),
             Column(
                 "image_id",
                 STR,
-                "sha256 of the input bytes (as `images.image_id`); of the raw bytes when they do not decode.",
+                "`images.image_id` of the image held back.",
                 nullable=False,
             ),
-            Column("split", STR, "Always `all`.", nullable=False),
+            Column("split", STR, "Always `shared`.", nullable=False),
             Column("source_key", STR, "The source's key for the image (file name, crop key).", nullable=False),
             Column("uri", STR, "Where the original bytes are (path or URL); the bytes themselves are never copied."),
             Column("reason_code", STR, "One of " + ", ".join(QUARANTINE_CODES) + ".", nullable=False),
@@ -47,12 +47,12 @@ PRIVACY_QUARANTINE = register(
 PRIVACY_CANDIDATES = register(
     Table(
         name="privacy_candidates",
-        version=1,
+        version=2,
         doc="Images automatic masking left without any mask: the work list of the manual privacy check (docs/exchange-formats.md).",
         columns=(
             Column("dataset", STR, "Data set name.", nullable=False),
-            Column("image_id", STR, "`images.image_id` (sha256 of the unmasked bytes); manual boxes refer to it.", nullable=False),
-            Column("split", STR, "Always `all`.", nullable=False),
+            Column("image_id", STR, "`images.image_id` of the image; manual boxes refer to it.", nullable=False),
+            Column("split", STR, "Always `shared`.", nullable=False),
             Column("source_key", STR, "The source's key for the image.", nullable=False),
             Column("uri", STR, "Where the bytes are (path or URL)."),
             Column("reason", STR, "One of " + ", ".join(CANDIDATE_REASONS) + ".", nullable=False),

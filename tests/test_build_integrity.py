@@ -48,10 +48,10 @@ def assert_whole(out: Path) -> dict:
     with the manifest's row counts, and nothing else."""
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "ok"
-    listed = {f for splits in m["tables"].values() for s in splits.values() for f in s["files"]}
+    listed = {f["path"] for splits in m["tables"].values() for s in splits.values() for f in s["files"]}
     assert set(parquet_bytes(out)) == listed
     for table, splits in m["tables"].items():
-        rows = sum(pq.ParquetFile(out / f).metadata.num_rows for s in splits.values() for f in s["files"])
+        rows = sum(pq.ParquetFile(out / f["path"]).metadata.num_rows for s in splits.values() for f in s["files"])
         assert rows == sum(s["rows"] for s in splits.values()), table
     return m
 
@@ -149,7 +149,7 @@ def test_files_of_another_layout_never_reach_readers(tmp_path):
     stage = Path(store.staging())  # an interrupted run's snapshot with files of a 20-shard layout
     (stage / "dialogs").mkdir(parents=True)
     stray = stage / "dialogs" / "dialogs-train-00006-of-00020.parquet"
-    stray.write_bytes((out / m1["tables"]["dialogs"]["train"]["files"][0]).read_bytes())
+    stray.write_bytes((out / m1["tables"]["dialogs"]["train"]["files"][0]["path"]).read_bytes())
     m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS * 2)
     assert m2["num_shards"] != m1["num_shards"]
     assert_whole(out)
@@ -242,7 +242,7 @@ def test_a_deleted_output_file_of_a_finished_shard_is_rebuilt(tmp_path):
     out = tmp_path / "out"
     m1 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
     before = parquet_bytes(out)
-    victim = out / m1["tables"]["turns"]["train"]["files"][1]
+    victim = out / m1["tables"]["turns"]["train"]["files"][1]["path"]
     victim.unlink()
     m2 = build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
     assert m2["run"]["shards_built"] == 1
@@ -293,14 +293,14 @@ def test_the_duckdb_check_finds_dangling_references_and_duplicate_ids(tmp_path):
 
     shutil.copytree(os.path.realpath(out), bad)
     m = json.loads((bad / "manifest.json").read_text())
-    turns_file = bad / m["tables"]["turns"]["train"]["files"][0]
+    turns_file = bad / m["tables"]["turns"]["train"]["files"][0]["path"]
     t = pq.read_table(turns_file)
     ids = t.column("image_ids").to_pylist()
     ids[0] = ids[0] + ["f" * 64]
     pq.write_table(
         t.set_column(t.schema.get_field_index("image_ids"), "image_ids", pa.array(ids, t.schema.field("image_ids").type)), turns_file
     )
-    images_file = bad / m["tables"]["images"]["all"]["files"][0]
+    images_file = bad / m["tables"]["images"]["shared"]["files"][0]["path"]
     im = pq.read_table(images_file)
     pq.write_table(pa.concat_tables([im, im.slice(0, 1)]), images_file)
     problems = check_integrity.check(str(bad))
@@ -312,11 +312,11 @@ def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp
     from pipelines.core import references
     from schemas import get
 
-    def write(table: str, split: str, rows: list[dict]) -> str:
+    def write(table: str, split: str, rows: list[dict]) -> dict:
         rel = f"{table}/{table}-{split}-00000-of-00001.parquet"
         (tmp_path / table).mkdir(exist_ok=True)
         pq.write_table(get(table).to_arrow(rows), tmp_path / rel)
-        return rel
+        return {"path": rel, "rows": len(rows), "bytes": (tmp_path / rel).stat().st_size}
 
     dialog = {"dataset": "simmc", "source": "f.json", "num_turns": 1, "domain": None, "meta": None}
     turn = {"dataset": "simmc", "turn_index": 0, "speaker": "user", "text": "hi", "text_templated": None}
@@ -328,7 +328,7 @@ def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp
     m["tables"]["turns"] = {
         "train": {"rows": 1, "files": [write("turns", "train", [{**turn, "dialog_id": "7", "split": "train", "item_ids": ["s:1"]}])]}
     }
-    m["tables"]["products"] = {"all": {"rows": 0, "files": [write("products", "all", [])]}}
+    m["tables"]["products"] = {"shared": {"rows": 0, "files": [write("products", "shared", [])]}}
     result = references.check(str(tmp_path), m)
     assert result["duplicates"] == {"dialogs(dialog_id)": 1}
     assert result["dangling"] == {"turns.item_ids -> products.product_id": 1}

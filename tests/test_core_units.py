@@ -110,6 +110,6 @@ def test_schema_errors_demote_the_whole_record_across_batches(tmp_path):
     turns = pq.read_table(tmp_path / marker["files"]["turns"]["train"]["path"]).column("dialog_id").to_pylist()
     assert "d3" not in dialogs and "d3" not in turns and len(dialogs) == len(turns) == 11
     assert marker["stages"]["parse"] == {"in": 12, "out": 11, "dead": 1, "filtered": 0}
-    dead = pq.read_table(tmp_path / marker["files"]["dead_letters"]["all"]["path"]).to_pylist()
+    dead = pq.read_table(tmp_path / marker["files"]["dead_letters"]["shared"]["path"]).to_pylist()
     assert [d["locator"] for d in dead] == ["d3"] and dead[0]["reason"].startswith("schema turns:")
     assert marker["table_stats"]["turns"] == {"rows": 12}  # counted as emitted, before the schema check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -56,7 +57,7 @@ def test_local_runner_is_explicit_fnapi_with_our_worker_processes():
 def test_worker_processes_keep_stderr_quiet(tmp_path):
     """A two-process local build prints nothing but what mmdial prints (no Beam start-up logs)."""
     raw = tmp_path / "raw"
-    generate(GeneratorConfig(out=str(raw), dialogs=20, images=False, states_fraction=0))
+    generate(GeneratorConfig(out=str(raw), dialogs=200, images=False, states_fraction=0, rounds=(8, 10)))
     out = subprocess.run(
         [
             sys.executable,
@@ -70,6 +71,8 @@ def test_worker_processes_keep_stderr_quiet(tmp_path):
             str(tmp_path / "out"),
             "--workers",
             "2",
+            "--shard-mib",
+            "1",  # about 2 MiB of dialogs: two shards, so both worker processes start
             "--quiet",
         ],
         cwd=REPO,
@@ -79,6 +82,16 @@ def test_worker_processes_keep_stderr_quiet(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == "", (out.stdout, out.stderr)
     assert (tmp_path / "out" / "manifest.json").exists()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["num_shards"] >= 2
+
+
+def test_local_builds_start_no_more_worker_processes_than_shards_to_build():
+    from pipelines.core.engine import BuildOptions, _local_workers
+
+    assert _local_workers(BuildOptions(out="o", workers=4), 1).workers == 1  # in-process: no worker start-up
+    assert _local_workers(BuildOptions(out="o", workers=2), 10).workers == 2
+    assert _local_workers(BuildOptions(out="o", workers=0), 0).workers == 1
+    assert _local_workers(BuildOptions(out="o", runner="dask", workers=4), 1).workers == 4  # a cluster is not ours to size
 
 
 def test_help_is_instant_and_imports_nothing_heavy():

@@ -2,6 +2,7 @@ import pyarrow as pa
 import pytest
 
 from schemas import DIALOG_STATES, TURNS, all_tables, get, version_of
+from schemas.core import SPLIT_SHARED, pairs_to_dict
 from schemas.docs import render
 from tests.conftest import REPO
 
@@ -32,7 +33,26 @@ def test_to_arrow_rejects_unknown_columns_and_wrong_types():
         get("no_such_table")
 
 
-def test_slots_are_a_map():
+def test_slots_are_key_value_structs_every_reader_knows():
     rows = [{"dataset": "x", "dialog_id": "d", "split": "train", "turn_index": 2, "slots": [("color", "red")], "source": "gold"}]
     t = DIALOG_STATES.to_arrow(rows)
-    assert t.column("slots").to_pylist() == [[("color", "red")]]
+    assert t.column("slots").to_pylist() == [[{"key": "color", "value": "red"}]]
+    assert pairs_to_dict(t.column("slots")[0].as_py()) == {"color": "red"}
+    assert pairs_to_dict(None) is None and pairs_to_dict([("a", "b")]) == {"a": "b"}
+
+
+def test_no_table_uses_a_map_type_or_the_reserved_split_name():
+    """Hugging Face `datasets` has no dtype for Arrow maps and reserves the split name `all`."""
+
+    def has_map(typ) -> bool:
+        if pa.types.is_map(typ):
+            return True
+        if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+            return has_map(typ.value_type)
+        if pa.types.is_struct(typ):
+            return any(has_map(typ.field(i).type) for i in range(typ.num_fields))
+        return False
+
+    for name, table in all_tables().items():
+        assert not any(has_map(f.type) for f in table.schema), name
+    assert SPLIT_SHARED != "all"

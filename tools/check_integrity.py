@@ -36,7 +36,7 @@ def builds(paths: list[str]) -> list[str]:
 
 
 def _scan(build: str, manifest: dict, table: str) -> str | None:
-    files = [os.path.join(build, f) for s in manifest["tables"].get(table, {}).values() for f in s["files"]]
+    files = [os.path.join(build, f["path"]) for s in manifest["tables"].get(table, {}).values() for f in s["files"]]
     if not files:
         return None
     return "read_parquet([" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "])"

@@ -18,6 +18,7 @@ import pyarrow as pa
 from annotation import results as R
 from annotation.flows.base import ExportOutcome, Flow, attr
 from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
+from schemas.core import pairs_to_dict
 
 DEFAULT_SLOTS = ("type", "color", "material", "brand", "gender", "price", "pattern", "style", "size")
 _NOT_SLOTS = re.compile(r"name|title|description|image|url|^id$|_id$|taxonomy")
@@ -43,10 +44,10 @@ class DialogStateFlow(Flow):
         keys: set[str] = set()
         if "dialog_states" in tables:
             for slots in tables["dialog_states"].column("slots").to_pylist():
-                keys.update(k for k, _ in (slots.items() if isinstance(slots, dict) else slots or []))
+                keys.update(pairs_to_dict(slots) or {})
         if "products" in tables:
             for attrs in tables["products"].column("attributes").to_pylist():
-                keys.update(k for k, _ in attrs or [] if not _NOT_SLOTS.search(k.lower()))
+                keys.update(k for k in pairs_to_dict(attrs) or {} if not _NOT_SLOTS.search(k.lower()))
         return {"slots": sorted(keys) or list(DEFAULT_SLOTS)}
 
     def label_config(self, params: dict) -> str:
@@ -82,8 +83,7 @@ class DialogStateFlow(Flow):
         if "dialog_states" in tables:
             for row in tables["dialog_states"].to_pylist():
                 k = (row["dialog_id"], row["turn_index"])
-                s = row["slots"]
-                state = dict(s.items() if isinstance(s, dict) else s or [])
+                state = pairs_to_dict(row["slots"]) or {}
                 if row["source"] == "annotated":
                     annotated[k] = state
                     continue

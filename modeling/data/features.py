@@ -1,11 +1,16 @@
 """`mmdial features`: run the image CNN once over a build's `images` table and store the pooled
-features in an `image_features` Parquet table, so training reads vectors instead of pixels.
+features in an `image_features` table, so training reads vectors instead of pixels.
 
+The table is a proper table of the build: `<out>/image_features/image_features-shared-00000-of-00001.parquet`
+(nothing else in that folder; row groups capped by bytes like every table), registered in
+`<out>/manifest.json` (`tables.image_features`, its schema version, and `image_features`: the
+encoder, weights, image size and counts, which tell a later run whether the table fits its config).
 Images are streamed in batches of rows (pyarrow); an image that does not decode, or that has no
 bytes (a build made with --no-image-bytes), becomes a dead letter in
-`<out>/image_features/_dead_letters.parquet` with its id and reason, never a zero vector.
-Images in = features out + dead letters. The write is atomic (temporary name, then rename), and
-`_meta.json` records the encoder so a later run can tell whether the table fits its config.
+`<out>/dead_letters/dead_letters-features-00000-of-00001.parquet` with its id and reason, never a
+zero vector. Images in = features out + dead letters. Writes are atomic (temporary name, then
+rename). When `<out>` is not a build (the fallback folder of a read-only build), its
+`manifest.json` is a side manifest: these two tables and `side_build_of` (the build's path).
 """
 
 from __future__ import annotations
@@ -19,22 +24,72 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modeling.data import tables
+from schemas.core import SPLIT_SHARED
 
-FEATURES_FILE = "image_features-all-00000-of-00001.parquet"
-DEAD_FILE = "_dead_letters.parquet"
-META_FILE = "_meta.json"
+TABLE = "image_features"
+DEAD_SPLIT = "features"
+FEATURES_FILE = f"{TABLE}-{SPLIT_SHARED}-00000-of-00001.parquet"
+DEAD_FILE = f"dead_letters-{DEAD_SPLIT}-00000-of-00001.parquet"
+MANIFEST = "manifest.json"
 
 
 def features_dir(out: str) -> str:
-    return os.path.join(out, "image_features")
+    return os.path.join(out, TABLE)
 
 
-def read_meta(out: str) -> dict | None:
-    path = os.path.join(features_dir(out), META_FILE)
-    if not os.path.exists(path) or not os.path.exists(os.path.join(features_dir(out), FEATURES_FILE)):
+def _manifest(out: str) -> dict | None:
+    path = os.path.join(out, MANIFEST)
+    if not os.path.exists(path):
         return None
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def read_meta(out: str) -> dict | None:
+    """The `image_features` entry of OUT's manifest, when its table file is there."""
+    manifest = _manifest(out)
+    if not manifest or not os.path.exists(os.path.join(features_dir(out), FEATURES_FILE)):
+        return None
+    return manifest.get(TABLE)
+
+
+def _write_atomic(path: str, write) -> int:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    write(tmp)
+    os.replace(tmp, path)
+    return os.path.getsize(path)
+
+
+def _register(out: str, data: str, summary: dict, rows: int, size: int, dead: int, dead_size: int) -> None:
+    """Add the table (and its dead letters) to OUT's manifest, or write a side manifest."""
+    from schemas import get
+
+    manifest = _manifest(out) or {"dataset": "image_features", "side_build_of": os.path.abspath(data), "tables": {}, "schema_versions": {}}
+    entry = {"path": f"{TABLE}/{FEATURES_FILE}", "rows": rows, "bytes": size}
+    manifest["tables"][TABLE] = {SPLIT_SHARED: {"rows": rows, "bytes": size, "files": [entry]}}
+    dl = manifest["tables"].setdefault("dead_letters", {})
+    dl.pop(DEAD_SPLIT, None)
+    if dead:
+        dl[DEAD_SPLIT] = {
+            "rows": dead,
+            "bytes": dead_size,
+            "files": [{"path": f"dead_letters/{DEAD_FILE}", "rows": dead, "bytes": dead_size}],
+        }
+    if not dl:
+        manifest["tables"].pop("dead_letters")
+    manifest["tables"] = dict(sorted(manifest["tables"].items()))
+    manifest.setdefault("schema_versions", {})[TABLE] = get(TABLE).version
+    if dead:
+        manifest["schema_versions"]["dead_letters"] = get("dead_letters").version
+    manifest["schema_versions"] = dict(sorted(manifest["schema_versions"].items()))
+    manifest[TABLE] = summary
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    _write_atomic(os.path.join(out, MANIFEST), lambda tmp: open(tmp, "w", encoding="utf-8").write(text))
+    if "side_build_of" not in manifest and os.path.exists(os.path.join(out, "README.md")):
+        from pipelines.core.card import write_card
+
+        write_card(out, manifest)  # the card gets the new table's config and features
 
 
 def compute_features(
@@ -59,10 +114,10 @@ def compute_features(
     extractor = FeatureExtractor(encoder, weights, seed).to(device)
     schema = get("image_features").schema_with_metadata()
     dead_schema = get("dead_letters").schema_with_metadata()
-    folder = features_dir(out)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{FEATURES_FILE}")
+    from pipelines.core.layout import row_group_rows
+
     dead_rows: list[dict] = []
+    parts: list[pa.Table] = []
     n_in = n_out = 0
     started = time.time()
     total = tables.count_rows(files)
@@ -71,7 +126,17 @@ def compute_features(
         from tqdm import tqdm
 
         bar = tqdm(total=total, desc=f"features ({encoder})", unit="img")
+    target = os.path.join(features_dir(out), FEATURES_FILE)
+    os.makedirs(features_dir(out), exist_ok=True)
+    tmp = os.path.join(features_dir(out), f".tmp-{os.getpid()}-{FEATURES_FILE}")
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+
+        def flush() -> None:
+            if parts:
+                group = pa.concat_tables(parts)
+                writer.write_table(group, row_group_size=row_group_rows(group))
+                parts.clear()
+
         for batch in tables.iter_batches(files, ["dataset", "image_id", "data", "source_key"], batch_size):
             ids = batch.column("image_id").to_pylist()
             datasets = batch.column("dataset").to_pylist()
@@ -89,7 +154,7 @@ def compute_features(
                     dead_rows.append(
                         {
                             "dataset": datasets[i],
-                            "split": "all",
+                            "split": SPLIT_SHARED,
                             "stage": "features",
                             "source": "images",
                             "locator": f"{ids[i]} ({keys[i]})",
@@ -100,28 +165,36 @@ def compute_features(
             if good:
                 x = torch.from_numpy(np.stack(pixels)).to(device)
                 feats = extractor(x).cpu().numpy().astype(np.float32)
-                rows = pa.table(
-                    {
-                        "dataset": pa.array([datasets[i] for i in good], pa.string()),
-                        "image_id": pa.array([ids[i] for i in good], pa.string()),
-                        "split": pa.array(["all"] * len(good), pa.string()),
-                        "encoder": pa.array([encoder] * len(good), pa.string()),
-                        "feature": pa.FixedSizeListArray.from_arrays(pa.array(feats.reshape(-1)), feats.shape[1]).cast(
-                            pa.list_(pa.float32())
-                        ),
-                    },
-                    schema=schema,
+                parts.append(
+                    pa.table(
+                        {
+                            "dataset": pa.array([datasets[i] for i in good], pa.string()),
+                            "image_id": pa.array([ids[i] for i in good], pa.string()),
+                            "split": pa.array([SPLIT_SHARED] * len(good), pa.string()),
+                            "encoder": pa.array([encoder] * len(good), pa.string()),
+                            "feature": pa.FixedSizeListArray.from_arrays(pa.array(feats.reshape(-1)), feats.shape[1]).cast(
+                                pa.list_(pa.float32())
+                            ),
+                        },
+                        schema=schema,
+                    )
                 )
-                writer.write_table(rows)
                 n_out += len(good)
+                if sum(p.num_rows for p in parts) >= row_group_rows(parts[0]):
+                    flush()  # a row group of about ROW_GROUP_BYTES, not one per CNN batch
             if bar:
                 bar.update(len(blobs))
+        flush()
     if bar:
         bar.close()
-    os.replace(tmp, os.path.join(folder, FEATURES_FILE))
-    dead_tmp = os.path.join(folder, f".tmp-{os.getpid()}-{DEAD_FILE}")
-    pq.write_table(pa.Table.from_pylist(dead_rows, schema=dead_schema), dead_tmp)
-    os.replace(dead_tmp, os.path.join(folder, DEAD_FILE))
+    os.replace(tmp, target)
+    dead_path = os.path.join(out, "dead_letters", DEAD_FILE)
+    dead_size = 0
+    if dead_rows:
+        dead_table = pa.Table.from_pylist(dead_rows, schema=dead_schema).sort_by([("source", "ascending"), ("locator", "ascending")])
+        dead_size = _write_atomic(dead_path, lambda tmp: pq.write_table(dead_table, tmp, compression="zstd"))
+    elif os.path.exists(dead_path):
+        os.remove(dead_path)  # an earlier run's dead letters
     summary = {
         "encoder": encoder,
         "weights": weights,
@@ -133,10 +206,7 @@ def compute_features(
         "seconds": round(time.time() - started, 2),
         "source": os.path.abspath(data),
     }
-    meta_tmp = os.path.join(folder, f".tmp-{META_FILE}")
-    with open(meta_tmp, "w", encoding="utf-8") as fh:
-        json.dump(summary, fh, indent=2, sort_keys=True)
-    os.replace(meta_tmp, os.path.join(folder, META_FILE))
+    _register(out, data, summary, n_out, os.path.getsize(target), len(dead_rows), dead_size)
     return summary
 
 

@@ -51,8 +51,12 @@ def count_rows(files: list[str]) -> int:
 
 
 def map_as_pairs(table: pa.Table, column: str) -> pa.Table:
-    """Replace a map<string, string> column with list<struct<key, value>> (what polars and numpy
-    code expect; nulls stay null)."""
+    """`column` as list<struct<key, value>> (what polars and numpy code expect; nulls stay null).
+
+    Builds write that type already (schemas.core.KEY_VALUES); builds made before schema version 2
+    wrote map<string, string>, which is converted here."""
+    if not pa.types.is_map(table.schema.field(column).type):
+        return table
     chunks = []
     for chunk in table.column(column).chunks:
         pairs = pa.StructArray.from_arrays([chunk.keys, chunk.items], ["key", "value"])

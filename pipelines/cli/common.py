@@ -11,7 +11,7 @@ BUILD_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 RunnerOpt = typer.Option(
     "FnApiRunner",
     "--runner",
-    help="FnApiRunner (local, default; DirectRunner is routed to it), DataflowRunner, FlinkRunner, SparkRunner, ...",
+    help="FnApiRunner (local, default; DirectRunner is routed to it), dask (Beam's DaskRunner: --dask_client_address ADDR, else a local cluster of --workers processes), DataflowRunner, FlinkRunner, SparkRunner, ...",
 )
 WorkersOpt = typer.Option(0, "--workers", help="Local worker processes (0: all cores).")
 MaxDeadOpt = typer.Option(0.05, "--max-dead-ratio", help="Fail (exit 1) when dead letters / records in exceed this.")

@@ -46,6 +46,46 @@ def inspect(
 
 
 @app.command()
+def stats(
+    out: str = typer.Argument(..., help="A build output folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON."),
+    card: bool = typer.Option(False, "--card", help="Also rewrite OUT/README.md (the dataset card) and its plots."),
+) -> None:
+    """Print a build's statistics (the tables of its dataset card, as the source papers report them)."""
+    import json
+
+    from pipelines.core.manifest import read_manifest
+    from pipelines.core.stats import compute
+
+    try:
+        manifest = read_manifest(out)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    st = compute(out, manifest)
+    if as_json:
+        typer.echo(json.dumps({"dataset": st.dataset, "tables": [t.as_dict() for t in st.tables]}, ensure_ascii=False, indent=1))
+    else:
+        from rich.console import Console
+        from rich.table import Table as RichTable
+
+        from pipelines.core.stats import fmt
+
+        console = Console()
+        for t in st.tables:
+            rt = RichTable(title=t.title + (f"  ({t.source})" if t.source else ""), caption=t.note or None)
+            for i, h in enumerate(t.headers):
+                rt.add_column(h, justify="left" if i == 0 else "right")
+            for row in t.rows:
+                rt.add_row(*(fmt(v) for v in row))
+            console.print(rt)
+    if card:
+        from pipelines.core.card import write_card
+
+        typer.echo(f"card: {write_card(out, manifest)}", err=True)
+
+
+@app.command()
 def version() -> None:
     """Print the mmdial version."""
     import pipelines

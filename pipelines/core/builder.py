@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from pipelines.core.context import ShardContext
+from schemas.core import SPLIT_SHARED
 
 
 class UsageError(Exception):
@@ -95,6 +96,6 @@ class Builder(ABC):
     def layout(self) -> dict[str, tuple[str, ...]]:
         """Table -> split names every shard writes (empty files included, so the set is complete)."""
         out = {t: tuple(self.splits) for t in self.dialog_tables}
-        out.update({t: ("all",) for t in self.shared_tables})
-        out.setdefault("dead_letters", ("all",))
+        out.update({t: (SPLIT_SHARED,) for t in self.shared_tables})
+        out.setdefault("dead_letters", (SPLIT_SHARED,))
         return out

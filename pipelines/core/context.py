@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from schemas.core import SPLIT_SHARED
+
 EXCERPT_CHARS = 500
 
 
@@ -105,7 +107,7 @@ class ShardContext:
 
     # -- records -------------------------------------------------------------------------
     @contextlib.contextmanager
-    def record(self, stage: str, source: str, locator: str, raw=None, split: str = "all") -> Iterator[_Record]:
+    def record(self, stage: str, source: str, locator: str, raw=None, split: str = SPLIT_SHARED) -> Iterator[_Record]:
         self._next_id += 1
         rec = _Record(stage, source, str(locator), split, raw, record_id=self._next_id)
         self._count(stage, "in")
@@ -158,7 +160,7 @@ class ShardContext:
         if filtered:
             self._hook(stage, "filtered", filtered)
 
-    def reject(self, stage: str, source: str, locator: str, reason: str, raw=None, split: str = "all") -> None:
+    def reject(self, stage: str, source: str, locator: str, reason: str, raw=None, split: str = SPLIT_SHARED) -> None:
         """Dead-letter something that never became a record (an unreadable file, a dangling reference)."""
         self._next_id += 1
         self._count(stage, "in")

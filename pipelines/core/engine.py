@@ -10,11 +10,11 @@ state naming a dialog) are checked by a small CoGroupByKey over keys, not rows.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import json
 import logging
-import math
 import os
 import posixpath
 import threading
@@ -30,8 +30,11 @@ from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import ShardContext
 from pipelines.core.fingerprint import ContentHasher, shard_fingerprint, shared_digest, unit_digest
+from pipelines.core.layout import deal_units
 from pipelines.core.parquet import shard_path, to_arrow_checked, write_table_file
+from pipelines.core.runners import dask_session, is_dask
 from schemas import get
+from schemas.core import SPLIT_SHARED
 
 LOG = logging.getLogger("mmdial.build")
 SHARDS_DIR = "_shards"
@@ -52,6 +55,7 @@ class BuildOptions:
     beam_args: list[str] = field(default_factory=list)
     max_dead_ratio: float | None = None  # None: no gate (the CLI passes --max-dead-ratio, 0.05 by default)
     progress: bool = True
+    card: bool = True  # write the dataset card (README.md, statistics, plots) after the manifest
 
 
 def fault_point(name: str) -> None:
@@ -66,17 +70,8 @@ def fault_point(name: str) -> None:
 
 # -- planning -------------------------------------------------------------------------------
 def plan_shards(units: list[WorkUnit], shard_bytes: int) -> list[list[WorkUnit]]:
-    """Cut sorted units into balanced shards; the count follows from the total size."""
-    units = sorted(units, key=lambda u: (u.split, u.kind, u.path, u.start))
-    total = sum(max(u.size, 1) for u in units)
-    n = max(1, min(len(units), math.ceil(total / max(shard_bytes, 1))))
-    shards: list[list[WorkUnit]] = [[] for _ in range(n)]
-    acc = 0
-    for u in units:
-        idx = min(n - 1, int(acc * n / total)) if total else 0
-        shards[idx].append(u)
-        acc += max(u.size, 1)
-    return [s for s in shards if s] or [[]]
+    """Cut units into balanced shards; the count follows from the total size (see layout.deal_units)."""
+    return deal_units(units, shard_bytes)
 
 
 def marker_path(out: str, shard: int, num_shards: int) -> str:
@@ -122,7 +117,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
             try:
                 builder.process(unit, ctx)
             except Exception as exc:  # noqa: BLE001 - an unreadable unit is a dead letter, not a crash
-                ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or "all")
+                ctx.reject("read", unit.path, unit.locator, f"{type(exc).__name__}: {exc}", split=unit.split or SPLIT_SHARED)
         ctx.flush_all()
     finally:
         ctx.detach()  # ctx <-> on_batch is a reference cycle: break it so the shard's memory goes at once
@@ -144,22 +139,15 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
         unexpected = arrow.num_rows and set(arrow.column("split").unique().to_pylist()) - set(layout[table_name])
         if unexpected:
             raise ValueError(f"{table_name}: rows with splits {sorted(unexpected)} outside the layout {layout[table_name]}")
-        files[table_name] = {}
         for split in layout[table_name]:
             part = arrow.filter(_split_mask(arrow, split)) if arrow.num_rows else arrow
-            path = shard_path(out, table_name, split, shard, num_shards)
-            size = write_table_file(path, part)
-            files[table_name][split] = {
-                "path": _rel(path, out),
-                "rows": part.num_rows,
-                "bytes": size,
-            }
+            if part.num_rows:  # no 0-row files: a split without rows in this shard has no file here
+                files.setdefault(table_name, {})[split] = _write(out, table_name, split, shard, num_shards, part)
     table_stats = {t: {**builder.table_stats(t, []), **table_stats[t]} for t in sorted(layout) if t != "dead_letters"}
     dl_table = get("dead_letters")
     dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
-    path = shard_path(out, "dead_letters", "all", shard, num_shards)
-    size = write_table_file(path, dl)
-    files["dead_letters"] = {"all": {"path": _rel(path, out), "rows": dl.num_rows, "bytes": size}}
+    if dl.num_rows:
+        files["dead_letters"] = {SPLIT_SHARED: _write(out, "dead_letters", SPLIT_SHARED, shard, num_shards, dl)}
     marker = {
         "fingerprint": fingerprint,
         "shard": shard,
@@ -183,6 +171,12 @@ def _rel(path: str, root: str) -> str:
     if "://" in path:
         return path[len(root.rstrip("/")) + 1 :]
     return os.path.relpath(path, root)
+
+
+def _write(out: str, table: str, split: str, shard: int, num_shards: int, arrow: pa.Table) -> dict:
+    path = shard_path(out, table, split, shard, num_shards)
+    size = write_table_file(path, arrow)
+    return {"path": _rel(path, out), "rows": arrow.num_rows, "bytes": size}
 
 
 def _split_mask(arrow, split):
@@ -234,31 +228,41 @@ class ProcessShard(beam.DoFn):
         shard, fingerprint = element
         units = self.shards[shard]
         marker = build_shard(self.builder, self.out, shard, self.num_shards, units, fingerprint, self.hook)
-        for item in marker["expected"]:
-            yield beam.pvalue.TaggedOutput("expected", ((item[0], item[1]), tuple(item)))
-        for ns, key in marker["claimed"]:
-            yield beam.pvalue.TaggedOutput("claimed", ((ns, key), 1))
+        yield from reference_events(marker)
+
+
+def reference_events(marker: dict):
+    """A shard's expectations and claims as one keyed stream: ((ns, key), expectation tuple) or
+    ((ns, key), None) for a claim. One output, no tagged outputs: every runner (Dask's included)
+    carries a single main output the same way."""
+    for item in marker["expected"]:
+        yield (item[0], item[1]), tuple(item)
+    for ns, key in marker["claimed"]:
+        yield (ns, key), None
 
 
 def _unmatched(kv):
-    _, grouped = kv
-    expected = grouped["expected"]
-    if grouped["claimed"]:
-        return [("out", e) for e in expected]
-    return [("dead", e) for e in expected]
+    _, events = kv
+    events = list(events)
+    outcome = "out" if any(e is None for e in events) else "dead"
+    return [(outcome, e) for e in events if e is not None]
 
 
 class WriteReferenceCheck(beam.DoFn):
-    """Write the dead letters of references nobody claimed, and the stage counts they imply."""
+    """Write the dead letters of references nobody claimed, and the stage counts they imply.
+
+    Gets every outcome under one key (plus a `None` so the group exists when there are none):
+    a GroupByKey, which every runner implements the same way, rather than a global combine."""
 
     def __init__(self, dataset: str, out: str):
         self.dataset = dataset
         self.out = out
 
-    def process(self, results):
+    def process(self, keyed):
+        _, grouped = keyed
         stages: dict[str, dict[str, int]] = {}
         dead = []
-        for outcome, (ns, key, stage, source, locator, excerpt) in results:
+        for outcome, (ns, key, stage, source, locator, excerpt) in sorted(r for r in grouped if r is not None):
             s = stages.setdefault(stage, {"in": 0, "out": 0, "dead": 0, "filtered": 0})
             s["in"] += 1
             s[outcome] += 1
@@ -266,7 +270,7 @@ class WriteReferenceCheck(beam.DoFn):
                 dead.append(
                     {
                         "dataset": self.dataset,
-                        "split": "all",
+                        "split": SPLIT_SHARED,
                         "stage": stage,
                         "source": source,
                         "locator": locator,
@@ -274,14 +278,13 @@ class WriteReferenceCheck(beam.DoFn):
                         "excerpt": excerpt,
                     }
                 )
-        table = get("dead_letters")
-        arrow = _sorted(table.to_arrow(dead), table.sort_key)
         path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1)
-        write_table_file(path, arrow)
-        io.write_json_atomic(
-            io.join(self.out, SHARDS_DIR, "references.json"),
-            {"stages": stages, "file": _rel(path, self.out), "rows": len(dead)},
-        )
+        doc = {"stages": stages, "file": None, "rows": 0, "bytes": 0}
+        if dead:  # no 0-row file when every reference resolved
+            table = get("dead_letters")
+            size = write_table_file(path, _sorted(table.to_arrow(dead), table.sort_key))
+            doc.update(file=_rel(path, self.out), rows=len(dead), bytes=size)
+        io.write_json_atomic(io.join(self.out, SHARDS_DIR, "references.json"), doc)
         yield len(dead)
 
 
@@ -289,21 +292,24 @@ def construct(
     p: beam.Pipeline, builder: Builder, todo: list[tuple[int, str]], num_shards: int, out: str, resumed_markers: list[dict], plan: str
 ):
     """Add the build's transforms to `p` (no local side effects: safe on any runner)."""
-    results = (
+    events = (
         p
         | "Shards" >> beam.Create(todo, reshuffle=False)
         | "Spread" >> beam.Reshuffle()
-        | "BuildShard" >> beam.ParDo(ProcessShard(builder, out, num_shards, plan)).with_outputs("expected", "claimed")
+        | "BuildShard" >> beam.ParDo(ProcessShard(builder, out, num_shards, plan))
     )
-    prior_expected = [((e[0], e[1]), tuple(e)) for m in resumed_markers for e in m["expected"]]
-    prior_claimed = [((ns, key), 1) for m in resumed_markers for ns, key in m["claimed"]]
-    expected = (results.expected, p | "PriorExpected" >> beam.Create(prior_expected)) | "AllExpected" >> beam.Flatten()
-    claimed = (results.claimed, p | "PriorClaimed" >> beam.Create(prior_claimed)) | "AllClaimed" >> beam.Flatten()
-    return (
-        {"expected": expected, "claimed": claimed}
-        | "JoinReferences" >> beam.CoGroupByKey()
+    prior = [ev for m in resumed_markers for ev in reference_events(m)]
+    outcomes = (
+        (events, p | "PriorReferences" >> beam.Create(prior))
+        | "AllReferences" >> beam.Flatten()
+        | "JoinReferences" >> beam.GroupByKey()
         | "Outcomes" >> beam.FlatMap(_unmatched)
-        | "Collect" >> beam.combiners.ToList()
+    )
+    return (
+        (outcomes, p | "NoOutcome" >> beam.Create([None]))
+        | "WithSentinel" >> beam.Flatten()
+        | "OneKey" >> beam.Map(lambda outcome: (0, outcome))
+        | "Collect" >> beam.GroupByKey()
         | "WriteReferences" >> beam.ParDo(WriteReferenceCheck(builder.dataset, out))
     )
 
@@ -472,6 +478,29 @@ def _clear_stale(out: str, num_shards: int) -> list[str]:
     return removed
 
 
+def _local_workers(opts: BuildOptions, shards_to_build: int) -> BuildOptions:
+    """No more local worker processes than shards to build: a small build (or a resumed one with
+    one shard left) runs in this process instead of paying each worker's start-up (Beam, pyarrow
+    and the builder imported again). Output does not depend on the worker count."""
+    from pipelines.core.options import is_local
+
+    if not is_local(opts.runner):
+        return opts
+    wanted = opts.workers or os.cpu_count() or 1
+    return dataclasses.replace(opts, workers=max(1, min(wanted, shards_to_build)))
+
+
+@contextlib.contextmanager
+def runner_session(opts: BuildOptions):
+    """The build options with whatever the runner needs around the run (a Dask cluster)."""
+    if not is_dask(opts.runner):
+        yield opts
+        return
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    with dask_session(opts.workers, opts.beam_args) as args:
+        yield dataclasses.replace(opts, beam_args=args)
+
+
 def pipeline_options(opts: BuildOptions):
     from pipelines.core.options import make_options
 
@@ -506,6 +535,7 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     from pipelines.core import references
     from pipelines.core.manifest import finalise_manifest, write_manifest
     from pipelines.core.options import make_runner
+    from pipelines.core.runners import finish
 
     t0 = time.time()
     n = len(plan.shards)
@@ -514,14 +544,17 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     resumed_markers = [io.read_json(marker_path(stage, i, n)) for i in plan.resumed]
     todo = [(i, plan.fingerprints[i]) for i in plan.todo]
     plan_file = write_plan(stage, plan.shards)
-    options = pipeline_options(opts)
-    runner = make_runner(opts.runner, opts.workers)
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
-    with _Progress(opts, stage, n, len(plan.resumed)):
-        p = beam.Pipeline(runner=runner, options=options)
+    run = _local_workers(opts, len(todo))
+    with runner_session(run) as run_opts, _Progress(opts, stage, n, len(plan.resumed)):
+        options = pipeline_options(run_opts)
+        p = beam.Pipeline(runner=make_runner(run.runner, run.workers), options=options)
         construct(p, builder, todo, n, stage, resumed_markers, plan_file)
         result = p.run()
-        result.wait_until_finish()
+        try:
+            result.wait_until_finish()
+        finally:
+            finish(result)
     fault_point("shards_done")
     metrics = _query_metrics(result)
     markers = [io.read_json(marker_path(stage, i, n)) for i in range(n)]
@@ -548,6 +581,10 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     finalise_manifest(manifest, integrity, failures)
     manifest["run"]["snapshot"] = stage
     store.prune(stage, manifest, keep=set())
+    if opts.card and manifest["status"] == "ok":
+        from pipelines.core.card import write_card
+
+        write_card(stage, manifest)
     io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
     fault_point("manifest_written")
     return manifest

@@ -8,6 +8,7 @@ import io as _io
 
 from pipelines.core.context import Reject
 from pipelines.core.io import sha256_hex
+from schemas.core import SPLIT_SHARED
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 #: The one decompression-bomb rule of every builder: an image whose header declares more pixels
@@ -80,7 +81,7 @@ def image_row(
         raise Reject("cannot decode image")
     return {
         "image_id": sha256_hex(data),
-        "split": "all",
+        "split": SPLIT_SHARED,
         "source_key": source_key,
         "uri": uri,
         "data": data if embed else None,

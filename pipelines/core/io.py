@@ -98,6 +98,10 @@ def mkdirs(path: str) -> None:
         pass  # already there (local FS raises; object stores have no directories)
 
 
+def delete(path: str) -> None:
+    FileSystems.delete([path])
+
+
 def write_bytes_atomic(path: str, data: bytes) -> None:
     parent, name = posixpath.split(path)
     mkdirs(parent)

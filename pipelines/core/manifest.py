@@ -17,7 +17,13 @@ from schemas import get
 MANIFEST = "manifest.json"
 
 
+def file_paths(split_info: dict) -> list[str]:
+    """The paths of one table split's files (each `files` entry is {"path", "rows", "bytes"})."""
+    return [f["path"] for f in split_info["files"]]
+
+
 def aggregate(markers: list[dict], references: dict) -> dict:
+    # per table and split: rows, bytes and the files with their own row and byte counts
     tables: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(lambda: {"rows": 0, "bytes": 0, "files": []}))
     stages: dict[str, dict[str, int]] = defaultdict(lambda: {"in": 0, "out": 0, "dead": 0, "filtered": 0})
     stats: dict[str, float] = defaultdict(float)
@@ -29,7 +35,7 @@ def aggregate(markers: list[dict], references: dict) -> dict:
                 t = tables[table][split]
                 t["rows"] += f["rows"]
                 t["bytes"] += f["bytes"]
-                t["files"].append(f["path"])
+                t["files"].append({"path": f["path"], "rows": f["rows"], "bytes": f["bytes"]})
         for stage, c in m["stages"].items():
             for k, v in c.items():
                 stages[stage][k] += v
@@ -40,7 +46,8 @@ def aggregate(markers: list[dict], references: dict) -> dict:
                 table_stats[table][k] += v
         sources.extend(m["sources"])
     if references.get("file"):
-        tables["dead_letters"]["references"] = {"rows": references["rows"], "bytes": 0, "files": [references["file"]]}
+        ref = {"path": references["file"], "rows": references["rows"], "bytes": references.get("bytes", 0)}
+        tables["dead_letters"]["references"] = {"rows": ref["rows"], "bytes": ref["bytes"], "files": [ref]}
     for stage, c in references.get("stages", {}).items():
         for k, v in c.items():
             stages[stage][k] += v

@@ -2,7 +2,7 @@
 
 Local runs always use an explicit FnApiRunner: Beam's DirectRunner may hand a pipeline to the
 Prism runner, which downloads a binary at run time. `--runner DirectRunner` is therefore routed to
-the FnApiRunner too. Any other runner name (DataflowRunner, FlinkRunner, SparkRunner, ...) is
+the FnApiRunner too. `--runner dask` is Beam's DaskRunner (see pipelines.core.runners). Any other runner name (DataflowRunner, FlinkRunner, SparkRunner, ...) is
 passed to Beam unchanged together with the user's standard Beam options.
 """
 
@@ -27,7 +27,9 @@ def make_options(runner: str, workers: int, beam_args: list[str]):
         # multi_processing mode, which would replace that environment with its own command)
         args += [f"--direct_num_workers={n}", "--direct_running_mode=in_memory"]
     else:
-        args += [f"--runner={runner}"]
+        from pipelines.core.runners import DASK_RUNNER, is_dask
+
+        args += [f"--runner={DASK_RUNNER if is_dask(runner) else runner}"]
     return PipelineOptions(args)
 
 
@@ -45,6 +47,12 @@ def make_runner(runner: str, workers: int = 0):
             return FnApiRunner()
         command = f"{sys.executable} -m pipelines.core.worker"
         return FnApiRunner(default_environment=environments.SubprocessSDKEnvironment.from_command_string(command))
+    from pipelines.core.runners import is_dask
+
+    if is_dask(runner):
+        from apache_beam.runners.dask.dask_runner import DaskRunner
+
+        return DaskRunner()
     return None  # Beam picks the runner named in the options
 
 

@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 
 from pipelines.core import io
 from pipelines.core.context import ShardContext
+from pipelines.core.layout import row_group_rows
 from schemas import Table, get
 
 COMPRESSION = "zstd"
-ROW_GROUP_ROWS = 64_000
 
 
 def shard_file_name(table: str, split: str, shard: int, num_shards: int) -> str:
@@ -67,7 +67,7 @@ def encode(table: pa.Table) -> bytes:
         table,
         buf,
         compression=COMPRESSION,
-        row_group_size=ROW_GROUP_ROWS,
+        row_group_size=row_group_rows(table),
         use_dictionary=True,
         write_statistics=True,
     )

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 
 from pipelines.core import io
 from pipelines.core.builder import UsageError
+from pipelines.core.manifest import file_paths
 
 STAGING = "STAGING"
 CURRENT = "CURRENT"
@@ -75,7 +76,7 @@ class Store:
     def prune(self, build: str, manifest: dict, keep: set[str]) -> list[str]:
         """Delete files of `build` the manifest does not list (leftovers of another layout):
         after this the snapshot holds exactly the manifest's files, the manifest and `_shards/`."""
-        listed = {f for splits in manifest["tables"].values() for s in splits.values() for f in s["files"]}
+        listed = {f for splits in manifest["tables"].values() for s in splits.values() for f in file_paths(s)}
         removed = []
         for path, _ in io.list_files(build):
             rel = posixpath.relpath(path, build) if "://" not in path else path[len(build.rstrip("/")) + 1 :]

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.core import io
+from pipelines.core.manifest import file_paths
 
 MAX_EXAMPLES = 5
 
@@ -43,7 +44,7 @@ COMMON_UNIQUE: dict[str, tuple[str, ...]] = {
 
 def _files(build: str, manifest: dict, table: str) -> list[str]:
     splits = manifest["tables"].get(table, {})
-    return [f if "://" in f else io.join(build, f) for s in sorted(splits) for f in splits[s]["files"]]
+    return [f if "://" in f else io.join(build, f) for s in sorted(splits) for f in file_paths(splits[s])]
 
 
 def read_columns(build: str, manifest: dict, table: str, columns: list[str]) -> pa.Table | None:

@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
-from pipelines.core.images import image_row
+from pipelines.core.images import IMAGE_EXTENSIONS, image_row
+from pipelines.core.resolver import ImageResolver
 from pipelines.jddc import layers as ly
 from pipelines.jddc.reader import OwnedRange, SessionLines, iter_owned_sessions, parse_message, plan_ranges
 from pipelines.jddc.splits import annotated_splits, session_split
-from pipelines.mmd import images as img
-from pipelines.privacy.stage import check_build_masking, with_privacy_tables
+from pipelines.privacy.hooks import check_build_masking, with_privacy_tables
+from schemas.core import SPLIT_SHARED
 
 DEFAULT_RANGE_BYTES = 8 * 2**20
 MESSAGE_FILE = re.compile(r"^(data_.*\.txt|.*\.tsv)$")
@@ -84,7 +85,7 @@ class JDDCBuilder(Builder):
     _products: set | None = field(default=None, repr=False, compare=False)
     _annotated: dict | None = field(default=None, repr=False, compare=False)
     _categories: dict | None = field(default=None, repr=False, compare=False)
-    _resolver: img.ImageResolver | None = field(default=None, repr=False, compare=False)
+    _resolver: ImageResolver | None = field(default=None, repr=False, compare=False)
 
     dataset = "jddc"
     splits = ("train", "valid", "test")
@@ -137,7 +138,7 @@ class JDDCBuilder(Builder):
             units.append(WorkUnit(layer, path, _size(files, path)))
         if self.images_dir:
             for path, size in io.list_files(self.images_dir):
-                if path.lower().endswith(img.IMAGE_EXTENSIONS):
+                if path.lower().endswith(IMAGE_EXTENSIONS):
                     units.append(WorkUnit("image", path, size))
         return units
 
@@ -189,7 +190,7 @@ class JDDCBuilder(Builder):
     def setup(self) -> None:
         if self.mask is not None:
             self.mask.setup()  # the OCR engine: once per worker
-        self._resolver = img.ImageResolver(self.images_dir, {}, {})
+        self._resolver = ImageResolver(self.images_dir)
         self._products = self._kb_product_ids()
         self._layers = {layer: ly.load_layer(layer, path) for layer, path in self.layer_paths.items()}
         self._annotated = annotated_splits(sid for recs in self._layers.values() for sid in recs)
@@ -223,7 +224,7 @@ class JDDCBuilder(Builder):
 
     def _session(self, unit: WorkUnit, group: SessionLines, ctx: ShardContext, seen: set[str], source: str) -> None:
         sid = group.key.decode("utf-8", errors="replace") if group.key is not None else None
-        split = session_split(sid, self._annotated) if sid else "all"
+        split = session_split(sid, self._annotated) if sid else SPLIT_SHARED
         messages = []
         for offset, line in group.lines:  # one `record` block per message would double the cost
             try:
@@ -345,7 +346,7 @@ class JDDCBuilder(Builder):
                     "jddc_kb_triples",
                     {
                         "product_id": sku,
-                        "split": "all",
+                        "split": SPLIT_SHARED,
                         "attribute": attr,
                         "value": value,
                         "source": f"{posixpath.basename(unit.path)}:{n}",
@@ -360,7 +361,7 @@ class JDDCBuilder(Builder):
                     "products",
                     {
                         "product_id": sku,
-                        "split": "all",
+                        "split": SPLIT_SHARED,
                         "name": next((attrs[k] for k in NAME_ATTRIBUTES if k in attrs), None),
                         "category": next((attrs[k] for k in CATEGORY_ATTRIBUTES if k in attrs), None),
                         "attributes": list(attrs.items()),
@@ -428,7 +429,7 @@ def _size(files: list[tuple[str, int]], path: str) -> int:
 def _category_row(rec: dict, image_id: str | None) -> dict:
     return {
         "image": rec["image"],
-        "split": "all",
+        "split": SPLIT_SHARED,
         "image_id": image_id,
         "category": rec["category"],
         "category_group": rec["category_group"],

@@ -20,6 +20,7 @@ from pipelines.jddc import generator as gen
 from pipelines.jddc.builder import JDDCBuilder
 from pipelines.jddc.reader import OwnedRange, iter_owned_sessions, parse_message, plan_ranges
 from pipelines.jddc.splits import annotated_splits
+from schemas.core import pairs_to_dict
 from schemas.jddc import (
     DISCOURSE_RELATIONS,
     DISCOURSE_TAXONOMY,
@@ -366,7 +367,7 @@ def test_bad_input_build_through_the_cli(tmp_path):
     meta = {d["dialog_id"]: json.loads(d["meta"]) for d in read_table(str(out), "dialogs").to_pylist()}
     assert meta["S1"]["dropped_messages"] == 1 and meta["S2"]["dropped_messages"] == 2 and meta["S2"]["sku"] == "2002"
     products = read_table(str(out), "products").to_pylist()
-    assert [(p["product_id"], p["category"], dict(p["attributes"])) for p in products] == [
+    assert [(p["product_id"], p["category"], pairs_to_dict(p["attributes"])) for p in products] == [
         ("1001", "电水壶", {"品类": "电水壶", "容量": "1.7L"})
     ]
 

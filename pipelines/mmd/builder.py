@@ -21,7 +21,7 @@ from pipelines.mmd import images as img
 from pipelines.mmd import states as st
 from pipelines.mmd.reader import parse_dialog
 from pipelines.mmd.transforms import DEFAULT_CONTEXT_TURNS, product_row, rec_sample_rows, turn_row
-from pipelines.privacy.stage import check_build_masking, with_privacy_tables
+from pipelines.privacy.hooks import check_build_masking, with_privacy_tables
 
 SPLIT_FOLDERS = {"train": "train", "valid": "valid", "dev": "valid", "val": "valid", "test": "test"}
 PRODUCT_FOLDERS = ("products", "raw_catalogs")

@@ -1,4 +1,4 @@
-"""Resolve MMD image references to files, content-hash ids and product ids.
+"""MMD's image reference maps (the resolver itself is `pipelines.core.resolver.ImageResolver`).
 
 Saha's release puts image URLs in dialogs; MMD 2.0 puts ids, mapped to URLs by `image_id.json`
 (a JSON list whose element 0 is {url: id}) and to file names by `url2img.txt` ("<url> <file>").
@@ -8,15 +8,11 @@ never replaced by a blank image.
 
 from __future__ import annotations
 
-import functools
 import json
-import posixpath
-from urllib.parse import urlparse
 
 from pipelines.core import io
-from pipelines.core.context import Reject
-from pipelines.core.images import IMAGE_EXTENSIONS, image_size  # noqa: F401 - re-exported for the data sets
-from pipelines.core.paths import contained
+from pipelines.core.images import IMAGE_EXTENSIONS, image_size  # noqa: F401 - re-exported for MMD's modules
+from pipelines.core.resolver import ImageResolver, stem  # noqa: F401 - the resolver is the core's; MMD adds the maps
 
 
 def load_url2img(path: str | None) -> dict[str, str]:
@@ -37,63 +33,3 @@ def load_image_ids(path: str | None) -> dict[str, str]:
     doc = json.loads(io.read_bytes(path))
     mapping = doc[0] if isinstance(doc, list) and doc else doc if isinstance(doc, dict) else {}
     return {str(v): k for k, v in mapping.items()}
-
-
-def stem(name: str) -> str:
-    base = posixpath.basename(urlparse(name).path if "://" in name else name)
-    return base.rsplit(".", 1)[0] if "." in base else base
-
-
-class ImageResolver:
-    """ref -> (file name or None, reason); file -> sha256 id (cached per worker)."""
-
-    def __init__(self, images_dir: str | None, url2img: dict[str, str], id2url: dict[str, str]):
-        self.images_dir = images_dir
-        self.url2img = url2img
-        self.id2url = id2url
-
-    def file_name(self, ref: str) -> tuple[str | None, str]:
-        url = self.id2url.get(ref)
-        if url is None:
-            if self.id2url and "://" not in ref and not ref.lower().endswith(IMAGE_EXTENSIONS):
-                return None, "unmapped"  # an MMD 2.0 id that image_id.json does not know
-            url = ref
-        if url in self.url2img:
-            return self.url2img[url], ""
-        if "://" in url:
-            return posixpath.basename(urlparse(url).path), ""
-        if url.lower().endswith(IMAGE_EXTENSIONS):
-            return url, ""
-        return None, "unmapped"
-
-    def product_id(self, ref: str) -> str:
-        name, _ = self.file_name(ref)
-        return stem(name) if name else ref
-
-    def resolve(self, ref: str) -> tuple[str | None, str]:
-        """(content id, '') or (None, reason)."""
-        name, reason = self.file_name(ref)
-        if name is None:
-            return None, reason
-        if not self.images_dir:
-            return None, "not_found"
-        return self._hash(name)
-
-    @functools.lru_cache(maxsize=200_000)  # noqa: B019 - one resolver per worker, lives as long as it
-    def _hash(self, name: str) -> tuple[str | None, str]:
-        """The id the image's own work unit publishes, or why there will be none: the same file
-        (inside the image folder only) and the same acceptance (every pixel decodes, no bomb)."""
-        path, reason = contained(self.images_dir, name)
-        if path is None:
-            return None, reason
-        try:
-            data = io.read_bytes(path)
-        except OSError:
-            return None, "not_found"
-        try:
-            width, _, _ = image_size(data, decode=True)
-        except Reject as exc:
-            return None, f"undecodable: {exc}"
-        if width is None:
-            return None, "undecodable: cannot decode image"
-        return io.sha256_hex(data), ""

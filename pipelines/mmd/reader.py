@@ -7,28 +7,17 @@ Saha's release, image ids in MMD 2.0), which `images.ImageResolver` deals with.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from pipelines.core.context import Reject
+from pipelines.core.dialog import Utterance
 
 SPEAKERS = {"user": "user", "system": "system"}
 ANNOTATION_KEYS = ("type", "question-type", "question-subtype")
 UTTERANCE_ANNOTATION_KEYS = ("false nlg", "search_criteria", "compulsory_fields")
 
 
-@dataclass
-class Utterance:
-    index: int  # position among the kept (non-null) utterances
-    source_index: int  # position in the file's JSON list
-    speaker: str
-    text: str
-    images: list[str]
-    false_images: list[str]
-    annotations: dict
-
-
 def _str_list(value, what: str, where: int) -> list[str]:
-    if value is None:
+    if value is None or value == []:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Reject(f"wrong type: utterance {where} '{what}' must be a list of strings, got {type(value).__name__}")

@@ -18,7 +18,7 @@ import json
 
 from pipelines.core import io
 from pipelines.core.context import Reject
-from schemas.core import STATE_SOURCES
+from schemas.core import STATE_SOURCES, pairs_to_dict
 
 
 def validate_state(obj) -> dict:
@@ -31,8 +31,11 @@ def validate_state(obj) -> dict:
     if not isinstance(ti, int) or isinstance(ti, bool) or ti < 0:
         raise Reject(f"turn_index must be a non-negative integer, got {ti!r}")
     slots = obj.get("slots")
-    if isinstance(slots, list):  # Parquet map columns come back as (key, value) pairs
-        slots = dict(slots)
+    if isinstance(slots, list):  # a Parquet slots column comes back as key/value pairs
+        try:
+            slots = pairs_to_dict(slots)
+        except (KeyError, TypeError, ValueError):
+            raise Reject("slots must be an object of slot -> value") from None
     if not isinstance(slots, dict) or not all(isinstance(k, str) for k in slots):
         raise Reject("slots must be an object of slot -> value")
     source = obj.get("source") or "annotated"

@@ -15,6 +15,8 @@ from pipelines.core.manifest import content_view
 from pipelines.core.parquet import read_table
 from pipelines.mmd.builder import MMDBuilder
 from pipelines.mmd.generator import GeneratorConfig, generate
+from schemas import get
+from schemas.core import pairs_to_dict
 from tests.conftest import build
 
 
@@ -63,12 +65,13 @@ def test_files_are_named_stamped_and_compressed(built):
     out, m, _ = built
     for table, splits in m["tables"].items():
         for split, info in splits.items():
+            assert info["rows"] == sum(f["rows"] for f in info["files"]) > 0, (table, split)
             for f in info["files"]:
-                assert re.fullmatch(rf"{table}/{table}-{split}-\d{{5}}-of-\d{{5}}\.parquet", f), f
-                meta = pq.ParquetFile(out / f).metadata
-                assert json.loads(meta.metadata[b"mmdial.schema"]) == {"table": table, "version": 1}
-                if meta.num_row_groups:
-                    assert meta.row_group(0).column(0).compression == "ZSTD"
+                assert re.fullmatch(rf"{table}/{table}-{split}-\d{{5}}-of-\d{{5}}\.parquet", f["path"]), f
+                meta = pq.ParquetFile(out / f["path"]).metadata
+                assert json.loads(meta.metadata[b"mmdial.schema"]) == {"table": table, "version": get(table).version}
+                assert meta.num_rows == f["rows"] > 0, f  # per-file counts, and no 0-row files
+                assert meta.row_group(0).column(0).compression == "ZSTD"
     assert not list(out.rglob(".tmp-*")), "temporary files left behind"
 
 
@@ -92,7 +95,7 @@ def test_turns_and_samples_are_faithful(built, corpus):
     turns = [t for t in rows(out, "turns") if t["dialog_id"] == "0_0"]
     assert [t["text"] for t in turns] == [(u["utterance"]["nlg"] or "") for u in native]
     assert [t["speaker"] for t in turns] == [u["speaker"] for u in native]
-    products = {p["product_id"]: dict(p["attributes"]) for p in rows(out, "products")}
+    products = {p["product_id"]: pairs_to_dict(p["attributes"]) for p in rows(out, "products")}
     images = {i["image_id"] for i in rows(out, "images")}
     samples = rows(out, "rec_samples")
     assert samples

@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import json
 
+from pipelines.core.dialog import ContextIndex, Utterance, merge_context  # noqa: F401 - merge_context re-exported
 from pipelines.mmd.images import ImageResolver, stem
-from pipelines.mmd.reader import Utterance
+from schemas.core import SPLIT_SHARED
 
+#: one encoder for every row: `json.dumps` with options builds a new JSONEncoder per call
+canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 DEFAULT_CONTEXT_TURNS = 10  # the paper trains on 5; keeping 10 lets that grow without a rebuild
-
-
-def merge_context(utts: list[Utterance], image_ids: dict[int, list[str]], upto: int, max_turns: int) -> list[dict]:
-    """Utterances before `upto`, consecutive same-speaker ones merged, the last `max_turns` kept."""
-    groups: list[dict] = []
-    for u in utts[:upto]:
-        if groups and groups[-1]["speaker"] == u.speaker:
-            g = groups[-1]
-            g["text"] = f"{g['text']} {u.text}".strip() if u.text else g["text"]
-            g["image_refs"] += u.images
-            g["image_ids"] += image_ids.get(u.index, [])
-        else:
-            groups.append(
-                {
-                    "turn_index": u.index,
-                    "speaker": u.speaker,
-                    "text": u.text,
-                    "image_refs": list(u.images),
-                    "image_ids": list(image_ids.get(u.index, [])),
-                }
-            )
-    return groups[-max_turns:] if max_turns > 0 else groups
 
 
 def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:
@@ -43,7 +24,7 @@ def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:
         "image_refs": u.images,
         "image_ids": ids,
         "item_ids": [],
-        "annotations": json.dumps(u.annotations, sort_keys=True, ensure_ascii=False) if u.annotations else None,
+        "annotations": canonical_json(u.annotations) if u.annotations else None,
     }
 
 
@@ -52,10 +33,12 @@ def rec_sample_rows(
 ) -> list[dict]:
     """One sample per system utterance with both positives (images) and negatives (false images)."""
     rows = []
+    index = None
     for u in utts:
         if u.speaker != "system" or not u.images or not u.false_images:
             continue
-        context = merge_context(utts, image_ids, u.index, context_turns)
+        index = index or ContextIndex(utts, image_ids)
+        context = index.context(u.index, context_turns)
         pos = _dedup(resolver.product_id(r) for r in u.images)
         neg = [p for p in _dedup(resolver.product_id(r) for r in u.false_images) if p not in set(pos)]
         rows.append(
@@ -107,7 +90,7 @@ def product_row(path: str, doc: dict, resolver: ImageResolver) -> dict:
     text_attrs = {k: v for k, v in attrs.items() if "image" not in k.lower() and "url" not in k.lower()}
     return {
         "product_id": pid,
-        "split": "all",
+        "split": SPLIT_SHARED,
         "name": next((attrs[k] for k in NAME_KEYS if k in attrs), None),
         "category": next((attrs[k] for k in CATEGORY_KEYS if k in attrs), None),
         "attributes": list(attrs.items()),

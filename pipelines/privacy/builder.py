@@ -20,6 +20,7 @@ from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
 from pipelines.core.images import IMAGE_EXTENSIONS, image_row
 from pipelines.privacy.stage import PRIVACY_TABLES, PrivacyMasker
+from schemas.core import SPLIT_SHARED
 
 #: planning weight of one image: OCR costs per image, not per compressed byte, so a shard of
 #: `--shard-mib` holds at most shard_mib * 4 images (a 40 KiB screenshot weighs as much as a 200 KiB one)
@@ -168,7 +169,7 @@ class MaskBuilder(Builder):
                 if not row.get("image_id") or not row.get("source_key"):
                     raise Reject("image_id and source_key are required")
                 row = {k: v for k, v in row.items() if k in _IMAGE_COLUMNS}
-                row.setdefault("split", "all")
+                row.setdefault("split", SPLIT_SHARED)
                 if "privacy_status" not in names:
                     row["privacy_status"] = "unchecked"
                 self.masker.emit(ctx, row, category_of(self._categories, row))

@@ -8,6 +8,7 @@ manual check, whose decision (`mmdial mask-manual`) can release it from its orig
 
 from __future__ import annotations
 
+from schemas.core import SPLIT_SHARED
 from schemas.privacy import QUARANTINE_CODES
 
 
@@ -24,7 +25,7 @@ def quarantine_row(row: dict, code: str, reason: str, audit_json: str | None, im
     return {
         **_dataset(row),
         "image_id": image_id,
-        "split": "all",
+        "split": SPLIT_SHARED,
         "source_key": row.get("source_key") or "",
         "uri": row.get("uri"),
         "reason_code": code,
@@ -37,7 +38,7 @@ def candidate_row(row: dict, image_id: str, reason: str, status: str, lines: int
     return {
         **_dataset(row),
         "image_id": image_id,
-        "split": "all",
+        "split": SPLIT_SHARED,
         "source_key": row.get("source_key") or "",
         "uri": row.get("uri"),
         "reason": reason,

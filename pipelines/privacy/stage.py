@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pipelines.privacy import audit as au
 from pipelines.privacy.codec import DecodeError, decode, encode
 from pipelines.privacy.engines import OCREngine, TextLine, make_engine
+from pipelines.privacy.hooks import PRIVACY_TABLES, check_build_masking, with_privacy_tables  # noqa: F401 - re-exported
 from pipelines.privacy.masker import Mask, fill, finalise, plan_masks
 from pipelines.privacy.policy import Policy, load_config
 from pipelines.privacy.quarantine import Quarantined, candidate_row, quarantine_row
 from pipelines.privacy.recognizers import RecognizerSet
 
-PRIVACY_TABLES = ("privacy_candidates", "privacy_quarantine")
 DONE_STATUSES = ("masked", "manual_masked", "clean")
 
 
@@ -232,16 +232,3 @@ class PrivacyMasker:
 
 
 # -- what a data set builder needs to offer --mask-images ---------------------------------------
-def check_build_masking(mask, embed_image_bytes: bool) -> None:
-    """Masked bytes replace the originals, so a build that masks must keep image bytes."""
-    if mask is not None and not embed_image_bytes:
-        from pipelines.core.builder import UsageError
-
-        raise UsageError("--mask-images needs the image bytes (masked bytes replace the originals): drop --no-image-bytes")
-
-
-def with_privacy_tables(layout: dict[str, tuple[str, ...]], mask) -> dict[str, tuple[str, ...]]:
-    """A builder's layout plus the quarantine and candidate tables when it masks images."""
-    if mask is None:
-        return layout
-    return {**layout, **{t: ("all",) for t in PRIVACY_TABLES}}

@@ -22,6 +22,7 @@ import json
 
 from pipelines.core.context import Reject
 from pipelines.redial.reader import normalise_name, title_and_year
+from schemas.core import SPLIT_SHARED
 
 CSV_COLUMNS = ("movieId", "movieName")
 METADATA_FIELDS = ("title", "year", "genre", "actors", "director", "plot")  # MESE's item text, in its order
@@ -144,7 +145,7 @@ def product_row(movie_id: str, csv_movie: dict | None, meta: dict | None, source
     text = [(k, attrs[k]) for k in METADATA_FIELDS if attrs.get(k)]
     return {
         "product_id": movie_id,
-        "split": "all",
+        "split": SPLIT_SHARED,
         "name": attrs.get("title"),
         "category": attrs.get("genre"),
         "attributes": sorted(attrs.items()),

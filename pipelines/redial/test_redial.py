@@ -18,6 +18,7 @@ from pipelines.redial.builder import RedialBuilder
 from pipelines.redial.generator import GeneratorConfig, generate
 from pipelines.redial.lines import line_ranges
 from pipelines.redial.reader import parse_dialog, render, title_and_year
+from schemas.core import pairs_to_dict
 
 REPO = Path(__file__).resolve().parents[2]
 # ../shared/samples beside the clone (CI); MMDIAL_SAMPLES overrides it (e.g. from a git worktree)
@@ -267,12 +268,12 @@ def test_cli_generate_and_build_with_csv_metadata(tmp_path):
     )
     assert res.exit_code == 0, res.output
     m = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert m["tables"]["dialogs"]["valid"]["rows"] == 0
+    assert "valid" not in m["tables"]["dialogs"]  # no rows: no file, no entry
     assert m["stages"]["metadata"]["dead"] == 0 and m["stats"]["movies_with_metadata"] > 0
     products = {p["product_id"]: p for p in rows(tmp_path / "out", "products")}
     meta = (tmp_path / "raw" / "movies_metadata.csv").read_text().splitlines()[1].split(",")
     p = products[meta[0]]
-    assert p["category"] == meta[3].replace("|", ", ") and dict(p["attributes"])["actors"] == meta[4].replace("|", ", ")
+    assert p["category"] == meta[3].replace("|", ", ") and pairs_to_dict(p["attributes"])["actors"] == meta[4].replace("|", ", ")
 
 
 # -- the real excerpt -------------------------------------------------------------------------
@@ -287,8 +288,8 @@ def real(tmp_path_factory):
 def test_real_excerpt_builds_clean(real):
     out, m = real
     assert m["counts_reconcile"] and m["dead_letters"]["count"] == 0
-    assert m["tables"]["dialogs"]["test"]["rows"] == 30 and m["tables"]["dialogs"]["train"]["rows"] == 0
-    assert m["tables"]["products"]["all"]["rows"] == 6924
+    assert m["tables"]["dialogs"]["test"]["rows"] == 30 and "train" not in m["tables"]["dialogs"]
+    assert m["tables"]["products"]["shared"]["rows"] == 6924
     assert m["stats"]["messages"] == sum(
         len(json.loads(x)["messages"]) for x in (REDIAL_SAMPLES / "test_data.subset.jsonl").read_text().splitlines()
     )

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 
-from pipelines.mmd.reader import Utterance
-from pipelines.mmd.transforms import merge_context
+from pipelines.core.dialog import Utterance, merge_context
 from pipelines.simmc.reader import Dialog, SceneObject, SourceTurn
+from schemas.core import SPLIT_SHARED
 
 DEFAULT_CONTEXT_TURNS = 10
 OBJECT_SIDES = ("user", "system")
@@ -174,7 +174,7 @@ def product_row(scene: str, obj: SceneObject, meta: dict, source: str, screensho
     x, y, h, w = obj.bbox
     return {
         "product_id": product_id(scene, obj.index),
-        "split": "all",
+        "split": SPLIT_SHARED,
         "name": obj.prefab_path.rsplit("/", 1)[-1],
         "category": attrs.get("type") or attrs.get("assetType"),
         "attributes": sorted(attrs.items()),

@@ -47,7 +47,7 @@ def jddc_tables(n_sessions: int, dataset: str = "jddc", privacy_status: str = "m
                 images[iid] = {
                     "dataset": dataset,
                     "image_id": iid,
-                    "split": "all",
+                    "split": "shared",
                     "source_key": f"{hashlib.md5(data).hexdigest()}.jpg",
                     "uri": None,
                     "data": data,

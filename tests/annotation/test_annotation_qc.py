@@ -120,14 +120,14 @@ def test_acceptance_check_samples_scores_and_requeues(ls_server, ls_client, proj
     assert [x["qc"] for x in final["groups"]] == ["pass", "pass", "not sampled"]
 
     cli("annotate", "pull", "--project", project_name, "--out", out)
-    hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-all-00000-of-00001.parquet")).to_pylist()
+    hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-shared-00000-of-00001.parquet")).to_pylist()
     g1 = [h for h in hist if h["task_key"] in set(keys_by_group[1])]
     assert len(g1) == 2 * GROUP and sorted({(h["qc_round"], h["annotator"], h["current"]) for h in g1}) == [
         (1, "annotator@example.org", False),
         (2, "second@example.org", True),
     ]
-    samples = pq.read_table(os.path.join(out, "qc_samples", "qc_samples-all-00000-of-00001.parquet")).to_pylist()
-    reviews = pq.read_table(os.path.join(out, "qc_reviews", "qc_reviews-all-00000-of-00001.parquet")).to_pylist()
+    samples = pq.read_table(os.path.join(out, "qc_samples", "qc_samples-shared-00000-of-00001.parquet")).to_pylist()
+    reviews = pq.read_table(os.path.join(out, "qc_reviews", "qc_reviews-shared-00000-of-00001.parquet")).to_pylist()
     assert len(samples) == 30 and {s["seed"] for s in samples} == {7}
     assert len(reviews) == 30 and sum(not r["accepted"] for r in reviews) == 3
     with open(os.path.join(out, "summaries.jsonl"), encoding="utf-8") as fh:

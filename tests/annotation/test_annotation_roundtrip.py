@@ -33,7 +33,7 @@ def _lines(path: str) -> list[dict]:
 
 
 def _table(out: str, name: str):
-    return pq.read_table(os.path.join(out, name, f"{name}-all-00000-of-00001.parquet"))
+    return pq.read_table(os.path.join(out, name, f"{name}-shared-00000-of-00001.parquet"))
 
 
 COMMON = {"annotator", "created_at", "updated_at", "lead_time_s", "version"}
@@ -115,7 +115,7 @@ def jddc_inputs(tmp_path_factory):
     tables = jddc_tables(4)
     for name, t in tables.items():
         os.makedirs(root / name)
-        pq.write_table(t, root / name / f"{name}-all-00000-of-00001.parquet")
+        pq.write_table(t, root / name / f"{name}-shared-00000-of-00001.parquet")
     return str(root), tables
 
 

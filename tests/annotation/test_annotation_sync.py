@@ -64,7 +64,7 @@ def test_history_keeps_every_version_with_annotator_and_lead_time(ls_server, ls_
     # the data manager (admin token) edits one summary in place (Label Studio overwrites the annotation)
     ls_client.update_annotation(made[0]["id"], [R.textarea("summary", "dialogue", "修改后的摘要：售后维修。")], lead_time=9.0)
     pull(ls_client, project_name, out)
-    hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-all-00000-of-00001.parquet")).to_pylist()
+    hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-shared-00000-of-00001.parquet")).to_pylist()
     edited = [h for h in hist if h["annotation_id"] == made[0]["id"]]
     assert [h["version"] for h in edited] == [1, 2] and [h["current"] for h in edited] == [False, True]
     assert "修改后" in edited[1]["result"] and "修改后" not in edited[0]["result"]
@@ -120,7 +120,7 @@ def test_server_restart_mid_pull_resumes_the_same_snapshot(ls_server, ls_client,
     assert resumed.snapshot_reused and resumed.lines == 5
     for name in (
         "summaries.jsonl",
-        "annotation_history/annotation_history-all-00000-of-00001.parquet",
-        "annotation_tasks/annotation_tasks-all-00000-of-00001.parquet",
+        "annotation_history/annotation_history-shared-00000-of-00001.parquet",
+        "annotation_tasks/annotation_tasks-shared-00000-of-00001.parquet",
     ):
         assert filecmp.cmp(os.path.join(ref, name), os.path.join(out2, name), shallow=False), name

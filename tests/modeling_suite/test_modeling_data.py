@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from modeling.config import load_config
+from schemas.core import pairs_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def test_states_are_the_latest_at_or_before_the_turn(mmd_build, runtime):
         if not before:
             assert sample["sample_id"] not in ids
             continue
-        latest = dict(max(before, key=lambda s: s["turn_index"])["slots"])
+        latest = pairs_to_dict(max(before, key=lambda s: s["turn_index"])["slots"])
         row = ids.index(sample["sample_id"])
         got = {k: st.values[v] for k, v in zip(st.slot_keys, st.value_idx[row], strict=True)}
         assert got == {k: latest.get(k, "none") for k in st.slot_keys}
@@ -106,19 +108,25 @@ def test_features_dead_letters_bad_images(mmd_build, tmp_path):
     from modeling.data.features import compute_features
     from schemas import get
 
-    table = pq.read_table(os.path.join(mmd_build, "images", "images-all-00000-of-00001.parquet")).slice(0, 6)
+    table = pq.read_table(os.path.join(mmd_build, "images", "images-shared-00000-of-00001.parquet")).slice(0, 6)
     rows = table.to_pylist()
     rows[1]["data"] = b"not an image"
     rows[2]["data"] = None
     data = tmp_path / "build"
     (data / "images").mkdir(parents=True)
     pq.write_table(
-        pa.Table.from_pylist(rows, schema=get("images").schema_with_metadata()), data / "images" / "images-all-00000-of-00001.parquet"
+        pa.Table.from_pylist(rows, schema=get("images").schema_with_metadata()), data / "images" / "images-shared-00000-of-00001.parquet"
     )
     summary = compute_features(str(data), None, "resnet18_random", image_size=32, batch_size=4)
     assert (summary["images_in"], summary["features_out"], summary["dead"]) == (6, 4, 2)
-    dead = pq.read_table(data / "image_features" / "_dead_letters.parquet").to_pylist()
+    dead = pq.read_table(data / "dead_letters" / "dead_letters-features-00000-of-00001.parquet").to_pylist()
     assert {d["locator"].split(" ")[0] for d in dead} == {rows[1]["image_id"], rows[2]["image_id"]}
     assert all(d["stage"] == "features" and d["reason"] for d in dead)
     feats = ImageFeatures.load(str(data))
     assert feats.matrix.shape == (4, 512) and feats.encoder == "resnet18_random"
+    # a proper table: only its Parquet file in its folder, registered in the (side) manifest
+    assert [p.name for p in (data / "image_features").iterdir()] == ["image_features-shared-00000-of-00001.parquet"]
+    manifest = json.loads((data / "manifest.json").read_text())
+    assert manifest["tables"]["image_features"]["shared"]["rows"] == 4
+    assert manifest["tables"]["dead_letters"]["features"]["files"][0]["rows"] == 2
+    assert manifest["image_features"]["encoder"] == "resnet18_random" and manifest["side_build_of"]

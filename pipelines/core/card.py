@@ -1,0 +1,259 @@
+"""The dataset card of a build: `OUT/README.md`, written after `manifest.json`.
+
+Its YAML header is what Hugging Face `datasets` reads, so `load_dataset(OUT)` and
+`load_dataset(OUT, "<table>")` work without any loading script: one config per table (the
+manifest's tables with rows), `data_files` per split (globs over that split's shard files), a
+default config, and each table's features derived from its schema (`images.data` as `Image()`, so
+images decode). The body gives the source's citation and licence, the command line and versions
+that made the build, the statistics tables of `pipelines.core.stats` and PNG plots.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from pipelines.core import io
+from pipelines.core.stats import BuildStats, compute, to_markdown
+from schemas import get
+
+CARD = "README.md"
+PLOTS_DIR = "_card"
+DEFAULT_CONFIG_ORDER = ("turns", "rec_samples", "images", "products")
+#: columns that hold encoded image bytes: declared as `datasets` Image() features
+IMAGE_COLUMNS = {("images", "data")}
+
+
+# -- what each source is ----------------------------------------------------------------------
+SOURCES = {
+    "mmd": {
+        "name": "MMD (Multimodal Dialogs) as MMD-v2",
+        "license": "other",
+        "licence_note": "The MMD release's own terms (research use); the build adds no rights.",
+        "citation": """@inproceedings{saha2018mmd,
+  title = {Towards Building Large Scale Multimodal Domain-Aware Conversation Systems},
+  author = {Saha, Amrita and Khapra, Mitesh M. and Sankaranarayanan, Karthik},
+  booktitle = {Proceedings of the Thirty-Second AAAI Conference on Artificial Intelligence},
+  pages = {696--704},
+  year = {2018}
+}""",
+    },
+    "simmc": {
+        "name": "SIMMC 2.x as a recommendation task",
+        "license": "cc-by-nc-sa-4.0",
+        "licence_note": "SIMMC 2.0/2.1 are released under CC BY-NC-SA 4.0.",
+        "citation": """@article{kottur2021simmc2,
+  title = {SIMMC 2.0: A Task-oriented Dialog Dataset for Immersive Multimodal Conversations},
+  author = {Kottur, Satwik and Moon, Seungwhan and Geramifard, Alborz and Damavandi, Babak},
+  journal = {CoRR},
+  volume = {abs/2104.08667},
+  year = {2021}
+}""",
+    },
+    "jddc": {
+        "name": "JDDC 2.1",
+        "license": "other",
+        "licence_note": "JDDC 2.1 is released by JD AI Research for research use under its own agreement.",
+        "citation": """@inproceedings{zhao2022jddc21,
+  title = {JDDC 2.1: A Multimodal Chinese Dialogue Dataset with Joint Tasks of Query Rewriting,
+           Response Generation, Discourse Parsing, and Summarization},
+  author = {Zhao, Nan and Li, Haoran and Wu, Youzheng and He, Xiaodong},
+  booktitle = {Proceedings of the 2022 Conference on Empirical Methods in Natural Language Processing},
+  year = {2022}
+}""",
+    },
+    "redial": {
+        "name": "ReDial (for MESE)",
+        "license": "cc-by-4.0",
+        "licence_note": "ReDial is released under CC BY 4.0.",
+        "citation": """@inproceedings{li2018redial,
+  title = {Towards Deep Conversational Recommendations},
+  author = {Li, Raymond and Kahou, Samira Ebrahimi and Schulz, Hannes and Michalski, Vincent and Charlin, Laurent and Pal, Chris},
+  booktitle = {Advances in Neural Information Processing Systems 31},
+  year = {2018}
+}""",
+    },
+}
+SOURCES["mmd-v3"] = {**SOURCES["mmd"], "name": "MMD 2.0 dialog states as MMD-v3"}
+OTHER = {"name": "images (privacy-masked)", "license": "other", "licence_note": "The licence of the images' source.", "citation": ""}
+
+
+# -- features in the YAML form `datasets` reads ------------------------------------------------
+_DTYPES = {
+    pa.string(): "string",
+    pa.large_string(): "large_string",
+    pa.int8(): "int8",
+    pa.int16(): "int16",
+    pa.int32(): "int32",
+    pa.int64(): "int64",
+    pa.bool_(): "bool",
+    pa.float32(): "float32",
+    pa.float64(): "float64",
+    pa.binary(): "binary",
+    pa.large_binary(): "large_binary",
+}
+
+
+def _feature_type(typ: pa.DataType):
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return {"list": _feature_type(typ.value_type)}
+    if pa.types.is_struct(typ):
+        return [{"name": typ.field(i).name, **_as_entry(typ.field(i).type)} for i in range(typ.num_fields)]
+    return _DTYPES[typ]
+
+
+def _as_entry(typ: pa.DataType) -> dict:
+    t = _feature_type(typ)
+    if isinstance(t, str):
+        return {"dtype": t}
+    if isinstance(t, list):
+        return {"struct": t}
+    return t
+
+
+def features(table: str) -> list[dict]:
+    """The table's columns as `datasets` YAML features (Image() for encoded image columns)."""
+    out = []
+    for f in get(table).schema:
+        entry = {"dtype": "image"} if (table, f.name) in IMAGE_COLUMNS else _as_entry(f.type)
+        out.append({"name": f.name, **entry})
+    return out
+
+
+# -- the card ------------------------------------------------------------------------------------
+def configs(manifest: dict) -> list[dict]:
+    """One `datasets` config per table with rows: its splits' file globs, relative to OUT."""
+    tables = {t: [s for s, info in splits.items() if info.get("rows")] for t, splits in manifest["tables"].items()}
+    tables = {t: s for t, s in tables.items() if s}
+    default = next((t for t in DEFAULT_CONFIG_ORDER if t in tables), next(iter(sorted(tables)), None))
+    out = []
+    for table in sorted(tables):
+        cfg = {"config_name": table}
+        if table == default:
+            cfg["default"] = True
+        cfg["data_files"] = [{"split": s, "path": f"{table}/{table}-{s}-*.parquet"} for s in sorted(tables[table])]
+        out.append(cfg)
+    return out
+
+
+def _yaml(manifest: dict) -> str:
+    import yaml
+
+    src = SOURCES.get(manifest.get("dataset"), OTHER)
+    cfgs = configs(manifest)
+    header = {
+        "pretty_name": src["name"],
+        "license": src["license"],
+        "tags": ["mmdial", "multimodal", "dialogue"],
+        "configs": cfgs,
+        "dataset_info": [{"config_name": c["config_name"], "features": features(c["config_name"])} for c in cfgs],
+    }
+    return yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> str:
+    src = SOURCES.get(manifest.get("dataset"), OTHER)
+    cfgs = configs(manifest)
+    default = next((c["config_name"] for c in cfgs if c.get("default")), "")
+    lines = [
+        "---",
+        _yaml(manifest).rstrip(),
+        "---",
+        "",
+        f"# {src['name']} (`{manifest.get('dataset')}`, built by mmdial {manifest.get('mmdial_version')})",
+        "",
+        "Written by `mmdial` next to `manifest.json` (the complete record of the build: counts per table, split and file,",
+        "dead letters, checksums of every source file). Table schemas: mmdial's `docs/schemas.md`.",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("path/to/this/folder")  # the `{default}` table',
+        *[f'{c["config_name"]} = load_dataset("path/to/this/folder", "{c["config_name"]}")' for c in cfgs if c["config_name"] != default][
+            :3
+        ],
+        "```",
+        "",
+        "Every table folder holds only Parquet files (`<table>/<table>-<split>-<shard>-of-<n>.parquet`), so",
+        "`polars.read_parquet('<table>/*.parquet')`, duckdb's `read_parquet('<table>/*.parquet')`, pandas, Spark",
+        "and pyarrow datasets read them directly.",
+        "",
+        "| table | split | rows | files |",
+        "|---|---|---|---|",
+    ]
+    for table, splits in manifest["tables"].items():
+        for split, info in splits.items():
+            lines.append(f"| `{table}` | {split} | {info['rows']:,} | {len(info['files'])} |")
+    lines += ["", "## Statistics", ""]
+    for t in stats.tables:
+        lines += [f"### {t.title}", ""]
+        if t.source:
+            lines += [f"As reported in: {t.source}.", ""]
+        lines += [to_markdown(t), ""]
+        if t.note:
+            lines += [t.note, ""]
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{title}]({path})" for title, path in plots]
+        lines.append("")
+    run = manifest.get("run", {})
+    lines += [
+        "## How this build was made",
+        "",
+        "```",
+        manifest.get("command") or "(built through the Python API)",
+        "```",
+        "",
+        f"- mmdial {manifest.get('mmdial_version')}, Python {run.get('python', '?')}, Beam runner `{manifest.get('beam', {}).get('runner', '?')}`",
+        f"- build configuration: `{json.dumps(manifest.get('build_config', {}), sort_keys=True)}`",
+        f"- schema versions: {', '.join(f'`{t}` {v}' for t, v in manifest.get('schema_versions', {}).items())}",
+        f"- sources: {manifest.get('sources', {}).get('files', 0):,} files, sha256 of the list `{manifest.get('sources', {}).get('sha256', '')}`",
+        "",
+        "## Licence",
+        "",
+        src["licence_note"],
+        "",
+    ]
+    if src["citation"]:
+        lines += ["## Citation", "", "```bibtex", src["citation"], "```", ""]
+    return "\n".join(lines)
+
+
+def plot_pngs(stats: BuildStats) -> dict[str, bytes]:
+    """PNG charts where a person would rather look than read (pipelines.core.plots)."""
+    from pipelines.core.plots import bars_png, histogram_png
+
+    out: dict[str, bytes] = {}
+    if stats.series.get("utterances_per_dialog"):
+        out["utterances_per_dialogue.png"] = histogram_png(
+            stats.series["utterances_per_dialog"], "Utterances per dialogue", "utterances", "dialogues"
+        )
+    if stats.series.get("utterance_length"):
+        unit = stats.series.get("length_unit", ["words"])[0]
+        out["utterance_length.png"] = histogram_png(stats.series["utterance_length"], "Utterance length", unit, "utterances")
+    if stats.series.get("image_categories"):
+        what = stats.series.get("categories_of", ["products"])[0]
+        out["categories.png"] = bars_png(stats.series["image_categories"], f"Categories of {what}", what)
+    return out
+
+
+PLOT_TITLES = {
+    "utterances_per_dialogue.png": "Utterances per dialogue",
+    "utterance_length.png": "Utterance length",
+    "categories.png": "Categories of images, else of products",
+}
+
+
+def write_card(out: str, manifest: dict) -> str:
+    """Compute the statistics, write the plots under `_card/` and `README.md`; returns the card's path."""
+    stats = compute(out, manifest)
+    plots = []
+    pngs = plot_pngs(stats)
+    for name, data in sorted(pngs.items()):
+        io.write_bytes_atomic(io.join(out, PLOTS_DIR, name), data)
+        plots.append((PLOT_TITLES.get(name, name), f"{PLOTS_DIR}/{name}"))
+    path = io.join(out, CARD)
+    io.write_bytes_atomic(path, render(manifest, stats, plots).encode("utf-8"))
+    return path
