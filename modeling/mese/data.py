@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from modeling.data.tables import DataError, require_files
+from schemas.core import pairs_to_dict
 
 FIELDS = ("title", "year", "genre", "actors", "director", "plot")
 CONTENT_FIELDS = ("genre", "plot")
@@ -75,7 +76,7 @@ def load_items(root: str) -> Items:
     rows = read_table(root, "products").select(["product_id", "name", "attributes"]).to_pylist()
     ids, titles, fields = [], [], []
     for r in sorted(rows, key=lambda r: r["product_id"]):
-        attrs = dict(r["attributes"] or [])
+        attrs = pairs_to_dict(r["attributes"]) or {}
         ids.append(r["product_id"])
         titles.append(r["name"] or attrs.get("title") or r["product_id"])
         fields.append({f: str(attrs[f]) for f in FIELDS if attrs.get(f)})

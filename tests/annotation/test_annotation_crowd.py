@@ -21,6 +21,7 @@ from annotation.projects import open_project
 from annotation.status import project_status
 from annotation.sync import pull, push
 from annotation.tasks import GROUP_FIELD, KEY_FIELD, ROUND_FIELD
+from schemas.core import SPLIT_SHARED
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
 GROUP = 4
@@ -45,7 +46,7 @@ def _review_all(client, project: str, accept: bool) -> int:
 
 
 def _history(out: str) -> list[dict]:
-    return pq.read_table(os.path.join(out, "annotation_history", "annotation_history-all-00000-of-00001.parquet")).to_pylist()
+    return pq.read_table(os.path.join(out, "annotation_history", f"annotation_history-{SPLIT_SHARED}-00000-of-00001.parquet")).to_pylist()
 
 
 def test_requeued_group_reaches_annotators_and_the_fix_passes_round_two(ls_server, ls_client, project_name, tmp_path):
