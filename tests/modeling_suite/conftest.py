@@ -36,3 +36,18 @@ def jddc_build(tmp_path_factory):
     out = str(root / "build")
     run_build(JDDCBuilder(raw=raw), BuildOptions(out=out, workers=1, progress=False), command="test")
     return out
+
+
+@pytest.fixture(scope="session")
+def jddc_heldout(tmp_path_factory):
+    """A second small JDDC build from another generator seed: held-out sessions to score on."""
+    from pipelines.core.engine import BuildOptions, run_build
+    from pipelines.jddc.builder import JDDCBuilder
+    from pipelines.jddc.generator import GeneratorConfig, generate
+
+    root = tmp_path_factory.mktemp("jddc-heldout")
+    raw = str(root / "raw")
+    generate(GeneratorConfig(out=raw, sessions=80, annotated=80, seed=6))
+    out = str(root / "build")
+    run_build(JDDCBuilder(raw=raw), BuildOptions(out=out, workers=1, progress=False), command="test")
+    return out

@@ -162,7 +162,7 @@ def test_all_baselines_train_evaluate_and_report_through_the_cli(jddc_build, tmp
         assert res.exit_code == 0, res.output
         with open(os.path.join(run, "metrics.json"), encoding="utf-8") as fh:
             doc = json.load(fh)
-        assert doc["examples"] == 24 and doc["seeds"] == [0]
+        assert 5 <= doc["examples"] <= 24 and doc["seeds"] == [0]
         keys = {"F1"} if task == "jddc-rewrite-cls" else {"BLEU-4", "ROUGE-L", "Distinct-1", "Distinct-2"}
         assert keys <= set(doc["metrics"]) and keys <= set(doc["trivial"])
         assert all(0.0 <= doc["metrics"][key]["mean"] <= 1.0 for key in keys)
@@ -198,3 +198,23 @@ def test_cli_errors_are_one_line_exit_2(tmp_path):
     assert res.exit_code == 2
     res = runner.invoke(app, ["report", "jddc", str(tmp_path)])
     assert res.exit_code == 2 and "metrics.json" in res.output
+
+
+@pytest.mark.slow
+def test_learning_check_rewritable_needs_the_images(jddc_build, jddc_heldout, tmp_path):
+    """The small learning check (the benchmark runs all six baselines over 3 seeds): on held-out
+    sessions the multimodal classifier's macro-F1 beats the text-only BERT's, which beats the
+    majority label's."""
+    from modeling.config import load_config
+    from modeling.jddc.run import evaluate_run, train
+
+    scores = {}
+    for mm in (False, True):
+        out = str(tmp_path / f"cls-{mm}")
+        cfg = load_config("jddc_learning", [f"data={jddc_build}", f"output_dir={out}", "seeds=[0]", f"multimodal={str(mm).lower()}"])
+        train("jddc-rewrite-cls", cfg, log=lambda m: None)
+        scores[mm] = evaluate_run(out, "train", jddc_heldout, log=lambda m: None)
+    trivial = scores[False]["trivial"]["F1"]["mean"]
+    text, multimodal = scores[False]["metrics"]["F1"]["mean"], scores[True]["metrics"]["F1"]["mean"]
+    assert multimodal > text > trivial, (multimodal, text, trivial)
+    assert multimodal - trivial > 0.25
