@@ -5,12 +5,28 @@ from __future__ import annotations
 
 import typer
 
-KINDS_HELP = "semantic (SeMANTIC), clip (CLIP-style dual encoder) or text (text-only baseline)"
+KINDS_HELP = (
+    "semantic (SeMANTIC), clip (CLIP-style dual encoder), text (text-only baseline), "
+    "or a JDDC task: jddc-discourse, jddc-summary-lead|lexrank|pg|bertsum"
+)
 CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _parse_task(kind: str) -> bool:
+    """A JDDC part-2 task (discourse parsing, summarisation: modeling.jddc.parse_tasks)."""
+    return kind == "jddc-discourse" or kind.startswith("jddc-summary-")
 
 
 def _check_kind(kind: str) -> None:
     from modeling.runtime import MODEL_KINDS
+
+    if _parse_task(kind):
+        from modeling.jddc.parse_tasks import PARSE_TASKS
+
+        if kind not in PARSE_TASKS:
+            typer.echo(f"error: task {kind!r}: one of {', '.join(PARSE_TASKS)}", err=True)
+            raise typer.Exit(2)
+        return
 
     if kind not in MODEL_KINDS:
         typer.echo(f"error: model {kind!r}: one of {', '.join(MODEL_KINDS)}", err=True)
@@ -32,6 +48,8 @@ def register(app: typer.Typer) -> None:
         from modeling.data.tables import DataError
         from modeling.train.loop import train
 
+        if _parse_task(kind):
+            from modeling.jddc.parse_tasks import train
         try:
             cfg = load_config(config, ctx.args)
             folders = train(kind, cfg, log=lambda m: typer.echo(m, err=True))
@@ -58,6 +76,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json."""
         _check_kind(kind)
+        if _parse_task(kind):
+            from modeling.data.tables import DataError
+            from modeling.jddc.parse_tasks import evaluate_run as parse_evaluate
+            from modeling.jddc.parse_tasks import render
+
+            try:
+                result = parse_evaluate(
+                    run, split or "test", data, "cpu" if device == "auto" else device, log=lambda m: typer.echo(m, err=True)
+                )
+            except (FileNotFoundError, DataError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(render(result))
+            return
         from modeling.data.tables import DataError
         from modeling.train.evaluate import evaluate_run, render_table
 
@@ -97,7 +129,17 @@ def register(app: typer.Typer) -> None:
         runs: list[str] = typer.Argument(..., help="Evaluated run folders (each with metrics.json)."),
         out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json."),
     ) -> None:
-        """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs."""
+        """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs;
+        `mmdial report jddc RUN...` writes the JDDC paper-shaped tables (mean ± std over seeds)."""
+        if runs and runs[0] == "jddc":
+            from modeling.jddc.parse_tasks import write_tables
+
+            try:
+                typer.echo(write_tables(runs[1:], out))
+            except (FileNotFoundError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            return
         from modeling.report.plots import make_report
 
         written = make_report(runs, out)
