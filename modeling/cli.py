@@ -7,24 +7,32 @@ import typer
 
 KINDS_HELP = (
     "semantic (SeMANTIC), clip (CLIP-style dual encoder), text (text-only baseline), "
-    "or a JDDC task: jddc-discourse, jddc-summary-lead|lexrank|pg|bertsum"
+    "or a JDDC task: jddc-response, jddc-rewrite-cls, jddc-rewrite, jddc-discourse, "
+    "jddc-summary-lead|lexrank|pg|bertsum"
 )
 CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def _parse_task(kind: str) -> bool:
-    """A JDDC part-2 task (discourse parsing, summarisation: modeling.jddc.parse_tasks)."""
-    return kind == "jddc-discourse" or kind.startswith("jddc-summary-")
+def _is_jddc(kind: str) -> bool:
+    return kind.startswith("jddc-")
+
+
+def _is_parse_task(kind: str) -> bool:
+    """A JDDC part-2 task (discourse parsing, summarisation): modeling.jddc.parse_tasks."""
+    from modeling.jddc.parse_tasks import PARSE_TASKS
+
+    return kind in PARSE_TASKS
 
 
 def _check_kind(kind: str) -> None:
     from modeling.runtime import MODEL_KINDS
 
-    if _parse_task(kind):
+    if _is_jddc(kind):
         from modeling.jddc.parse_tasks import PARSE_TASKS
+        from modeling.jddc.tasks import TASKS
 
-        if kind not in PARSE_TASKS:
-            typer.echo(f"error: task {kind!r}: one of {', '.join(PARSE_TASKS)}", err=True)
+        if kind not in TASKS and kind not in PARSE_TASKS:
+            typer.echo(f"error: task {kind!r}: one of {', '.join([*TASKS, *PARSE_TASKS])}", err=True)
             raise typer.Exit(2)
         return
 
@@ -48,7 +56,9 @@ def register(app: typer.Typer) -> None:
         from modeling.data.tables import DataError
         from modeling.train.loop import train
 
-        if _parse_task(kind):
+        if _is_jddc(kind):
+            from modeling.jddc.run import train
+        if _is_jddc(kind) and _is_parse_task(kind):
             from modeling.jddc.parse_tasks import train
         try:
             cfg = load_config(config, ctx.args)
@@ -74,21 +84,35 @@ def register(app: typer.Typer) -> None:
             None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."
         ),
     ) -> None:
-        """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json."""
+        """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json.
+        JDDC tasks: BLEU-4, ROUGE-1/2/L, Distinct-1/2 (generation) or F1 (rewritable), per seed and
+        mean/std, next to the trivial baseline; samples.jsonl per seed."""
         _check_kind(kind)
-        if _parse_task(kind):
+        if _is_jddc(kind) and _is_parse_task(kind):
             from modeling.data.tables import DataError
             from modeling.jddc.parse_tasks import evaluate_run as parse_evaluate
             from modeling.jddc.parse_tasks import render
 
             try:
-                result = parse_evaluate(
-                    run, split or "test", data, "cpu" if device == "auto" else device, log=lambda m: typer.echo(m, err=True)
-                )
+                result = parse_evaluate(run, split or "test", data, device, log=lambda m: typer.echo(m, err=True))
             except (FileNotFoundError, DataError, ValueError) as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from None
             typer.echo(render(result))
+            return
+        if _is_jddc(kind):
+            from modeling.data.tables import DataError
+            from modeling.jddc.report import render_run
+            from modeling.jddc.run import evaluate_run as jddc_evaluate
+
+            try:
+                result = jddc_evaluate(
+                    run, split or "test", data, None if device == "auto" else device, max_turns, log=lambda m: typer.echo(m, err=True)
+                )
+            except (FileNotFoundError, DataError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(render_run(result))
             return
         from modeling.data.tables import DataError
         from modeling.train.evaluate import evaluate_run, render_table
@@ -126,13 +150,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report_cmd(
-        runs: list[str] = typer.Argument(..., help="Evaluated run folders (each with metrics.json)."),
-        out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json."),
+        runs: list[str] = typer.Argument(None, help="Evaluated run folders (each with metrics.json); `jddc` first for the JDDC tables."),
+        more: list[str] = typer.Option(None, "--runs", help="More evaluated run folders (repeatable)."),
+        out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json (JDDC: tables.md)."),
     ) -> None:
         """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs;
-        `mmdial report jddc RUN...` writes the JDDC paper-shaped tables (mean ± std over seeds)."""
+        `mmdial report jddc RUN...` prints the JDDC paper-shaped tables (mean ± std over seeds)."""
+        runs = list(runs or []) + list(more or [])
         if runs and runs[0] == "jddc":
-            from modeling.jddc.parse_tasks import write_tables
+            from modeling.jddc.report import write_tables
 
             try:
                 typer.echo(write_tables(runs[1:], out))
@@ -140,6 +166,9 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from None
             return
+        if not runs:
+            typer.echo("error: give evaluated run folders", err=True)
+            raise typer.Exit(2)
         from modeling.report.plots import make_report
 
         written = make_report(runs, out)

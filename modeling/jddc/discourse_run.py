@@ -213,7 +213,8 @@ def load_run(folder: str, device="cpu"):
     return model, tok, cfg, run
 
 
-def evaluate_seed(folder: str, split: str = "test", data: str | None = None, device: str = "cpu") -> dict:
+def evaluate_seed(folder: str, split: str = "test", data: str | None = None, device: str = "auto") -> dict:
+    device = _device(device)
     model, tok, cfg, run = load_run(folder, device)
     data = data or cfg["data"]
     examples = discourse_examples(data, split, run["multimodal"])

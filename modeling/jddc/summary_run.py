@@ -302,7 +302,7 @@ def _load(folder: str) -> tuple[dict, dict, TrivialFilter]:
     return cfg, run, filt
 
 
-def summarise(folder: str, examples: list[SummaryExample], device: str = "cpu", data: str | None = None) -> list[str]:
+def summarise(folder: str, examples: list[SummaryExample], device: str = "auto", data: str | None = None) -> list[str]:
     """The run's summary of each example."""
     cfg, run, filt = _load(folder)
     method, mode = run["method"], run["trivial"]
@@ -329,7 +329,7 @@ def summarise(folder: str, examples: list[SummaryExample], device: str = "cpu", 
     return generate(method, model, examples, encoded, tok, cfg, dev, run["image_dim"])
 
 
-def evaluate_seed(folder: str, split: str = "test", data: str | None = None, device: str = "cpu") -> dict:
+def evaluate_seed(folder: str, split: str = "test", data: str | None = None, device: str = "auto") -> dict:
     cfg, run, _ = _load(folder)
     data = data or cfg["data"]
     examples = summary_examples(data, split)

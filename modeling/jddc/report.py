@@ -1,0 +1,86 @@
+"""Paper-shaped JDDC tables from evaluated runs (`mmdial report jddc RUN...`).
+
+Each evaluated run (`RUN/metrics.json`, or a single seed's) names its table (the task's `table`)
+and row (`row`: "Text-only GPT", "Multimodal Retrieval", ...). Runs are grouped by table; each
+table lists its rows in the paper's order, then the trivial baseline scored on the same examples
+("Most frequent (trivial)"), with every column as mean ± std over seeds, in percent as the paper
+prints them. A table's columns come from `COLUMNS` (paper name -> metric key); part 2 adds its
+tables there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+COLUMNS = {
+    "Table 5: response generation": (("BLEU", "BLEU-4"), ("RG-L", "ROUGE-L"), ("Dt-1", "Distinct-1"), ("Dt-2", "Distinct-2")),
+    "Table 6: rewritable or not": (("F1 score", "F1"), ("macro-F1", "macro-F1")),
+    "Table 7: query rewriting": (("BLEU", "BLEU-4"), ("RG-L", "ROUGE-L"), ("Dt-1", "Distinct-1"), ("Dt-2", "Distinct-2")),
+}
+ROW_ORDER = ("Text-only Retrieval", "Multimodal Retrieval", "Text-only GPT", "Multimodal GPT", "Text-only BERT", "Multimodal TransResNet")
+TRIVIAL = "Most frequent (trivial)"
+
+
+def load_result(run: str) -> dict:
+    path = os.path.join(run, "metrics.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run}: no metrics.json (run `mmdial evaluate <task> --run {run}` first)")
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    if "table" not in doc:
+        raise ValueError(f"{run}: not a JDDC run")
+    if "per_seed" not in doc:  # a single seed's folder
+        doc = {**doc, "metrics": {k: {"mean": v, "std": 0.0} for k, v in doc["metrics"].items()}, "seeds": [doc["seed"]]}
+        doc["trivial"] = {k: {"mean": v, "std": 0.0} for k, v in doc["trivial"].items()}
+    return doc
+
+
+def _cell(stat: dict | None) -> str:
+    if stat is None:
+        return "-"
+    return f"{100 * stat['mean']:.2f} ± {100 * stat['std']:.2f}"
+
+
+def tables(results: list[dict]) -> str:
+    by_table: dict[str, list[dict]] = {}
+    for r in results:
+        by_table.setdefault(r["table"], []).append(r)
+    parts = []
+    for name in sorted(by_table, key=lambda t: (list(COLUMNS).index(t) if t in COLUMNS else 99, t)):
+        rows = sorted(by_table[name], key=lambda r: ROW_ORDER.index(r["row"]) if r["row"] in ROW_ORDER else 99)
+        cols = COLUMNS.get(name) or tuple((k, k) for k in rows[0]["metrics"])
+        lines = [f"{name} (%, mean ± std over seeds)", "", "| Models | " + " | ".join(c for c, _ in cols) + " | seeds | examples |"]
+        lines.append("|---" * (len(cols) + 3) + "|")
+        for r in rows:
+            lines.append(
+                f"| {r['row']} | " + " | ".join(_cell(r["metrics"].get(k)) for _, k in cols) + f" | {len(r['seeds'])} | {r['examples']} |"
+            )
+        triv = rows[0]["trivial"]
+        lines.append(
+            f"| {TRIVIAL} | " + " | ".join(_cell(triv.get(k)) for _, k in cols) + f" | {len(rows[0]['seeds'])} | {rows[0]['examples']} |"
+        )
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def write_tables(runs: list[str], out: str | None) -> str:
+    if not runs:
+        raise ValueError("give evaluated JDDC run folders: mmdial report jddc RUN... [--out DIR]")
+    text = tables([load_result(r) for r in runs])
+    if out:
+        os.makedirs(out, exist_ok=True)
+        tmp = os.path.join(out, ".tables.md.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, os.path.join(out, "tables.md"))
+    return text
+
+
+def render_run(result: dict) -> str:
+    """One evaluated run as text: each metric's mean ± std, and the trivial baseline's."""
+    lines = [f"{result['task']} · {result['row']} · {result['split']} · {result['examples']} examples · seeds {result['seeds']}"]
+    for k, v in result["metrics"].items():
+        t = result["trivial"].get(k)
+        lines.append(f"  {k:<12} {v['mean']:.4f} ± {v['std']:.4f}" + (f"   (trivial {t['mean']:.4f})" if t else ""))
+    return "\n".join(lines)

@@ -1,0 +1,209 @@
+"""`mmdial train jddc-*` and `mmdial evaluate jddc-*`: any task of `modeling.jddc.tasks.TASKS`.
+
+A run is `output_dir/seed-<s>/` per seed, holding `config.yaml` (resolved config), `run.json`
+(task, variant, sizes), `tokenizer.json` (the character vocabulary of the training text; absent
+with `model.pretrained`), `metrics.jsonl` (training log) and `checkpoints/last/` (safetensors).
+`evaluate` scores a split (default test) of the run's build per seed into
+`seed-<s>/metrics.json` and `seed-<s>/samples.jsonl` (the first `loader.samples` predictions next
+to their references), and writes `output_dir/metrics.json`: every metric's mean and std over
+seeds, with the trivial baseline scored on the same examples.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import numpy as np
+import yaml
+
+from modeling.config import save_config
+from modeling.data.tables import DataError
+
+
+def _setup(cfg: dict, seed: int):
+    import torch
+
+    from modeling.train.loop import pick_device, seed_everything
+
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg["threads"]))
+    seed_everything(seed, cfg["deterministic"])
+    return pick_device(cfg["device"])
+
+
+def _limit(examples: list, n: int) -> list:
+    return examples[:n] if n else examples
+
+
+def _features(task, cfg: dict, folder: str, device, progress: bool):
+    """(image rows per example function, feature dim, bank tensor) - only for multimodal runs."""
+    import torch
+
+    from modeling.jddc.features import image_rows, load_features
+
+    if not (task.multimodal or task.uses_images):
+        return (lambda exs: np.full((len(exs), 0), -1, np.int64)), 0, None
+    feats = load_features(cfg["data"], cfg["image"], folder, str(device), progress)
+    bank = torch.from_numpy(feats.matrix)
+    return (lambda exs: image_rows(feats, [ex.images for ex in exs], cfg["loader"]["max_images"])), feats.dim, bank
+
+
+def train(task_name: str, cfg: dict, log=print) -> list[str]:
+    from modeling.jddc.data import check_build
+    from modeling.jddc.tasks import make_task
+
+    if not cfg.get("output_dir"):
+        raise ValueError("output_dir is not set")
+    check_build(cfg.get("data"))
+    make_task(task_name, cfg)  # fail fast on a bad task or kind
+    return [train_one(task_name, cfg, int(s), os.path.join(cfg["output_dir"], f"seed-{s}"), log) for s in cfg["seeds"]]
+
+
+def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> str:
+    from modeling.jddc.tasks import make_task
+    from modeling.jddc.tokenizer import build_tokenizer, load_run_tokenizer
+    from modeling.jddc.trainer import fit
+    from modeling.train.loop import Distributed
+
+    device = _setup(cfg, seed)
+    dist = Distributed(device)
+    task = make_task(task_name, cfg)
+    os.makedirs(folder, exist_ok=True)
+    train_ex = _limit(task.examples(cfg["data"], "train"), cfg["loader"]["max_train_examples"])
+    if not train_ex:
+        raise DataError(f"{cfg['data']}: no training examples for {task_name}")
+    pretrained = cfg["model"]["pretrained"]
+    if os.path.exists(os.path.join(folder, "tokenizer.json")) or pretrained:
+        tok = load_run_tokenizer(folder, pretrained)
+    else:
+        tok = build_tokenizer(None, task.tokenizer_texts(train_ex), cfg["tokenizer"]["min_freq"], cfg["tokenizer"]["max_vocab"])
+        if dist.main:
+            tok.save(folder)
+    if dist.enabled and not dist.main:
+        dist.barrier()
+    rows_of, feat_dim, bank = _features(task, cfg, folder, device, cfg["train"]["progress"] and dist.main)
+    if dist.enabled and dist.main:
+        dist.barrier()
+    prep = task.prepare(tok, train_ex, rows_of(train_ex))
+    model = task.build_model(tok, feat_dim, bank).to(device)
+    info = {
+        "task": task_name,
+        "row": task.row(),
+        "table": task.table,
+        "multimodal": task.multimodal,
+        "seed": seed,
+        "train_examples": len(train_ex),
+        "vocab": tok.vocab_size,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "image_features": feat_dim,
+        "device": str(device),
+    }
+    if dist.main:
+        save_config(cfg, os.path.join(folder, "config.yaml"))
+        _write_json(os.path.join(folder, "run.json"), info)
+    stats = fit(model, lambda epoch: task.batches(tok, prep, seed, epoch), cfg, folder, device, seed, task_name, log)
+    if dist.main:
+        _write_json(os.path.join(folder, "run.json"), {**info, **stats})
+    return folder
+
+
+def seed_folders(run: str) -> list[str]:
+    if os.path.exists(os.path.join(run, "config.yaml")):
+        return [run]
+    found = sorted(glob.glob(os.path.join(run, "seed-*")), key=lambda p: int(p.rsplit("-", 1)[-1]) if p.rsplit("-", 1)[-1].isdigit() else 0)
+    found = [f for f in found if os.path.exists(os.path.join(f, "config.yaml"))]
+    if not found:
+        raise FileNotFoundError(f"{run}: no trained run (config.yaml or seed-*/config.yaml)")
+    return found
+
+
+def evaluate_run(
+    run: str, split: str = "test", data: str | None = None, device: str | None = None, max_examples: int | None = None, log=print
+) -> dict:
+    folders = seed_folders(run)
+    per_seed = [evaluate_one(f, split, data, device, max_examples, log) for f in folders]
+    first = per_seed[0]
+    summary = {
+        "task": first["task"],
+        "table": first["table"],
+        "row": first["row"],
+        "multimodal": first["multimodal"],
+        "split": split,
+        "examples": first["examples"],
+        "seeds": [r["seed"] for r in per_seed],
+        "metrics": _mean_std([r["metrics"] for r in per_seed]),
+        "trivial": _mean_std([r["trivial"] for r in per_seed]),
+        "per_seed": {str(r["seed"]): r["metrics"] for r in per_seed},
+    }
+    if len(folders) > 1 or folders[0] != run:
+        _write_json(os.path.join(run, "metrics.json"), summary)
+    return summary
+
+
+def evaluate_one(folder: str, split: str, data: str | None, device: str | None, max_examples: int | None, log=print) -> dict:
+    import torch
+
+    from modeling.jddc.tasks import make_task
+    from modeling.jddc.tokenizer import load_run_tokenizer
+    from modeling.train import checkpoint
+
+    with open(os.path.join(folder, "config.yaml"), encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    with open(os.path.join(folder, "run.json"), encoding="utf-8") as fh:
+        info = json.load(fh)
+    if data:
+        cfg["data"] = os.path.abspath(data)
+    if device:
+        cfg["device"] = device
+    dev = _setup(cfg, int(info["seed"]))
+    task = make_task(info["task"], cfg)
+    tok = load_run_tokenizer(folder, cfg["model"]["pretrained"])
+    n = cfg["loader"]["max_eval_examples"] if max_examples is None else max_examples
+    test_ex = _limit(task.examples(cfg["data"], split), n)
+    if not test_ex:
+        raise DataError(f"{cfg['data']}: no {split} examples for {info['task']}")
+    train_ex = _limit(task.examples(cfg["data"], "train"), cfg["loader"]["max_train_examples"])
+    rows_of, feat_dim, bank = _features(task, cfg, folder, dev, False)
+    model = task.build_model(tok, feat_dim, bank).to(dev)
+    checkpoint.load(os.path.join(folder, "checkpoints", "last"), model, None, dev)
+    model.eval()
+    prep = task.prepare(tok, test_ex, rows_of(test_ex))
+    train_prep = task.prepare(tok, train_ex, rows_of(train_ex)) if task.needs_train_at_predict else None
+    with torch.no_grad():
+        preds = task.predict(model, tok, prep, dev, train_prep)
+    result = {
+        "task": info["task"],
+        "table": task.table,
+        "row": task.row(),
+        "multimodal": task.multimodal,
+        "seed": info["seed"],
+        "split": split,
+        "examples": len(test_ex),
+        "metrics": task.score(preds, test_ex),
+        "trivial": task.trivial(train_ex, test_ex),
+    }
+    _write_json(os.path.join(folder, "metrics.json"), result)
+    with open(os.path.join(folder, "samples.jsonl.tmp"), "w", encoding="utf-8") as fh:
+        for p, ex in list(zip(preds, test_ex, strict=True))[: cfg["loader"]["samples"]]:
+            fh.write(json.dumps(task.sample(p, ex), ensure_ascii=False) + "\n")
+    os.replace(os.path.join(folder, "samples.jsonl.tmp"), os.path.join(folder, "samples.jsonl"))
+    log(f"{info['task']} seed {info['seed']}: " + ", ".join(f"{k} {v:.4f}" for k, v in result["metrics"].items()))
+    return result
+
+
+def _mean_std(dicts: list[dict]) -> dict:
+    keys = [k for k in dicts[0] if all(k in d for d in dicts)]
+    out = {}
+    for k in keys:
+        v = np.asarray([d[k] for d in dicts], float)
+        out[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
+    return out
+
+
+def _write_json(path: str, doc: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=2, sort_keys=True, ensure_ascii=False)
+    os.replace(tmp, path)
