@@ -86,7 +86,7 @@ def main() -> None:
     ap.add_argument("--pg-epochs", type=int, default=12)
     ap.add_argument("--bertsum-epochs", type=int, default=12)
     args = ap.parse_args()
-    from modeling.jddc.parse_tasks import tables
+    from modeling.jddc.report import tables
 
     os.makedirs(args.out, exist_ok=True)
     started = time.time()

@@ -11,7 +11,8 @@
 `evaluate_run` scores every seed folder of a run and writes `RUN/metrics.json` in the shape
 `modeling.jddc.report` reads (task, table, row, per-seed metrics, their mean and std, and the
 baseline scored on the same examples: "attach to the previous EDU" for discourse, Lead for
-summaries), so `mmdial report jddc RUN...` prints Tables 8 and 9 next to part 1's.
+summaries), so `mmdial report jddc RUN...` (modeling.jddc.report, which takes COLUMNS, ROW_ORDER and each
+run's `baseline` name from here) prints Tables 8 and 9 next to part 1's.
 """
 
 from __future__ import annotations
@@ -156,59 +157,3 @@ def _write_json(path: str, doc: dict) -> None:
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2, sort_keys=True, ensure_ascii=False)
     os.replace(tmp, path)
-
-
-def _cell(stat: dict | None) -> str:
-    return "-" if stat is None else f"{100 * stat['mean']:.2f} ± {100 * stat['std']:.2f}"
-
-
-def tables(results: list[dict]) -> str:
-    """Tables 8 and 9 as Markdown: one row per evaluated run in the paper's order, then the
-    baseline scored on the same examples; percent, mean ± std over seeds."""
-    by_table: dict[str, list[dict]] = {}
-    for r in results:
-        by_table.setdefault(r["table"], []).append(r)
-    parts = []
-    for name in sorted(by_table):
-        rows = sorted(by_table[name], key=lambda r: ROW_ORDER.index(r["row"]) if r["row"] in ROW_ORDER else 99)
-        cols = COLUMNS[name]
-        lines = [f"{name} (%, mean ± std over seeds)", "", "| Models | " + " | ".join(c for c, _ in cols) + " | seeds | sessions |"]
-        lines.append("|---" * (len(cols) + 3) + "|")
-        for r in rows:
-            cells = " | ".join(_cell(r["metrics"].get(k)) for _, k in cols)
-            lines.append(f"| {r['row']} | {cells} | {len(r['seeds'])} | {r['examples']} |")
-        base = rows[0]
-        cells = " | ".join(_cell(base["trivial"].get(k)) for _, k in cols)
-        lines.append(f"| {base['baseline']} | {cells} | {len(base['seeds'])} | {base['examples']} |")
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
-
-
-def load_result(run: str) -> dict:
-    path = os.path.join(run, "metrics.json")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{run}: no metrics.json (run `mmdial evaluate <task> --run {run}` first)")
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
-    if "per_seed" not in doc:  # one seed's folder
-        doc = {
-            **doc,
-            "metrics": {k: {"mean": v, "std": 0.0} for k, v in doc["metrics"].items()},
-            "trivial": {k: {"mean": v, "std": 0.0} for k, v in doc["trivial"].items()},
-            "seeds": [doc["seed"]],
-        }
-    return doc
-
-
-def write_tables(runs: list[str], out: str | None) -> str:
-    """`mmdial report jddc RUN...`: the tables, also written to OUT/tables.md."""
-    if not runs:
-        raise ValueError("give evaluated JDDC run folders: mmdial report jddc RUN... [--out DIR]")
-    text = tables([load_result(r) for r in runs])
-    if out:
-        os.makedirs(out, exist_ok=True)
-        tmp = os.path.join(out, ".tables.md.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, os.path.join(out, "tables.md"))
-    return text
