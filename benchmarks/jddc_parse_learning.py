@@ -32,7 +32,7 @@ def build_corpus(out: str, sessions: int, seed: int) -> str:
     return build
 
 
-def run_all(build: str, out: str, seeds: list[int], epochs: dict, log=print) -> list[dict]:
+def run_all(build: str, out: str, seeds: list[int], epochs: dict, batch_size: int, log=print) -> list[dict]:
     from modeling.config import load_config
     from modeling.jddc import parse_tasks
 
@@ -49,7 +49,9 @@ def run_all(build: str, out: str, seeds: list[int], epochs: dict, log=print) -> 
     for task, config, name, overrides in plans:
         run = os.path.join(out, "runs", name)
         seeds_arg = "[" + ",".join(str(s) for s in seeds) + "]"
-        cfg = load_config(config, [f"data={build}", f"output_dir={run}", f"seeds={seeds_arg}", *overrides])
+        cfg = load_config(
+            config, [f"data={build}", f"output_dir={run}", f"seeds={seeds_arg}", f"train.batch_size={batch_size}", *overrides]
+        )
         started = time.time()
         parse_tasks.train(task, cfg, log=lambda m: None)
         res = parse_tasks.evaluate_run(run, "test", None, "cpu", log=log)
@@ -85,6 +87,7 @@ def main() -> None:
     ap.add_argument("--discourse-epochs", type=int, default=12)
     ap.add_argument("--pg-epochs", type=int, default=12)
     ap.add_argument("--bertsum-epochs", type=int, default=12)
+    ap.add_argument("--batch-size", type=int, default=16)
     args = ap.parse_args()
     from modeling.jddc.report import tables
 
@@ -92,7 +95,7 @@ def main() -> None:
     started = time.time()
     build = build_corpus(args.out, args.sessions, args.corpus_seed)
     epochs = {"discourse": args.discourse_epochs, "pg": args.pg_epochs, "bertsum": args.bertsum_epochs}
-    results = run_all(build, args.out, args.seeds, epochs)
+    results = run_all(build, args.out, args.seeds, epochs, args.batch_size)
     text = tables(results)
     verdict = claims(results)
     print(text)
