@@ -1,10 +1,11 @@
-"""Image feature vectors by image id for the JDDC parsers and summarisers.
+"""Image feature vectors by image id for the JDDC parsers and summarisers (a session's image
+EDUs one by one, rather than part 1's fixed block of recent images per example).
 
-The CNN runs once per build (`modeling.data.features.ensure_features`, the `image_features`
+The CNN runs once per build (`modeling.jddc.features.load_features`, the `image_features`
 table, computed when missing: ResNet-18 from a local weights file, or the offline
-EfficientNet-lite0, or a random-initialised ResNet-18 for tests). Pooled CNN features share a
-large common component, so each dimension is standardised over the table before a model's
-feed-forward layer sees it."""
+EfficientNet-lite0, or a random-initialised ResNet-18 for tests), standardised per dimension
+over the table (pooled CNN features share a large common component) before a model's
+feed-forward layer sees them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ import numpy as np
 
 class ImageVectors:
     def __init__(self, ids: list[str], matrix: np.ndarray):
-        mean, std = matrix.mean(0, keepdims=True), matrix.std(0, keepdims=True) + 1e-6
-        self.matrix = ((matrix - mean) / std).astype(np.float32)
+        self.matrix = matrix  # standardised per dimension by ImageFeatures.load
         self.index = {i: k for k, i in enumerate(ids)}
 
     @property
@@ -28,9 +28,7 @@ class ImageVectors:
 
     @classmethod
     def load(cls, data: str, cfg_image: dict, fallback_out: str, device: str = "cpu") -> ImageVectors:
-        from modeling.data.catalogue import ImageFeatures
-        from modeling.data.features import ensure_features
+        from modeling.jddc.features import load_features
 
-        root = ensure_features(data, cfg_image, fallback_out, device)
-        feats = ImageFeatures.load(root)
+        feats = load_features(data, cfg_image, fallback_out, device)
         return cls([str(i) for i in feats.ids.to_pylist()], feats.matrix)
