@@ -7,7 +7,7 @@ LexRank, Pointer-Generator, text-only and multimodal BERTSUMABS against Lead. Pr
 9 (mean ± std over seeds) and whether each claim holds, and writes OUT/tables.md and
 OUT/learning.json (never a tracked file).
 
-    .venv/bin/python benchmarks/jddc_parse_learning.py --out /tmp/jddc-parse-bench [--sessions 400] [--seeds 0 1 2]
+    .venv/bin/python benchmarks/jddc_parse_learning.py --out /tmp/jddc-parse-bench [--sessions 200] [--seeds 0 1 2]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def build_corpus(out: str, sessions: int, seed: int) -> str:
     return build
 
 
-def run_all(build: str, out: str, seeds: list[int], epochs: dict, batch_size: int, log=print) -> list[dict]:
+def run_all(build: str, out: str, seeds: list[int], epochs: dict, batch_size: int, train: bool = True, log=print) -> list[dict]:
     from modeling.config import load_config
     from modeling.jddc import parse_tasks
 
@@ -53,7 +53,8 @@ def run_all(build: str, out: str, seeds: list[int], epochs: dict, batch_size: in
             config, [f"data={build}", f"output_dir={run}", f"seeds={seeds_arg}", f"train.batch_size={batch_size}", *overrides]
         )
         started = time.time()
-        parse_tasks.train(task, cfg, log=lambda m: None)
+        if train:
+            parse_tasks.train(task, cfg, log=lambda m: None)
         res = parse_tasks.evaluate_run(run, "test", None, "cpu", log=log)
         res["seconds"] = round(time.time() - started, 1)
         log(parse_tasks.render(res) + f"   [{res['seconds']} s]")
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--pg-epochs", type=int, default=12)
     ap.add_argument("--bertsum-epochs", type=int, default=12)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--evaluate-only", action="store_true", help="score the runs already in OUT/runs again")
     args = ap.parse_args()
     from modeling.jddc.report import tables
 
@@ -95,7 +97,7 @@ def main() -> None:
     started = time.time()
     build = build_corpus(args.out, args.sessions, args.corpus_seed)
     epochs = {"discourse": args.discourse_epochs, "pg": args.pg_epochs, "bertsum": args.bertsum_epochs}
-    results = run_all(build, args.out, args.seeds, epochs, args.batch_size)
+    results = run_all(build, args.out, args.seeds, epochs, args.batch_size, not args.evaluate_only)
     text = tables(results)
     verdict = claims(results)
     print(text)

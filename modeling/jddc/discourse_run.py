@@ -6,8 +6,8 @@ Link & Relation F1), `history.jsonl` (loss and validation F1 per epoch). `model.
 picks the variant (image EDUs through a feed-forward layer, or ignored).
 
 Evaluation scores a split with `discourse_metrics.discourse_f1` and also scores, on the same
-sessions, the baseline that attaches every EDU to the one before it with the training set's most
-frequent relation; metrics.json holds each seed's figures and their mean and std.
+sessions and EDUs (text-only: the text EDUs), the baseline that attaches every EDU to the one
+before it with the training set's most frequent relation.
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ def predict(model, examples: list[DiscourseExample], tok, vectors, cfg: dict, de
 
 
 def previous_edu_links(x: DiscourseExample, relation: str) -> list[tuple[int, int, str]]:
-    """The baseline: every EDU of the session attached to the EDU before it."""
-    turns = sorted({c for c, _, _ in x.gold} | {p for _, p, _ in x.gold})
+    """The baseline: every EDU the parser sees attached to the one before it (text-only: the
+    previous text EDU), with one relation for all."""
+    turns = [e.turn_index for e in x.edus]
     return [(c, p, relation) for p, c in zip(turns, turns[1:])]
 
 
@@ -222,14 +223,13 @@ def evaluate_seed(folder: str, split: str = "test", data: str | None = None, dev
         raise ValueError(f"{data}: no annotated discourse sessions in split {split!r}")
     vectors = _load_vectors(cfg, data, folder, device)
     predicted = predict(model, examples, tok, vectors, cfg, device)
-    full = discourse_examples(data, split, True)
-    baseline = [previous_edu_links(x, run["majority_relation"]) for x in full]
+    baseline = [previous_edu_links(x, run["majority_relation"]) for x in examples]
     with open(os.path.join(folder, f"predictions-{split}.jsonl"), "w", encoding="utf-8") as fh:
         for x, p in zip(examples, predicted, strict=True):
             fh.write(json.dumps({"dialog_id": x.dialog_id, "gold": x.gold, "predicted": p}, ensure_ascii=False) + "\n")
     return {
         "model": _score(examples, predicted),
-        "previous_edu": _score(full, baseline),
+        "previous_edu": _score(examples, baseline),
         "sessions": len(examples),
         "multimodal": run["multimodal"],
     }

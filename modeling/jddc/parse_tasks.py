@@ -10,8 +10,8 @@
 
 `evaluate_run` scores every seed folder of a run and writes `RUN/metrics.json` in the shape
 `modeling.jddc.report` reads (task, table, row, per-seed metrics, their mean and std, and the
-baseline scored on the same examples: "attach to the previous EDU" for discourse, Lead for
-summaries), so `mmdial report jddc RUN...` (modeling.jddc.report, which takes COLUMNS, ROW_ORDER and each
+baseline scored on the same examples: "attach to the previous EDU" over the EDUs the parser
+sees for discourse, Lead for summaries), so `mmdial report jddc RUN...` (modeling.jddc.report, which takes COLUMNS, ROW_ORDER and each
 run's `baseline` name from here) prints Tables 8 and 9 next to part 1's.
 """
 
@@ -45,7 +45,6 @@ ROW_ORDER = (
     "Text-only BERTSUMABS",
     "Multimodal BERTSUMABS",
 )
-BASELINES = {DISCOURSE_TABLE: "Attach to the previous EDU", SUMMARY_TABLE: "Lead (same examples)"}
 
 
 def train(kind: str, cfg: dict, log=print) -> list[str]:
@@ -74,6 +73,7 @@ def _discourse_one(folder: str, split: str, data: str | None, device: str) -> di
 
     r = evaluate_seed(folder, split, data, device)
     return {
+        "baseline": f"Attach to the previous EDU ({'all EDUs' if r['multimodal'] else 'text EDUs only'})",
         "row": f"{'Multimodal' if r['multimodal'] else 'Text-only'} Deep Sequential",
         "multimodal": r["multimodal"],
         "examples": r["sessions"],
@@ -95,6 +95,7 @@ def _summary_one(folder: str, split: str, data: str | None, device: str) -> dict
     names = {"lead": "Lead", "lexrank": "LexRank", "pg": "Pointer-Generator"}
     row = names.get(r["method"]) or f"{'Multimodal' if r['multimodal'] else 'Text-only'} BERTSUMABS"
     return {
+        "baseline": "Lead (same sessions)",
         "row": row,
         "multimodal": r["multimodal"],
         "examples": r["sessions"],
@@ -112,7 +113,7 @@ def evaluate_run(run: str, split: str = "test", data: str | None = None, device:
         with open(os.path.join(folder, "run.json"), encoding="utf-8") as fh:
             info = json.load(fh)
         one = (_discourse_one if info["task"] == "jddc-discourse" else _summary_one)(folder, split, data, device)
-        one.update(task=info["task"], seed=info["seed"], split=split, baseline=BASELINES[one["table"]])
+        one.update(task=info["task"], seed=info["seed"], split=split)
         _write_json(os.path.join(folder, "metrics.json"), one)
         log(f"{info['task']} seed {info['seed']}: " + ", ".join(f"{k} {v:.4f}" for k, v in one["metrics"].items()))
         per_seed.append(one)

@@ -62,12 +62,13 @@ def tables(results: list[dict]) -> str:
             lines.append(
                 f"| {r['row']} | " + " | ".join(_cell(r["metrics"].get(k)) for _, k in cols) + f" | {len(r['seeds'])} | {r['examples']} |"
             )
-        triv = rows[0]["trivial"]
-        lines.append(
-            f"| {rows[0].get('baseline', TRIVIAL)} | "
-            + " | ".join(_cell(triv.get(k)) for _, k in cols)
-            + f" | {len(rows[0]['seeds'])} | {rows[0]['examples']} |"
-        )
+        seen = set()
+        for r in rows:  # each distinct baseline once (part 2's parsers see different EDUs)
+            label = r.get("baseline", TRIVIAL)
+            if label not in seen:
+                seen.add(label)
+                cells = " | ".join(_cell(r["trivial"].get(k)) for _, k in cols)
+                lines.append(f"| {label} | {cells} | {len(r['seeds'])} | {r['examples']} |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 

@@ -47,11 +47,16 @@ def test_discourse_f1_perfect_and_empty():
     assert discourse_f1([(gold, [])])["link"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
 
 
-def test_previous_edu_baseline_attaches_every_edu_to_the_one_before():
-    x = DiscourseExample("d", [], [(1, 0, SOC), (2, 0, QA), (3, 2, AFF)])
+def test_previous_edu_baseline_attaches_every_visible_edu_to_the_one_before():
+    edus = [Edu(k, True, "字", []) for k in range(4)]
+    x = DiscourseExample("d", edus, [(1, 0, SOC), (2, 0, QA), (3, 2, AFF)])
     assert previous_edu_links(x, AFF) == [(1, 0, AFF), (2, 1, AFF), (3, 2, AFF)]
     r = discourse_f1([(x.gold, previous_edu_links(x, AFF))])
     assert r["link"]["f1"] == pytest.approx(2 / 3) and r["link_relation"]["f1"] == pytest.approx(1 / 3)
+    text_only = DiscourseExample("d", [edus[0], edus[2], edus[3]], x.gold)  # EDU 1 is an image
+    assert previous_edu_links(text_only, AFF) == [(2, 0, AFF), (3, 2, AFF)]
+    r = discourse_f1([(x.gold, previous_edu_links(text_only, AFF))])  # 2 of 3 links right, 2 predicted
+    assert r["link"]["precision"] == 1.0 and r["link"]["recall"] == pytest.approx(2 / 3)
 
 
 def test_text_only_parser_cannot_target_hidden_image_edus():

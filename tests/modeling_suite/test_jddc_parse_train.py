@@ -64,7 +64,8 @@ def test_every_task_trains_evaluates_and_reports_through_the_cli(jddc_build, tmp
     table = cli("report", "jddc", *runs, "--out", str(tmp_path / "report")).output
     for row in ("Text-only Deep Sequential", "Multimodal Deep Sequential", "Lead", "LexRank", "Pointer-Generator", "Multimodal BERTSUMABS"):
         assert f"| {row} |" in table
-    assert "Table 8" in table and "Table 9" in table and "| Attach to the previous EDU |" in table
+    assert "Table 8" in table and "Table 9" in table and "| Attach to the previous EDU (text EDUs only) |" in table
+    assert "| Attach to the previous EDU (all EDUs) |" in table and "| Lead (same sessions) |" in table
     assert os.path.exists(tmp_path / "report" / "tables.md")
     assert runner.invoke(app, ["train", "jddc-summary-nope", "--config", "jddc_summary_smoke"]).exit_code == 2
 
