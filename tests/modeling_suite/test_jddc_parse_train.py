@@ -73,12 +73,21 @@ def test_every_task_trains_evaluates_and_reports_through_the_cli(jddc_build, tmp
 def test_small_learning_check(jddc_build, tmp_path):
     """One seed on the small build: structure and summaries are learnt, not guessed."""
     disc, bert, lead = (str(tmp_path / n) for n in ("disc", "bert", "lead"))
-    cli("train", "jddc-discourse", "--config", "jddc_discourse_smoke", f"data={jddc_build}", f"output_dir={disc}", "train.epochs=8")
+    cli("train", "jddc-discourse", "--config", "jddc_discourse_smoke", f"data={jddc_build}", f"output_dir={disc}", "train.epochs=5")
     cli("evaluate", "jddc-discourse", "--run", disc)
     m = _metrics(disc)
     assert m["metrics"]["Link"]["mean"] > m["trivial"]["Link"]["mean"]
     assert m["metrics"]["Link & Relation"]["mean"] > m["trivial"]["Link & Relation"]["mean"]
-    cli("train", "jddc-summary-bertsum", "--config", "jddc_summary_smoke", f"data={jddc_build}", f"output_dir={bert}", "train.epochs=12")
+    cli(
+        "train",
+        "jddc-summary-bertsum",
+        "--config",
+        "jddc_summary_smoke",
+        f"data={jddc_build}",
+        f"output_dir={bert}",
+        "train.epochs=8",
+        "train.batch_size=16",
+    )
     cli("evaluate", "jddc-summary-bertsum", "--run", bert)
     b = _metrics(bert)
     for k in ("ROUGE-1", "ROUGE-2", "ROUGE-L"):
