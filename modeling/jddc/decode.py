@@ -1,7 +1,10 @@
-"""Decoding for `GPTGenerator`, one example at a time (no padding inside a prefix, so image
-slots and positions are exactly those of training): greedy, beam search (length-normalised
-log-probability, `length_penalty` as exponent) or sampling (temperature, top-k, nucleus top-p,
-seeded by `decode.seed`). Settings come from the config's `decode` section.
+"""Decoding for `GPTGenerator` with transformers' `generate`, batched.
+
+Prefixes (image slots + context/query tokens) are left-padded and passed as `inputs_embeds` with
+their attention mask; `generate` derives positions from the mask, so every example sees the
+positions it had in training. Strategies (config `decode`): `greedy`; `beam` (`beam_size`,
+`length_penalty`); `sampling` (`temperature`, `top_k`, `top_p`, seeded by `decode.seed`).
+Generation stops at [EOS] or after `max_new_tokens`.
 """
 
 from __future__ import annotations
@@ -9,63 +12,54 @@ from __future__ import annotations
 import torch
 
 
+def generation_kwargs(dc: dict, tok) -> dict:
+    strategy = dc["strategy"]
+    if strategy not in ("greedy", "beam", "sampling"):
+        raise ValueError(f"decode.strategy={strategy!r}: greedy, beam or sampling")
+    kw = {
+        "max_new_tokens": int(dc["max_new_tokens"]),
+        "eos_token_id": tok.eos_id,
+        "pad_token_id": tok.pad_id,
+        "bos_token_id": tok.bos_id,
+        "do_sample": strategy == "sampling",
+        "num_beams": int(dc["beam_size"]) if strategy == "beam" else 1,
+    }
+    if strategy == "beam":
+        kw["length_penalty"] = float(dc["length_penalty"])
+    if strategy == "sampling":
+        kw.update(temperature=float(dc["temperature"]), top_k=int(dc["top_k"]) or None, top_p=float(dc["top_p"]))
+    return kw
+
+
 @torch.no_grad()
-def generate(model, batch: dict, prefix: list[int], dc: dict, eos_id: int, generator: torch.Generator | None = None) -> list[int]:
-    """Token ids generated after `prefix` (without the final [EOS]). `batch` carries image_rows [1, M]."""
-    ids = torch.tensor([prefix], dtype=torch.long, device=batch["image_rows"].device)
-    if dc["strategy"] == "beam" and dc["beam_size"] > 1:
-        return _beam(model, batch, ids, dc, eos_id)
-    emb = model.embed_prefix(batch, ids)
-    out = model.lm(inputs_embeds=emb, use_cache=True)
-    past, logits = out.cache, out.logits[:, -1]
-    produced: list[int] = []
-    for _ in range(dc["max_new_tokens"]):
-        nxt = _pick(logits.float(), dc, generator)
-        if nxt == eos_id:
-            break
-        produced.append(nxt)
-        out = model.lm(input_ids=torch.tensor([[nxt]], device=ids.device), cache=past, use_cache=True)
-        past, logits = out.cache, out.logits[:, -1]
-    return produced
+def generate_batch(model, tok, prefixes: list[list[int]], image_rows: torch.Tensor, dc: dict) -> list[list[int]]:
+    """Generated token ids per prefix (special tokens kept; decode drops them)."""
+    device = image_rows.device
+    width = max(len(p) for p in prefixes)
+    ids = torch.full((len(prefixes), width), tok.pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros((len(prefixes), width), dtype=torch.long, device=device)
+    for k, p in enumerate(prefixes):
+        ids[k, width - len(p) :] = torch.tensor(p, device=device)
+        mask[k, width - len(p) :] = 1
+    emb = model.embed_prefix({"image_rows": image_rows}, ids)
+    slots = emb.shape[1] - width
+    if slots:
+        # image slots sit right before each prefix's first token: the left padding goes in front of them
+        img, txt = emb[:, :slots], emb[:, slots:]
+        pads = [width - len(p) for p in prefixes]
+        emb = torch.stack([torch.cat([txt[k, :n], img[k], txt[k, n:]]) for k, n in enumerate(pads)])
+        mask = torch.stack([torch.cat([mask.new_zeros(n), mask.new_ones(slots + width - n)]) for n in pads])
+    out = model.lm.generate(inputs_embeds=emb, attention_mask=mask, **generation_kwargs(dc, tok))
+    return [row.tolist() for row in out]
 
 
-def _pick(logits: torch.Tensor, dc: dict, generator) -> int:
-    if dc["strategy"] != "sampling":
-        return int(logits.argmax(-1))
-    logits = logits[0] / max(float(dc["temperature"]), 1e-6)
-    if dc["top_k"]:
-        kth = torch.topk(logits, min(int(dc["top_k"]), logits.numel())).values[-1]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, -1)
-    if dc["top_p"] and dc["top_p"] < 1:
-        sp, order = torch.sort(probs, descending=True)
-        keep = torch.cumsum(sp, 0) - sp < float(dc["top_p"])
-        probs = torch.zeros_like(probs).scatter(0, order[keep], sp[keep])
-    return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
-
-
-def _beam(model, batch: dict, ids: torch.Tensor, dc: dict, eos_id: int) -> list[int]:
-    k = int(dc["beam_size"])
-    beams: list[tuple[list[int], float]] = [([], 0.0)]
-    done: list[tuple[list[int], float]] = []
-    rows = batch["image_rows"]
-    for _ in range(dc["max_new_tokens"]):
-        seqs = torch.tensor([ids[0].tolist() + b for b, _ in beams], device=ids.device)
-        sub = {"image_rows": rows.expand(len(beams), -1)}
-        logp = torch.log_softmax(model.lm(inputs_embeds=model.embed_prefix(sub, seqs)).logits[:, -1].float(), -1)
-        cand = []
-        for (toks, score), lp in zip(beams, logp, strict=True):
-            top = torch.topk(lp, k)
-            cand += [(toks + [int(t)], score + float(v)) for v, t in zip(top.values, top.indices, strict=True)]
-        cand.sort(key=lambda c: -c[1])
-        beams = []
-        for toks, score in cand:
-            (done if toks[-1] == eos_id else beams).append((toks, score))
-            if len(beams) == k:
-                break
-        if len(done) >= k or not beams:
-            break
-    pool = done or beams
-    lp_exp = float(dc["length_penalty"])
-    best = max(pool, key=lambda c: c[1] / max(len(c[0]), 1) ** lp_exp)[0]
-    return best[:-1] if best and best[-1] == eos_id else best
+def generate_all(model, tok, prefixes: list[list[int]], image_rows, dc: dict, device, batch_size: int = 32) -> list[str]:
+    """Decoded outputs for every prefix, in order."""
+    torch.manual_seed(int(dc["seed"]))
+    texts: list[str] = []
+    for s in range(0, len(prefixes), batch_size):
+        rows = torch.as_tensor(image_rows[s : s + batch_size]).to(device)
+        for ids in generate_batch(model, tok, prefixes[s : s + batch_size], rows, dc):
+            cut = ids.index(tok.eos_id) if tok.eos_id in ids else len(ids)
+            texts.append(tok.decode(ids[:cut]))
+    return texts

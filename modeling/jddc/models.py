@@ -190,7 +190,7 @@ class BertClassifier(nn.Module):
         return self.head(self.text(batch["ids"], batch["mask"])).float()
 
     def forward(self, batch: dict):
-        return F.cross_entropy(self.logits(batch), batch["label"]), {}
+        return F.cross_entropy(self.logits(batch), batch["label"], weight=batch.get("class_weight")), {}
 
 
 class TransResNetClassifier(nn.Module):
@@ -210,4 +210,4 @@ class TransResNetClassifier(nn.Module):
         return self.head(t + self.images.pooled(feats, present).to(t.dtype)).float()
 
     def forward(self, batch: dict):
-        return F.cross_entropy(self.logits(batch), batch["label"]), {}
+        return F.cross_entropy(self.logits(batch), batch["label"], weight=batch.get("class_weight")), {}

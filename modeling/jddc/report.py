@@ -17,7 +17,11 @@ from modeling.jddc import parse_tasks
 
 COLUMNS = {
     "Table 5: response generation": (("BLEU", "BLEU-4"), ("RG-L", "ROUGE-L"), ("Dt-1", "Distinct-1"), ("Dt-2", "Distinct-2")),
-    "Table 6: rewritable or not": (("F1 score", "F1"), ("macro-F1", "macro-F1")),
+    "Table 6: rewritable or not": (
+        ("F1 score (macro)", "F1"),
+        ("F1 rewritable", "F1-rewritable"),
+        ("F1 not rewritable", "F1-not-rewritable"),
+    ),
     "Table 7: query rewriting": (("BLEU", "BLEU-4"), ("RG-L", "ROUGE-L"), ("Dt-1", "Distinct-1"), ("Dt-2", "Distinct-2")),
 }
 ROW_ORDER = ("Text-only Retrieval", "Multimodal Retrieval", "Text-only GPT", "Multimodal GPT", "Text-only BERT", "Multimodal TransResNet")

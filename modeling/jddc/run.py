@@ -3,7 +3,8 @@
 A run is `output_dir/seed-<s>/` per seed, holding `config.yaml` (resolved config), `run.json`
 (task, variant, sizes), `tokenizer.json` (the character vocabulary of the training text; absent
 with `model.pretrained`), `metrics.jsonl` (training log) and `checkpoints/last/` (safetensors).
-`evaluate` scores a split (default test) of the run's build per seed into
+`evaluate` scores a split (default test) of the run's build, or of another build (`--data`: the
+model, the retrieval index and the trivial baseline still come from the training build), per seed into
 `seed-<s>/metrics.json` and `seed-<s>/samples.jsonl` (the first `loader.samples` predictions next
 to their references), and writes `output_dir/metrics.json`: every metric's mean and std over
 seeds, with the trivial baseline scored on the same examples.
@@ -37,15 +38,22 @@ def _limit(examples: list, n: int) -> list:
     return examples[:n] if n else examples
 
 
-def _features(task, cfg: dict, folder: str, device, progress: bool):
-    """(image rows per example function, feature dim, bank tensor) - only for multimodal runs."""
+def _features(task, cfg: dict, folder: str, device, progress: bool, extra_data: str | None = None):
+    """(image rows per example function, feature dim, bank tensor) - only for multimodal runs.
+    `extra_data`: a second build (evaluation on another build) whose features join the bank."""
     import torch
 
+    from modeling.data.catalogue import ImageFeatures
     from modeling.jddc.features import image_rows, load_features
 
     if not (task.multimodal or task.uses_images):
         return (lambda exs: np.full((len(exs), 0), -1, np.int64)), 0, None
     feats = load_features(cfg["data"], cfg["image"], folder, str(device), progress)
+    if extra_data and os.path.abspath(extra_data) != os.path.abspath(cfg["data"]):
+        import pyarrow as pa
+
+        other = load_features(extra_data, cfg["image"], os.path.join(folder, "eval-features"), str(device), progress)
+        feats = ImageFeatures(pa.concat_arrays([feats.ids, other.ids]), np.concatenate([feats.matrix, other.matrix]), feats.encoder)
     bank = torch.from_numpy(feats.matrix)
     return (lambda exs: image_rows(feats, [ex.images for ex in exs], cfg["loader"]["max_images"])), feats.dim, bank
 
@@ -153,19 +161,18 @@ def evaluate_one(folder: str, split: str, data: str | None, device: str | None, 
         cfg = yaml.safe_load(fh)
     with open(os.path.join(folder, "run.json"), encoding="utf-8") as fh:
         info = json.load(fh)
-    if data:
-        cfg["data"] = os.path.abspath(data)
+    test_data = os.path.abspath(data) if data else cfg["data"]
     if device:
         cfg["device"] = device
     dev = _setup(cfg, int(info["seed"]))
     task = make_task(info["task"], cfg)
     tok = load_run_tokenizer(folder, cfg["model"]["pretrained"])
     n = cfg["loader"]["max_eval_examples"] if max_examples is None else max_examples
-    test_ex = _limit(task.examples(cfg["data"], split), n)
+    test_ex = _limit(task.examples(test_data, split), n)
     if not test_ex:
-        raise DataError(f"{cfg['data']}: no {split} examples for {info['task']}")
+        raise DataError(f"{test_data}: no {split} examples for {info['task']}")
     train_ex = _limit(task.examples(cfg["data"], "train"), cfg["loader"]["max_train_examples"])
-    rows_of, feat_dim, bank = _features(task, cfg, folder, dev, False)
+    rows_of, feat_dim, bank = _features(task, cfg, folder, dev, False, test_data)
     model = task.build_model(tok, feat_dim, bank).to(dev)
     checkpoint.load(os.path.join(folder, "checkpoints", "last"), model, None, dev)
     model.eval()
@@ -180,6 +187,7 @@ def evaluate_one(folder: str, split: str, data: str | None, device: str | None, 
         "multimodal": task.multimodal,
         "seed": info["seed"],
         "split": split,
+        "data": test_data,
         "examples": len(test_ex),
         "metrics": task.score(preds, test_ex),
         "trivial": task.trivial(train_ex, test_ex),

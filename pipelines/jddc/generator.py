@@ -6,7 +6,8 @@ agent of a small-appliance (小家电) or fashion (服饰鞋靴) shop, in Chines
 punctuation. Customers send screenshots and photos whose rendered text holds fake names, phone
 numbers, order and waybill numbers and addresses (render.py). Agents answer from the knowledge
 base. Annotated sessions get the three layers, consistent with the messages: rewrites of user
-queries (86% rewritable, as the paper's 14.28% non-rewritable), a Table 12 discourse link for every
+queries (with images: not rewritable when the photo shows what words cannot, about the paper's 14.28%;
+text-only: 14.28% at random), a Table 12 discourse link for every
 EDU but the first, trivial-utterance flags and a summary.
 
 Layout written under OUT (what `mmdial build jddc --raw OUT` reads):
@@ -197,6 +198,17 @@ SCENARIOS = {
         "用户付款时遇到网络异常，客服建议切换网络重试。",
     ),
 }
+# What makes the images matter (the learning check of the JDDC baselines, modeling/jddc):
+# - after a photo of an after-sales problem the customer only says "look at the picture", so the
+#   photo's category (crack lines, an E1 display, an open box, an installation floor) alone decides
+#   the agent's reply and the query's rewrite; a text-only model sees just that a photo was sent;
+# - a query about a photo whose content words cannot carry (two products side by side, a photo of
+#   a screen) is not rewritable as text (paper: 14.28% are not); others are;
+# - the photographed product's colour is the answer to "what colour is it" and part of every
+#   rewrite that names the product.
+PHOTO_SCENARIOS = ("damaged", "malfunction", "missing", "installation")
+PHOTO_QUERIES = ["您看下图片，这个怎么处理？", "图片里这个情况怎么办？", "就是图片上这样，怎么弄？"]
+UNREWRITABLE_KINDS = frozenset({"comparison", "screen"})
 OPENINGS = ["你好", "在吗？", "您好，请问在吗", "客服在吗"]
 WAITS = ["请稍等，正在为您查询～", "亲，请稍等一下哦", "稍等，我帮您看一下"]
 FILLER_USER = ["嗯嗯", "好的", "哦哦，明白了", "收到"]
@@ -327,14 +339,16 @@ def make_session(rng: random.Random, product: dict, person: dict, cfg: Generator
             msgs.append(im)
             images.append(kind)
             last_user = im
+    shown = scen in PHOTO_SCENARIOS and any(k not in ("screen",) for k in images)
     query = Msg(
         True,
-        q.format(**fill),
+        PHOTO_QUERIES[len(images) % len(PHOTO_QUERIES)] if shown else q.format(**fill),
         relation=QA_Q if "？" in q else ELABORATION,
         parent=last_user if last_user is not m0 else m1,
         rewrite=rw.format(**fill),
     )
-    query.rewritable = rng.random() >= 0.1428
+    coin = rng.random()  # drawn either way: the rest of the session stays the same random stream
+    query.rewritable = coin >= 0.1428 if cfg.text_only else not UNREWRITABLE_KINDS.intersection(images)
     msgs.append(query)
     if rng.random() < 0.5:  # the agent asks the customer to wait: the answer then links past it
         msgs.append(Msg(False, rng.choice(WAITS), relation=SUSPEND, parent=query, trivial=True))
