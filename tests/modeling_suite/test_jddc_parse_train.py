@@ -92,3 +92,34 @@ def test_small_learning_check(jddc_build, tmp_path):
     b = _metrics(bert)
     for k in ("ROUGE-1", "ROUGE-2", "ROUGE-L"):
         assert b["metrics"][k]["mean"] > b["trivial"][k]["mean"], k  # trivial = Lead on the same sessions
+
+
+def test_bertsum_encoder_and_tokenizer_from_a_local_pretrained_folder(jddc_build, tmp_path):
+    """model.pretrained=PATH: a local BERT folder (here a tiny random one) is the encoder and the
+    tokenizer; nothing downloads."""
+    import polars as pl
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    folder = tmp_path / "bert"
+    folder.mkdir()
+    texts = pl.read_parquet(os.path.join(jddc_build, "turns", "*.parquet"))["text"].to_list()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted({c for t in texts for c in t if not c.isspace()})]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizer(str(folder / "vocab.txt"), do_lower_case=False).save_pretrained(str(folder))
+    conf = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    BertModel(conf).save_pretrained(str(folder))
+    out = str(tmp_path / "run")
+    cli(
+        "train",
+        "jddc-summary-bertsum",
+        "--config",
+        "jddc_summary_smoke",
+        f"data={jddc_build}",
+        f"output_dir={out}",
+        f"model.pretrained={folder}",
+        "train.epochs=1",
+    )
+    cli("evaluate", "jddc-summary-bertsum", "--run", out)
+    with open(os.path.join(out, "seed-0", "run.json"), encoding="utf-8") as fh:
+        assert json.load(fh)["vocab_size"] == len(vocab)
+    assert _metrics(out)["examples"] > 0
