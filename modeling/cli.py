@@ -7,7 +7,8 @@ import typer
 
 KINDS_HELP = (
     "semantic (SeMANTIC), clip (CLIP-style dual encoder), text (text-only baseline), "
-    "or a JDDC task: jddc-response, jddc-rewrite-cls, jddc-rewrite, or mese (MESE on a ReDial build)"
+    "a JDDC task: jddc-response, jddc-rewrite-cls, jddc-rewrite, jddc-discourse, "
+    "jddc-summary-lead|lexrank|pg|bertsum, or mese (MESE on a ReDial build)"
 )
 CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -16,16 +17,24 @@ def _is_jddc(kind: str) -> bool:
     return kind.startswith("jddc-")
 
 
+def _is_parse_task(kind: str) -> bool:
+    """A JDDC part-2 task (discourse parsing, summarisation): modeling.jddc.parse_tasks."""
+    from modeling.jddc.parse_tasks import PARSE_TASKS
+
+    return kind in PARSE_TASKS
+
+
 def _check_kind(kind: str) -> None:
     from modeling.runtime import MODEL_KINDS
 
     if kind == "mese":
         return
     if _is_jddc(kind):
+        from modeling.jddc.parse_tasks import PARSE_TASKS
         from modeling.jddc.tasks import TASKS
 
-        if kind not in TASKS:
-            typer.echo(f"error: task {kind!r}: one of {', '.join(TASKS)}", err=True)
+        if kind not in TASKS and kind not in PARSE_TASKS:
+            typer.echo(f"error: task {kind!r}: one of {', '.join([*TASKS, *PARSE_TASKS])}", err=True)
             raise typer.Exit(2)
         return
 
@@ -51,6 +60,8 @@ def register(app: typer.Typer) -> None:
 
         if _is_jddc(kind):
             from modeling.jddc.run import train
+        if _is_jddc(kind) and _is_parse_task(kind):
+            from modeling.jddc.parse_tasks import train
         if kind == "mese":
             from modeling.mese.train import train_kind as train
         try:
@@ -81,6 +92,18 @@ def register(app: typer.Typer) -> None:
         JDDC tasks: BLEU-4, ROUGE-1/2/L, Distinct-1/2 (generation) or F1 (rewritable), per seed and
         mean/std, next to the trivial baseline; samples.jsonl per seed."""
         _check_kind(kind)
+        if _is_jddc(kind) and _is_parse_task(kind):
+            from modeling.data.tables import DataError
+            from modeling.jddc.parse_tasks import evaluate_run as parse_evaluate
+            from modeling.jddc.parse_tasks import render
+
+            try:
+                result = parse_evaluate(run, split or "test", data, device, log=lambda m: typer.echo(m, err=True))
+            except (FileNotFoundError, DataError, ValueError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(render(result))
+            return
         if _is_jddc(kind):
             from modeling.data.tables import DataError
             from modeling.jddc.report import render_run

@@ -112,6 +112,7 @@ PROMISE = "Promise/Promise/Promise"
 SUSPEND = "Communication/Time/Suspend"
 FEEDBACK = "Communication/Feedback/Feedback"
 CONFIRM = "Communication/Contact/Confirm"
+COORDINATE = "Contingency/Contingency/Coordinate"
 
 # scenario: image kinds the customer may send, the query about it, its text-only rewrite, the
 # agent's answer (relation), and the summary clause
@@ -209,6 +210,7 @@ PHOTO_SCENARIOS = ("damaged", "malfunction", "missing", "installation")
 PHOTO_QUERIES = ["您看下图片，这个怎么处理？", "图片里这个情况怎么办？", "就是图片上这样，怎么弄？"]
 UNREWRITABLE_KINDS = frozenset({"comparison", "screen"})
 OPENINGS = ["你好", "在吗？", "您好，请问在吗", "客服在吗"]
+WAITS = ["请稍等，正在为您查询～", "亲，请稍等一下哦", "稍等，我帮您看一下"]
 FILLER_USER = ["嗯嗯", "好的", "哦哦，明白了", "收到"]
 CLOSINGS_USER = ["好的，谢谢", "行，谢谢你", "知道了，谢谢啦"]
 CLOSINGS_AGENT = ["不客气，祝您生活愉快～", "感谢您的耐心，有问题随时联系我们哦～", "亲，还有其他可以帮您的吗？"]
@@ -348,6 +350,8 @@ def make_session(rng: random.Random, product: dict, person: dict, cfg: Generator
     coin = rng.random()  # drawn either way: the rest of the session stays the same random stream
     query.rewritable = coin >= 0.1428 if cfg.text_only else not UNREWRITABLE_KINDS.intersection(images)
     msgs.append(query)
+    if rng.random() < 0.5:  # the agent asks the customer to wait: the answer then links past it
+        msgs.append(Msg(False, rng.choice(WAITS), relation=SUSPEND, parent=query, trivial=True))
     answer = Msg(False, ans.format(**fill), relation=ans_rel, parent=query)
     msgs.append(answer)
     target = max(6, min(40, int(rng.gauss(cfg.mean_turns, 4))))
@@ -355,20 +359,30 @@ def make_session(rng: random.Random, product: dict, person: dict, cfg: Generator
     while len(msgs) < target - 2:
         r = rng.random()
         if r < 0.55:
-            attr, val = rng.choice(
-                [
-                    (product["attr1"], product["val1"]),
-                    (product["attr2"], product["val2"]),
-                    ("颜色", product["color"]),
-                    ("品牌", product["brand"]),
-                ]
-            )
-            uq = Msg(True, f"那{attr}是什么呢？", relation=QA_Q, parent=prev_answer, rewrite=f"{product['name']}的{attr}是什么？")
-            ua = Msg(False, f"亲，{attr}是{val}的哦。", relation=QA_AFF, parent=uq)
-            msgs += [uq, ua]
-            prev_answer = ua
+            pairs = [
+                (product["attr1"], product["val1"]),
+                (product["attr2"], product["val2"]),
+                ("颜色", product["color"]),
+                ("品牌", product["brand"]),
+            ]
+            # one question, or two in a row answered in turn (each answer links to its own question,
+            # which only the attribute named in both tells apart)
+            asked = rng.sample(pairs, k=2 if rng.random() < 0.35 else 1)
+            questions = []
+            for n, (attr, _) in enumerate(asked):
+                rewrite = f"{product['name']}的{attr}是什么？"
+                if n == 0:
+                    uq = Msg(True, f"那{attr}是什么呢？", relation=QA_Q, parent=prev_answer, rewrite=rewrite)
+                else:
+                    uq = Msg(True, f"还有{attr}呢？", relation=COORDINATE, parent=questions[0], rewrite=rewrite)
+                questions.append(uq)
+            msgs += questions
+            for uq, (attr, val) in zip(questions, asked):
+                ua = Msg(False, f"亲，{attr}是{val}的哦。", relation=QA_AFF, parent=uq)
+                msgs.append(ua)
+                prev_answer = ua
         elif r < 0.75:
-            wait = Msg(False, "请稍等，正在为您查询～", relation=SUSPEND, parent=msgs[-1], trivial=True)
+            wait = Msg(False, rng.choice(WAITS), relation=SUSPEND, parent=msgs[-1], trivial=True)
             msgs.append(wait)
         elif r < 0.9:
             msgs.append(Msg(True, rng.choice(FILLER_USER), relation=FEEDBACK, parent=msgs[-1], trivial=True))

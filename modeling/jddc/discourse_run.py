@@ -1,0 +1,235 @@
+"""`mmdial train jddc-discourse` / `mmdial evaluate jddc-discourse`: Deep Sequential runs.
+
+One run per seed in `output_dir/seed-<s>/`: `config.yaml` (resolved), `run.json` (sizes, the
+majority relation), `tokenizer.json`, `model.safetensors` (the epoch with the best validation
+Link & Relation F1), `history.jsonl` (loss and validation F1 per epoch). `model.multimodal`
+picks the variant (image EDUs through a feed-forward layer, or ignored).
+
+Evaluation scores a split with `discourse_metrics.discourse_f1` and also scores, on the same
+sessions and EDUs (text-only: the text EDUs), the baseline that attaches every EDU to the one
+before it with the training set's most frequent relation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections import Counter
+
+import numpy as np
+
+from modeling.config import save_config
+from modeling.jddc.discourse_data import RELATIONS, DiscourseExample, discourse_examples
+from modeling.jddc.discourse_metrics import discourse_f1
+
+RUN_FILE = "run.json"
+MODEL_FILE = "model.safetensors"
+
+
+def _seed(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _device(name: str):
+    from modeling.train.loop import pick_device
+
+    return pick_device(name)
+
+
+def _threads(cfg: dict) -> None:
+    import torch
+
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg["threads"]))
+
+
+def _batch(examples: list[DiscourseExample], tok, vectors, max_chars: int, device) -> dict:
+    import torch
+
+    b, n = len(examples), max(len(x.edus) for x in examples)
+    length = max(1, min(max_chars, max((len(e.text) for x in examples for e in x.edus), default=1)))
+    chars = np.full((b, n, length), tok.pad_id, dtype=np.int64)
+    speakers = np.zeros((b, n), dtype=np.int64)
+    is_image = np.zeros((b, n), dtype=bool)
+    parents = np.full((b, n), -1, dtype=np.int64)
+    relations = np.full((b, n), -1, dtype=np.int64)
+    images = np.zeros((b, n, vectors.dim), dtype=np.float32) if vectors is not None else None
+    for k, x in enumerate(examples):
+        for i, (edu, (p, r)) in enumerate(zip(x.edus, x.gold_parents(), strict=True)):
+            ids = tok.encode(edu.text)[:length] or [tok.img_id]
+            chars[k, i, : len(ids)] = ids
+            speakers[k, i] = 0 if edu.user else 1
+            parents[k, i], relations[k, i] = p, r
+            if images is not None and edu.is_image:
+                vec = vectors.get(edu.image_ids)
+                if vec is not None:
+                    images[k, i] = vec
+                    is_image[k, i] = True
+    out = {
+        "chars": torch.from_numpy(chars),
+        "speakers": torch.from_numpy(speakers),
+        "is_image": torch.from_numpy(is_image),
+        "parents": torch.from_numpy(parents),
+        "relations": torch.from_numpy(relations),
+    }
+    if images is not None:
+        out["images"] = torch.from_numpy(images)
+    return {k: v.to(device) for k, v in out.items()}
+
+
+def predict(model, examples: list[DiscourseExample], tok, vectors, cfg: dict, device) -> list[list[tuple[int, int, str]]]:
+    """Predicted (turn_index, parent_turn_index, relation) links of each example."""
+    import torch
+
+    model.eval()
+    out = []
+    bs = cfg["train"]["batch_size"]
+    with torch.no_grad():
+        for start in range(0, len(examples), bs):
+            chunk = examples[start : start + bs]
+            batch = _batch(chunk, tok, vectors, cfg["model"]["max_edu_chars"], device)
+            _, _, parents, rels = model(batch, gold=False)
+            for k, x in enumerate(chunk):
+                links = []
+                for i in range(1, len(x.edus)):
+                    p, r = int(parents[k, i]), int(rels[k, i])
+                    links.append((x.edus[i].turn_index, x.edus[p].turn_index, RELATIONS[r]))
+                out.append(links)
+    return out
+
+
+def previous_edu_links(x: DiscourseExample, relation: str) -> list[tuple[int, int, str]]:
+    """The baseline: every EDU the parser sees attached to the one before it (text-only: the
+    previous text EDU), with one relation for all."""
+    turns = [e.turn_index for e in x.edus]
+    return [(c, p, relation) for p, c in zip(turns, turns[1:])]
+
+
+def _score(examples: list[DiscourseExample], predicted: list[list[tuple]]) -> dict:
+    return discourse_f1((x.gold, p) for x, p in zip(examples, predicted, strict=True))
+
+
+def train(cfg: dict, log=print) -> list[str]:
+    out = cfg["output_dir"]
+    os.makedirs(out, exist_ok=True)
+    return [train_one(cfg, int(s), os.path.join(out, f"seed-{s}"), log) for s in cfg["seeds"]]
+
+
+def _load_vectors(cfg: dict, data: str, folder: str, device):
+    if not cfg["model"]["multimodal"]:
+        return None
+    from modeling.jddc.image_vectors import ImageVectors
+
+    return ImageVectors.load(data, cfg["image"], folder, str(device))
+
+
+def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
+    import torch
+
+    from modeling.jddc.discourse_model import DeepSequential
+    from modeling.jddc.tokenizer import build_tokenizer
+
+    _threads(cfg)
+    _seed(seed)
+    device = _device(cfg["device"])
+    data, multimodal = cfg["data"], cfg["model"]["multimodal"]
+    train_x = discourse_examples(data, "train", multimodal)
+    valid_x = discourse_examples(data, "valid", multimodal)
+    if not train_x:
+        raise ValueError(f"{data}: no jddc_discourse rows in the train split")
+    os.makedirs(folder, exist_ok=True)
+    save_config(cfg, os.path.join(folder, "config.yaml"))
+    tok = build_tokenizer(None, (e.text for x in train_x for e in x.edus))
+    tok.save(folder)
+    vectors = _load_vectors(cfg, data, folder, device)
+    majority = Counter(r for x in train_x for _, _, r in x.gold).most_common(1)[0][0]
+    model = DeepSequential(tok.vocab_size, len(RELATIONS), cfg["model"], vectors.dim if vectors else 0, tok.pad_id).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
+    run = {
+        "task": "jddc-discourse",
+        "seed": seed,
+        "multimodal": multimodal,
+        "vocab_size": tok.vocab_size,
+        "image_dim": vectors.dim if vectors else 0,
+        "majority_relation": majority,
+        "train_sessions": len(train_x),
+        "valid_sessions": len(valid_x),
+    }
+    with open(os.path.join(folder, RUN_FILE), "w", encoding="utf-8") as fh:
+        json.dump(run, fh, indent=2)
+    from safetensors.torch import save_model
+
+    best, bs = -1.0, cfg["train"]["batch_size"]
+    hist = open(os.path.join(folder, "history.jsonl"), "w", encoding="utf-8")
+    rng = random.Random(seed)
+    for epoch in range(cfg["train"]["epochs"]):
+        model.train()
+        order = list(range(len(train_x)))
+        rng.shuffle(order)
+        started, total = time.time(), 0.0
+        for start in range(0, len(order), bs):
+            batch = _batch([train_x[i] for i in order[start : start + bs]], tok, vectors, cfg["model"]["max_edu_chars"], device)
+            loss = model.loss(batch)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["train"]["grad_clip"])
+            opt.step()
+            total += float(loss.detach())
+        score = _score(valid_x, predict(model, valid_x, tok, vectors, cfg, device)) if valid_x else None
+        key = score["link_relation"]["f1"] if score else epoch
+        record = {"epoch": epoch + 1, "loss": total / max(1, -(-len(order) // bs)), "seconds": round(time.time() - started, 2)}
+        if score:
+            record.update(valid_link_f1=score["link"]["f1"], valid_link_relation_f1=score["link_relation"]["f1"])
+        hist.write(json.dumps(record) + "\n")
+        hist.flush()
+        if key >= best:
+            best = key
+            save_model(model, os.path.join(folder, MODEL_FILE))
+        log(f"jddc-discourse seed {seed} epoch {epoch + 1}: " + " ".join(f"{k}={v:.4f}" for k, v in record.items() if isinstance(v, float)))
+    hist.close()
+    return folder
+
+
+def load_run(folder: str, device="cpu"):
+    """(model, tokenizer, config, run.json) of a trained seed folder."""
+    import yaml
+    from safetensors.torch import load_model
+
+    from modeling.jddc.discourse_model import DeepSequential
+    from modeling.jddc.tokenizer import load_run_tokenizer
+
+    with open(os.path.join(folder, "config.yaml"), encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    with open(os.path.join(folder, RUN_FILE), encoding="utf-8") as fh:
+        run = json.load(fh)
+    tok = load_run_tokenizer(folder, None)
+    model = DeepSequential(run["vocab_size"], len(RELATIONS), cfg["model"], run["image_dim"], tok.pad_id).to(device)
+    load_model(model, os.path.join(folder, MODEL_FILE), device=str(device))
+    return model, tok, cfg, run
+
+
+def evaluate_seed(folder: str, split: str = "test", data: str | None = None, device: str = "auto") -> dict:
+    device = _device(device)
+    model, tok, cfg, run = load_run(folder, device)
+    data = data or cfg["data"]
+    examples = discourse_examples(data, split, run["multimodal"])
+    if not examples:
+        raise ValueError(f"{data}: no annotated discourse sessions in split {split!r}")
+    vectors = _load_vectors(cfg, data, folder, device)
+    predicted = predict(model, examples, tok, vectors, cfg, device)
+    baseline = [previous_edu_links(x, run["majority_relation"]) for x in examples]
+    with open(os.path.join(folder, f"predictions-{split}.jsonl"), "w", encoding="utf-8") as fh:
+        for x, p in zip(examples, predicted, strict=True):
+            fh.write(json.dumps({"dialog_id": x.dialog_id, "gold": x.gold, "predicted": p}, ensure_ascii=False) + "\n")
+    return {
+        "model": _score(examples, predicted),
+        "previous_edu": _score(examples, baseline),
+        "sessions": len(examples),
+        "multimodal": run["multimodal"],
+    }
