@@ -35,6 +35,8 @@ class Mask:
     line_score: float
     geometry: str  # chars | estimated | line
     box: tuple[int, int, int, int] = field(default=(0, 0, 0, 0))  # x, y, w, h (clipped, set by `finalise`)
+    frame: int = 0  # animation frame the mask is filled into
+    view: str = "shown"  # shown (as composited) | hidden (colour channels under transparency)
 
     def to_audit(self) -> dict:
         return {
@@ -46,6 +48,8 @@ class Mask:
             "chars": list(self.span),
             "line_score": round(float(self.line_score), 4),
             "geometry": self.geometry,
+            "frame": self.frame,
+            "view": self.view,
         }
 
 
