@@ -94,7 +94,7 @@ def decode(data: bytes, max_pixels: int, max_frames: int = 16) -> Decoded:
                 raise DecodeError("too_large", f"{w}x{h} = {w * h} pixels > limits.max_pixels {max_pixels}")
             n = int(getattr(im, "n_frames", 1) or 1)
             if n > max_frames:
-                raise DecodeError("too_many_frames", f"{n} frames > limits.max_frames {max_frames}")
+                raise DecodeError("too_large", f"{n} frames > limits.max_frames {max_frames}")
             transposed = _orientation(im) not in (None, 1)
             frames, hidden, durations = [], [], []
             canonical = im.mode in HIGH_DEPTH or im.mode == "F"

@@ -21,6 +21,7 @@ masker turns spans into pixels, and the audit records each mask's recogniser nam
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -449,10 +450,13 @@ class KeyValueRecognizer(Recognizer):
                     return s
                 first_any = first_any if first_any is not None else s
             return starts[0] if len(starts) > 1 else lo
-        # CJK: the shortest key-shaped trailing run (>= 2 characters), else the whole CJK run
+        # CJK: the whole trailing run when a space delimits it (刘德华 下单人), else the shortest
+        # key-shaped trailing run (>= 2 characters: 张伟手机 -> 手机), else the whole run
         run = 0
         while run < len(stripped) and _is_cjk(stripped[-1 - run]):
             run += 1
+        if run <= self.max_zh and (run == len(stripped) or stripped[-1 - run].isspace()) and self.key_entities(stripped[-run:]):
+            return end - run
         for n in range(2, min(run, self.max_zh) + 1):
             if self.key_entities(stripped[-n:]):
                 return end - n
@@ -467,7 +471,10 @@ class KeyValueRecognizer(Recognizer):
             keys = []  # (key_start, colon)
             lo = 0
             for c in colons:
-                keys.append((self._key_start(text, lo, c), c))
+                seg = text[lo:c].strip()
+                whole = lo == 0 and (len(seg.split()) <= self.max_en if seg.isascii() else len(seg) <= self.max_zh)
+                # the first key of a line is its whole segment when short (`Product name:`)
+                keys.append((lo + text[lo:c].index(seg) if whole and seg else self._key_start(text, lo, c), c))
                 lo = c + 1
             if keys[0][0] > 0:  # `收货人张伟 手机：...`: the text before the first key
                 out += self._pair_without_colon(text[: keys[0][0]])
@@ -546,7 +553,8 @@ def _value_neighbours(lines: list[TextLine], i: int, keyish: list) -> list[int]:
             right, right_d = j, d
     if right is not None and not keyish[right]:
         return [right]
-    header_row = right is not None  # the next box on the row is another key: a table header
+    # another key on the same row: a table header, whose column runs down to the first gap
+    header_row = any(j != i and keyish[j] and abs((b0 + b1) / 2 - cy) <= 0.6 * h for j, (_, b0, _, b1) in enumerate(boxes))
     below = sorted(
         (b0, j)
         for j, (a0, b0, a1, b1) in enumerate(boxes)
@@ -684,14 +692,23 @@ def registry_paths() -> list[str]:
     return [str(resources.files("pipelines.privacy").joinpath("recognizers.yaml"))]
 
 
+@functools.lru_cache(maxsize=1)
+def _builtin_spec_text() -> str:
+    return resources.files("pipelines.privacy").joinpath("recognizers.yaml").read_text(encoding="utf-8")
+
+
+def _yaml(text: str):
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_registry(files: Iterable[str] = ()) -> dict:
     """The built-in `recognizers.yaml` with each extra file merged over it: recognisers by name
     (same name replaces, `enabled: false` removes), `key_value` and `zh_names` lists extended."""
-    from pipelines.core import io
-
-    spec = yaml.safe_load(resources.files("pipelines.privacy").joinpath("recognizers.yaml").read_text(encoding="utf-8"))
+    spec = _yaml(_builtin_spec_text())
     for path in files or ():
-        extra = yaml.safe_load(io.read_bytes(path).decode("utf-8")) or {}
+        from pipelines.core import io
+
+        extra = _yaml(io.read_bytes(path).decode("utf-8")) or {}
         bad = set(extra) - {"recognizers", "key_value", "zh_names"}
         if bad:
             raise ValueError(f"{path}: unknown section(s) {sorted(bad)} (recognizers, key_value, zh_names)")
