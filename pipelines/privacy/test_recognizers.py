@@ -193,3 +193,21 @@ def test_heldout_label_words_are_not_in_the_registry():
     tune = {w for ent in LABELS["tune"].values() for words in ent.values() for w in words}
     held = {w for ent in LABELS["heldout"].values() for words in ent.values() for w in words}
     assert not tune & held
+
+
+def test_the_readme_example_registry_works(tmp_path):
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### Adding recognisers without code.*?```yaml\n(.*?)```", readme, re.S).group(1)
+    path = tmp_path / "my_recognizers.yaml"
+    path.write_text(block, encoding="utf-8")
+    rs = RecognizerSet.build(files=[str(path)])
+    assert ("VIP-123456", "account", "member_card") in found("会员 VIP-123456", rs)
+    assert not any(r == "member_card" for _, _, r in found("code VIP-123456", rs))  # no context word before it
+    assert ("sunny.li", "account", "line_id") in found("LINE ID: sunny.li", rs)
+    assert "李四" in {t for t, e, _ in found("配送骑手：李四", rs) if e == "person_name"}
+    assert "phone_uk" not in rs.names
+    assert found("Warranty no.: 12345678", rs) == set()  # an excluded key announces nothing
+    assert ("12345678", "order_number", "key_value") in found("Warranty no.: 12345678")  # without the file it would
