@@ -505,14 +505,22 @@ class KeyValueRecognizer(Recognizer):
                 if rule is not None:
                     s = off + n + (len(value) - len(value.lstrip()))
                     return [Match(s, off + len(t.rstrip(TRIM)), rule.entity, self.name)]
-        else:
-            words = list(re.finditer(r"\S+", t))
+        else:  # words, and a switch of script counts as a space (`Recipient孙伟`)
+            words = list(re.finditer(rf"[^\s{CJK}]+|[{CJK}]+", t))
             for n in range(1, min(len(words) - 1, self.max_en) + 1):
                 key, value = t[: words[n - 1].end()], t[words[n].start() :]
                 rule = self.pick(key, value, strict=True)
                 if rule is not None:
                     return [Match(off + words[n].start(), off + len(t.rstrip(TRIM)), rule.entity, self.name)]
         return []
+
+    def _bare_label(self, text: str) -> bool:
+        """The line is only key words (`店铺`, `Store`, `Phone`), no other word (`Brightway Shop`)."""
+        t = text.strip(TRIM + COLONS).lower()
+        if any(_is_cjk(c) for c in t):
+            return len(t) <= 4
+        words = t.split()
+        return bool(words) and all(any(self._en_word_res[w].search(x) for r in self.rules for w in r.en_words) for x in words)
 
     def key_only(self, text: str) -> list[KeyRule]:
         t = text.strip()
@@ -528,6 +536,10 @@ class KeyValueRecognizer(Recognizer):
         for i, rules in enumerate(keyish):
             if not rules:
                 continue
+            if not lines[i].text.rstrip().endswith(tuple(COLONS)) and not self._bare_label(lines[i].text):
+                # `Brightway Shop` is a name that happens to end in a key word: without a colon, a
+                # line that is not just a label announces only tight value shapes
+                rules = [r for r in rules if r.value in self.STRICT or r.value == "address"]
             for j in _value_neighbours(lines, i, keyish):
                 rule = next((r for r in rules if self.value_fits(r, lines[j].text)), None)
                 if rule is None:

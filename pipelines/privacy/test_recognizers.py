@@ -48,6 +48,7 @@ CASES = {
     "address_en": ("send it to 221B Baker Street, London NW1 6XE please", "221B Baker Street, London NW1 6XE"),
     "postcode_uk": ("postcode LS6 2AB", "LS6 2AB"),
     "store_name_cn": ("来自美的官方旗舰店的包裹", "来自美的官方旗舰店"),
+    "store_name_en": ("parcel from Brightway Shop today", "Brightway Shop"),
     "model_number": ("型号 XR-5000", "XR-5000"),
     "zh_person_name": ("你好，我叫王小明，订单还没到", "王小明"),
     "en_person_cue": ("Hi Team, my name is Peter Parker", "Peter Parker"),
@@ -84,6 +85,9 @@ def test_recogniser_alone_finds_its_case(name):
         ("我是李娜，电话13912345678", "李娜", "person_name"),
         ("麻烦张先生尽快发货", "张", "person_name"),
         ("王明先生您好", "王明", "person_name"),
+        ("买家徐明", "徐明", "person_name"),
+        ("Recipient孙伟", "孙伟", "person_name"),
+        ("Email: james.clark39gexample.com", "james.clark39gexample.com", "email"),  # a misread @ still has its key
     ],
 )
 def test_key_shapes_and_name_cues(text, span, entity):
@@ -105,6 +109,8 @@ def test_key_shapes_and_name_cues(text, span, entity):
         "Thanks a lot",
         "Contact details",
         "容量500ml 2024款",
+        "Visit Store",
+        "Shop now",
     ],
 )
 def test_benign_text_is_left_alone(text):
@@ -136,6 +142,9 @@ def test_key_alone_masks_the_value_right_or_below():
     got = {(m.line, m.entity) for m in rs.recognise(ls)}
     assert {(1, "address"), (3, "person_name")} <= got
     assert not any(line in (0, 2, 4, 5) for line, _ in got)  # keys and the product name stay
+    # a store name is not a label: the product line under it stays readable
+    ls = lines(("Brightway Shop", (10, 10, 150, 30)), ("Cotton T-Shirt", (10, 36, 150, 56)))
+    assert {m.line for m in rs.recognise(ls)} == {0}
 
 
 def test_table_columns_mask_every_row_below_their_header():
