@@ -342,8 +342,9 @@ class KeyValueRecognizer(Recognizer):
     announce nothing, so their values stay readable.
     """
 
-    def __init__(self, name: str, spec: dict, person: ZhPersonRecognizer | None):
+    def __init__(self, name: str, spec: dict, person: ZhPersonRecognizer | None, deny: Iterable[str] = ()):
         self.name = name
+        self.deny = {d.lower() for d in deny}  # words that are never (part of) an English name
         self.entity = "key_value"
         self.person = person
         self.max_zh = int(spec.get("max_key_chars_zh", 7))
@@ -419,16 +420,20 @@ class KeyValueRecognizer(Recognizer):
     def is_person(self, v: str) -> bool:
         if self.person is not None and any(_is_cjk(c) for c in v):
             return self.person.is_name(v.replace(" ", ""))
-        m = EN_NAME_RE.fullmatch(v)
-        return bool(m)
+        if any(w.lower().strip(".") in self.deny for w in v.split()):
+            return False
+        return bool(EN_NAME_RE.fullmatch(v))
 
     STRICT = ("person", "phone", "number")
 
     def pick(self, key: str, value: str, strict: bool = False) -> KeyRule | None:
         """The first rule the key announces whose value shape fits; `strict` (no colon between key
-        and value) allows only the tight shapes (a name, a phone, a number)."""
+        and value) allows only the tight shapes (a name, a phone, a number), and English names of
+        two words or more (`Customer Service` is a title, not a customer called Service)."""
         for r in self.key_entities(key):
-            if (not strict or r.value in self.STRICT) and self.value_fits(r, value):
+            if strict and (r.value not in self.STRICT or (r.value == "person" and value.isascii() and len(value.split()) < 2)):
+                continue
+            if self.value_fits(r, value):
                 return r
         return None
 
@@ -794,7 +799,13 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
             raise ValueError(f"recogniser {name}: unknown kind {kind!r} (pattern, cue, zh_person, vocabulary)")
     kv = spec.get("key_value")
     if kv and kv.get("enabled", True) is not False:
-        out.append(KeyValueRecognizer(kv.get("name", "key_value"), kv, person))
+        deny = [
+            d
+            for r in spec.get("recognizers") or []
+            if r.get("kind") == "cue" and r.get("entity") == "person_name"
+            for d in r.get("deny") or []
+        ]
+        out.append(KeyValueRecognizer(kv.get("name", "key_value"), kv, person, [str(d) for d in deny]))
     names = [r.name for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
