@@ -82,8 +82,8 @@ def validate(cfg: dict) -> None:
         if "policy" in ov and ov["policy"] not in POLICIES:
             raise ValueError(f"category_overrides[{cat!r}].policy must be one of {POLICIES}")
     fill = cfg.get("masking", {}).get("fill")
-    if not (isinstance(fill, list) and len(fill) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in fill)):
-        raise ValueError(f"masking.fill must be [B, G, R] integers 0-255, got {fill!r}")
+    if fill != "background" and not (isinstance(fill, list) and len(fill) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in fill)):
+        raise ValueError(f"masking.fill must be 'background' or [B, G, R] integers 0-255, got {fill!r}")
 
 
 def norm_category(name: str | None) -> str:

@@ -65,7 +65,7 @@ FAIL_OPEN = {"png16": png16, "gif_frame2": gif_pii_on_frame_2, "rgba_alpha0": rg
 def fake_masker() -> tuple[PrivacyMasker, FakeEngine]:
     """OCR reads the phone number on any picture that is not flat (flat pictures skip OCR)."""
     eng = FakeEngine(default=[PII_LINE])
-    return PrivacyMasker(load_config(overrides=["engine.name=fake"]), engine_factory=lambda: eng), eng
+    return PrivacyMasker(load_config(overrides=["engine.name=fake", "masking.fill=[0,0,0]"]), engine_factory=lambda: eng), eng
 
 
 @pytest.mark.parametrize("kind", sorted(FAIL_OPEN))
