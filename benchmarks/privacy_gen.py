@@ -1,6 +1,6 @@
 """Write synthetic JDDC-like screenshots and photos with planted PII and ground-truth boxes.
 
-    python benchmarks/privacy_gen.py --out /tmp/privacy-bench --n 84 --seed 2026 --part heldout
+    python benchmarks/privacy_gen.py --out /tmp/privacy-bench --n 63 --seed 2026 --part heldout
 
 Output: OUT/images/*.jpg|png, OUT/truth.jsonl (planted strings, entity types, polygons, render
 parameters) and OUT/image_categories.jsonl (exchange-format format, for per-category policies).
