@@ -1,11 +1,15 @@
 """Privacy masking benchmark: PII recall/precision by box, residue after masking, benign text kept,
-and throughput against the raw OCR engine measured in the same run.
+per entity type and per layout, and throughput against the raw OCR engine measured in the same run.
 
-    python benchmarks/bench_privacy.py [--n 60] [--seed 7] [--beam] [--out benchmarks/results/privacy.json]
+    nice python benchmarks/bench_privacy.py --part heldout --n 63 --seed 2026 --out RESULTS.json [--beam]
 
-Everything runs on synthetic images from pipelines/privacy/generator.py (see benchmarks/privacy_gen.py),
-with the default policy (`pii`, no category overrides) and the offline rapidocr engine at one
-onnxruntime thread (one core). Metric definitions: pipelines/privacy/evaluate.py.
+`--part heldout` (the default) draws the generator's held-out part: label words, names, value
+formats, chat templates and layouts the recognisers were not tuned on (pipelines/privacy/
+generator_vocab.py); `--part tune` draws the part tests and tuning use. Everything runs on synthetic
+images from pipelines/privacy/generator.py (see benchmarks/privacy_gen.py), with the default policy
+(`pii`, no category overrides) and the offline rapidocr engine at one onnxruntime thread (one
+core). Metric definitions: pipelines/privacy/evaluate.py. The results file is written where
+`--out` says (never over a tracked file by default).
 
 Throughput: for every image, in turn, the raw engine (decode + OCR: the floor any masking pays) and
 the full masker (decode + OCR + recognisers + geometry + fill + re-encode + audit) are timed on
@@ -46,12 +50,13 @@ def _flat_images(n: int) -> list[bytes]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=60)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--n", type=int, default=63)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--part", choices=("heldout", "tune"), default="heldout")
     ap.add_argument("--flat", type=int, default=10, help="flat (text-free, uniform) images for the fast path")
     ap.add_argument("--beam", action="store_true", help="also time `mmdial mask` end to end")
     ap.add_argument("--workers", type=int, default=0)
-    ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "privacy.json"))
+    ap.add_argument("--out", required=True, help="results JSON file to write")
     args = ap.parse_args()
 
     from pipelines.privacy.codec import decode
@@ -60,7 +65,7 @@ def main() -> None:
     from pipelines.privacy.stage import PrivacyMasker
 
     t0 = time.time()
-    samples = generator.generate(args.n, args.seed)
+    samples = generator.generate(args.n, args.seed, part=args.part)
     gen_s = time.time() - t0
     work = tempfile.mkdtemp(prefix="mmdial-privacy-bench-")
     img_dir = generator.write(samples, work)
@@ -104,6 +109,7 @@ def main() -> None:
     # quality (untimed): boxes, residue by re-OCR of the masked bytes, benign text kept
     tot = {"pii_boxes": 0, "detected": 0, "masks": 0, "mask_hits": 0, "benign_planted": 0, "benign_before": 0, "benign_after": 0}
     residue, partial, per_entity, per_kind, missed, status = [], [], {}, {}, [], {}
+    per_lang, kind_masks, kind_benign = {}, {}, {}
     for s, o in zip(samples, outcomes, strict=True):
         status[o.status] = status.get(o.status, 0) + 1
         if o.image is None:
@@ -119,8 +125,14 @@ def main() -> None:
         tot["benign_planted"] += b["planted"]
         tot["benign_before"] += b["readable_before"]
         tot["benign_after"] += b["readable_after"]
-        residue += [{"image": s.name, "text_len": len(t)} for t in r["readable"]]
-        partial += [{"image": s.name, "text_len": len(t)} for t in r["partial"]]
+        residue += [{"image": s.name, "text": t} for t in r["readable"]]
+        partial += [{"image": s.name, "text": t} for t in r["partial"]]
+        km = kind_masks.setdefault(s.kind, [0, 0])
+        km[0] += bm["masks"]
+        km[1] += bm["mask_hits"]
+        kb = kind_benign.setdefault(s.kind, [0, 0])
+        kb[0] += b["readable_before"]
+        kb[1] += b["readable_after"]
         pii = [p for p in s.planted if p.pii]
         for p, c in zip(pii, bm["coverage"], strict=True):
             e = per_entity.setdefault(p.entity, [0, 0])
@@ -129,8 +141,11 @@ def main() -> None:
             k = per_kind.setdefault(s.kind, [0, 0])
             k[0] += 1
             k[1] += c >= ev.COVER
+            g = per_lang.setdefault(s.lang, [0, 0])
+            g[0] += 1
+            g[1] += c >= ev.COVER
             if c < ev.COVER:
-                missed.append({"image": s.name, "entity": p.entity, "coverage": round(c, 3)})
+                missed.append({"image": s.name, "entity": p.entity, "text": p.text, "coverage": round(c, 3)})
 
     def rate(a, b):
         return round(a / b, 4) if b else None
@@ -140,6 +155,7 @@ def main() -> None:
     pipe_total = pipe_s["text"] + pipe_s["no_text"]
     result = {
         "benchmark": "privacy masking (pipelines/privacy)",
+        "part": args.part,
         "definitions": "pipelines/privacy/evaluate.py; throughput: benchmarks/bench_privacy.py docstring",
         "setup": {
             "images": n_all,
@@ -158,8 +174,11 @@ def main() -> None:
             "pii_precision_by_box": rate(tot["mask_hits"], tot["masks"]),
             "coverage_threshold": ev.COVER,
             "precision_hit_threshold": ev.HIT,
-            "recall_by_entity": {k: rate(v[1], v[0]) for k, v in sorted(per_entity.items())},
-            "recall_by_kind": {k: rate(v[1], v[0]) for k, v in sorted(per_kind.items())},
+            "recall_by_entity": {k: {"recall": rate(v[1], v[0]), "n": v[0]} for k, v in sorted(per_entity.items())},
+            "recall_by_layout": {k: {"recall": rate(v[1], v[0]), "n": v[0]} for k, v in sorted(per_kind.items())},
+            "recall_by_language": {k: {"recall": rate(v[1], v[0]), "n": v[0]} for k, v in sorted(per_lang.items())},
+            "precision_by_layout": {k: rate(v[1], v[0]) for k, v in sorted(kind_masks.items())},
+            "benign_kept_by_layout": {k: rate(v[1], v[0]) for k, v in sorted(kind_benign.items())},
             "missed": missed,
             "residue_readable_pii": len(residue),
             "residue_partial_pii": len(partial),
@@ -230,7 +249,14 @@ def main() -> None:
             "note": "includes Beam start-up and one engine load per worker; small runs are dominated by them",
             "stats": {k: v for k, v in manifest["stats"].items() if k.startswith("privacy.")},
         }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    q = result["quality"]
+    result["done_when"] = {
+        "recall_ge_0.97_every_entity_with_10_samples": all(v["recall"] >= 0.97 for v in q["recall_by_entity"].values() if v["n"] >= 10),
+        "no_readable_residue": q["residue_readable_pii"] == 0,
+        "benign_kept_ge_0.95": (q["benign_kept_ratio"] or 0) >= 0.95,
+        "throughput_ge_0.9_raw": (result["throughput"]["masker_over_raw"] or 0) >= 0.9,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(result, fh, indent=2, ensure_ascii=False, sort_keys=False)
         fh.write("\n")

@@ -1,6 +1,6 @@
 """Write synthetic JDDC-like screenshots and photos with planted PII and ground-truth boxes.
 
-    python benchmarks/privacy_gen.py --out /tmp/privacy-bench --n 60 --seed 7
+    python benchmarks/privacy_gen.py --out /tmp/privacy-bench --n 63 --seed 2026 --part heldout
 
 Output: OUT/images/*.jpg|png, OUT/truth.jsonl (planted strings, entity types, polygons, render
 parameters) and OUT/image_categories.jsonl (exchange-format format, for per-category policies).
@@ -25,9 +25,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--kinds", default=",".join(generator.KINDS))
+    ap.add_argument(
+        "--part", choices=("tune", "heldout"), default="heldout", help="vocabulary and layouts (pipelines/privacy/generator_vocab.py)"
+    )
+    ap.add_argument("--kinds", default="", help="comma-separated layouts (default: all of the part's)")
     args = ap.parse_args()
-    samples = generator.generate(args.n, args.seed, tuple(args.kinds.split(",")), args.scale)
+    kinds = tuple(args.kinds.split(",")) if args.kinds else None
+    samples = generator.generate(args.n, args.seed, kinds, args.scale, part=args.part)
     img_dir = generator.write(samples, args.out)
     pii = sum(p.pii for s in samples for p in s.planted)
     print(f"images={len(samples)} planted_pii={pii} dir={img_dir}")

@@ -15,13 +15,13 @@ FULL = [
     ["benchmarks.bench_mmd", "--out", "benchmarks/results/mmd-run.json"],
     ["benchmarks.bench_jddc"],
     ["benchmarks.bench_simmc"],
-    ["benchmarks.bench_privacy", "--beam"],
+    ["benchmarks.bench_privacy", "--part", "heldout", "--n", "63", "--seed", "2026", "--out", "benchmarks/results/privacy-heldout.json"],
 ]
 QUICK = [
     ["benchmarks.bench_mmd", "--dialogs", "2000", "--repeat", "1", "--data", "/tmp/mmdial-bench", "--out", "/tmp/mmdial-bench/mmd.json"],
     ["benchmarks.bench_jddc", "--sessions", "5000"],
     ["benchmarks.bench_simmc", "--dialogs", "200", "--scenes", "30", "--repeats", "1"],
-    ["benchmarks.bench_privacy", "--n", "12"],
+    ["benchmarks.bench_privacy", "--n", "12", "--out", "/tmp/mmdial-bench-privacy-quick.json"],
 ]
 
 

@@ -35,6 +35,8 @@ class Mask:
     line_score: float
     geometry: str  # chars | estimated | line
     box: tuple[int, int, int, int] = field(default=(0, 0, 0, 0))  # x, y, w, h (clipped, set by `finalise`)
+    frame: int = 0  # animation frame the mask is filled into
+    view: str = "shown"  # shown (as composited) | hidden (colour channels under transparency)
 
     def to_audit(self) -> dict:
         return {
@@ -46,6 +48,8 @@ class Mask:
             "chars": list(self.span),
             "line_score": round(float(self.line_score), 4),
             "geometry": self.geometry,
+            "frame": self.frame,
+            "view": self.view,
         }
 
 
@@ -191,15 +195,37 @@ def finalise(masks: list[Mask], width: int, height: int) -> list[Mask]:
     return kept
 
 
+def ring_colour(image_bgr: np.ndarray, poly: np.ndarray, width: int = 3) -> tuple[int, int, int]:
+    """Median colour of the pixels just outside a polygon's bounding box (its background)."""
+    h, w = image_bgr.shape[:2]
+    p = np.asarray(poly, dtype=np.float64)
+    x0, y0 = max(0, int(np.floor(p[:, 0].min())) - width), max(0, int(np.floor(p[:, 1].min())) - width)
+    x1, y1 = min(w, int(np.ceil(p[:, 0].max())) + width), min(h, int(np.ceil(p[:, 1].max())) + width)
+    if x1 <= x0 or y1 <= y0:
+        return (0, 0, 0)
+    box = image_bgr[y0:y1, x0:x1]
+    ring = np.concatenate(
+        [box[:width].reshape(-1, 3), box[-width:].reshape(-1, 3), box[:, :width].reshape(-1, 3), box[:, -width:].reshape(-1, 3)]
+    )
+    return tuple(int(c) for c in np.median(ring, axis=0))
+
+
 def fill(image_bgr: np.ndarray, polygons: list[np.ndarray], color) -> np.ndarray:
-    """Solid fill of each polygon (anti-aliasing off, so no partially visible pixels)."""
+    """Solid fill of each polygon (anti-aliasing off, so no partially visible pixels).
+
+    `color` "background": each polygon is filled with the median colour around it (taken from the
+    unmasked image). Still one solid colour, nothing of the text survives; unlike black boxes it
+    does not disturb the OCR detector's reading of the lines around it (measured: on a masked
+    after-sales page re-OCR found 3 of 12 lines with black boxes, all 12 with background fill)."""
     import cv2
 
-    out = np.ascontiguousarray(image_bgr).copy()
+    src = np.ascontiguousarray(image_bgr)
+    out = src.copy()
     for poly in polygons:
         pts = np.round(np.asarray(poly, dtype=np.float64)).astype(np.int32).reshape(-1, 1, 2)
         hull = cv2.convexHull(pts)
-        cv2.fillPoly(out, [hull], tuple(int(c) for c in color), lineType=cv2.LINE_8)
+        c = ring_colour(src, poly) if isinstance(color, str) else tuple(int(v) for v in color)
+        cv2.fillPoly(out, [hull], c, lineType=cv2.LINE_8)
     return out
 
 

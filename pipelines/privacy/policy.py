@@ -85,8 +85,8 @@ def validate(cfg: dict) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"limits.{key} must be a positive number, got {value!r}")
     fill = cfg.get("masking", {}).get("fill")
-    if not (isinstance(fill, list) and len(fill) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in fill)):
-        raise ValueError(f"masking.fill must be [B, G, R] integers 0-255, got {fill!r}")
+    if fill != "background" and not (isinstance(fill, list) and len(fill) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in fill)):
+        raise ValueError(f"masking.fill must be 'background' or [B, G, R] integers 0-255, got {fill!r}")
 
 
 def norm_category(name: str | None) -> str:

@@ -1,42 +1,51 @@
-"""PII recognisers over OCR text lines, each with a name and an entity type.
+"""PII recognisers over OCR text lines, declared as data (`recognizers.yaml`).
 
-CJK-aware by construction: OCR'd Chinese has no spaces, so nothing here relies on `\\b` (CJK
-characters are word characters to Python's `re`, so `号码13812345678` has no word boundary before
-the digits). Digit runs are delimited with explicit `(?<![0-9])`/`(?![0-9])` look-arounds, ASCII
-labels with `(?<![A-Za-z])`, and labelled values stop at the next known label in the same line
-(`收货人：张伟 手机：138...`).
+Why data: real screenshots use far more label words and layouts than any list in code, so the
+recognisers are (1) value-shape patterns with checksums (Luhn, ID-card checksum) that hold in
+any spacing, (2) cues (微信/QQ/我叫/my name is ...) followed by a value of a given shape, (3) a
+surname table for Chinese names and (4) one *structure* recogniser that groups OCR lines into
+key/value pairs by geometry and punctuation and decides from the key's shape (a Chinese key ending in
+人/名/号/址, an English key holding name/phone/address/no. ...) and the value's shape whether the value is personal.
+A user adds or replaces recognisers with another YAML file (`recognizer_files`), no code.
 
-Three kinds:
-- pattern recognisers (phones, ID cards, e-mail, long digit runs, addresses, store names, model
-  numbers);
-- label recognisers (`收货人`, `订单号`, `收货地址`, `name`, `order no.` ...) that take the value
-  after the label, and, when a line holds only the label, the value line beside or below it
-  (table layouts put label and value in separate OCR boxes);
-- vocabulary recognisers (brands from the JDDC knowledge base, user lists of stores/brands/models),
-  matched with a character trie (fast for tens of thousands of terms).
+Presidio's registry was the model (named recognisers, regex + context words + deny lists, YAML),
+but presidio-analyzer is not used: its `AnalyzerEngine` needs an NLP engine (a spaCy/Stanza model
+download), its context words work on that engine's tokens (Chinese OCR text has no spaces), and
+it has no notion of OCR geometry. See pipelines/privacy/README.md.
 
-Every recogniser returns `Match(entity, recognizer, start, end)` spans over the line's text; the
-masker turns spans into pixels.
+CJK-aware by construction: nothing relies on `\\b` (CJK characters are word characters to
+Python's `re`, so `号码13812345678` has no word boundary); digit runs use explicit look-arounds.
+Every recogniser returns `Match(start, end, entity, recognizer)` spans over a line's text; the
+masker turns spans into pixels, and the audit records each mask's recogniser names.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
+
+import yaml
 
 from pipelines.privacy.engines import TextLine
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-STRONG_SEP = r"[\s:：]*"  # after a specific label (收货人张伟 is common in screenshots)
-WEAK_SEP = r"(?:\s*[:：]\s*|\s+(?=[#+(0-9]))"  # after a generic word (店铺, name): a colon, or a number follows
-STRONG_SHORT = ("姓名", "单号")
+MACROS = {
+    "{ND}": r"(?<![0-9])",
+    "{NA}": r"(?![0-9])",
+    "{NW}": r"(?<![0-9A-Za-z])",
+    "{NWA}": r"(?![0-9A-Za-z])",
+    "{CJK}": CJK,
+}
 
 
-def is_strong(label: str) -> bool:
-    """Specific labels may be glued to their value; generic words need a colon (chat text says 店铺 too)."""
-    return (not label[0].isascii() and len(label) >= 3) or label in STRONG_SHORT
+def expand(regex: str) -> str:
+    for k, v in MACROS.items():
+        regex = regex.replace(k, v)
+    return regex
 
 
 @dataclass(frozen=True, order=True)
@@ -46,182 +55,538 @@ class Match:
     entity: str
     recognizer: str
     line: int = -1  # index of the line in the image's OCR output (set by `recognise`)
-    whole_line: bool = False  # the value is a whole separate line (label-only neighbour)
+    whole_line: bool = False  # the value is a whole separate line (a key alone on its line)
 
 
 class Recognizer:
-    """Base: subclasses have `name` (unique, recorded in the audit) and `entity` (the PII type)."""
+    """Base: `name` (unique, recorded in the audit), `entity` (the PII type), `find(text)`."""
+
+    name: str
+    entity: str
 
     def find(self, text: str) -> list[Match]:
         raise NotImplementedError
 
 
+# -- checks ---------------------------------------------------------------------------------
+def _digits(s: str) -> str:
+    return "".join(c for c in s if c.isdigit())
+
+
+def luhn(s: str) -> bool:
+    d = _digits(s)
+    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(d)):
+        n = int(ch)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def cn_id(s: str) -> bool:
+    """GB 11643-1999 checksum of an 18-character resident ID number."""
+    t = re.sub(r"[\s\-]", "", s).upper()
+    if len(t) != 18 or not t[:17].isdigit():
+        return False
+    total = sum(int(c) * w for c, w in zip(t[:17], CN_ID_WEIGHTS))
+    return "10X98765432"[total % 11] == t[17]
+
+
+def model_shape(s: str) -> bool:
+    return len(s) >= 5 and sum(c.isalpha() for c in s) >= 2 and len(_digits(s)) >= 2
+
+
+def plate_has_digit(s: str) -> bool:
+    return len(_digits(s)) >= 2
+
+
+DATE_TIME = re.compile(r"(?:19|20)[0-9]{2}[\-/.年]\s?[01]?[0-9][\-/.月]\s?[0-3]?[0-9]|[0-2]?[0-9]:[0-5][0-9]")
+
+
+def not_datetime(s: str) -> bool:
+    """Order times (2024-03-01 12:30:11) are long digit runs too, but not personal."""
+    return not DATE_TIME.search(s)
+
+
+def make_check(spec: str):
+    if spec.startswith("digits:"):
+        lo, _, hi = spec[7:].partition("-")
+        lo_n, hi_n = int(lo), int(hi or lo)
+        return lambda s: lo_n <= len(_digits(s)) <= hi_n
+    named = {
+        "luhn": luhn,
+        "cn_id": cn_id,
+        "model_shape": model_shape,
+        "plate_has_digit": plate_has_digit,
+        "not_datetime": not_datetime,
+    }
+    if spec not in named:
+        raise ValueError(f"unknown check {spec!r}; known: digits:MIN-MAX, {sorted(named)}")
+    return named[spec]
+
+
+# -- pattern and cue recognisers ---------------------------------------------------------------
 @dataclass
 class PatternRecognizer(Recognizer):
-    """A regular expression; `check` can veto a hit (digit counts, checksums)."""
+    """Regexes anywhere in a line; `checks` veto a hit; `context` words (if any) must precede it."""
 
     name: str
     entity: str
-    pattern: str
-    flags: int = 0
-    check: object = None  # callable(str) -> bool
-    group: int = 0
-    _re: re.Pattern = field(init=False, repr=False)
+    patterns: tuple[str, ...]
+    checks: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    context_window: int = 12
+    _res: list = field(init=False, repr=False)
+    _checks: list = field(init=False, repr=False)
 
     def __post_init__(self):
-        self._re = re.compile(self.pattern, self.flags)
+        self._res = [re.compile(expand(p)) for p in self.patterns]
+        self._checks = [make_check(c) for c in self.checks]
+        self._ctx = [c.lower() for c in self.context]
 
     def find(self, text: str) -> list[Match]:
         out = []
-        for m in self._re.finditer(text):
-            s, e = m.span(self.group)
-            if e > s and (self.check is None or self.check(text[s:e])):
+        for rx in self._res:
+            for m in rx.finditer(text):
+                s, e = m.span()
+                while e > s and text[e - 1].isspace():
+                    e -= 1
+                if e <= s or not all(c(text[s:e]) for c in self._checks):
+                    continue
+                if self._ctx and not any(w in text[max(0, s - self.context_window) : s].lower() for w in self._ctx):
+                    continue
                 out.append(Match(s, e, self.entity, self.name))
         return out
 
 
-def _digits(s: str) -> int:
-    return sum(c.isdigit() for c in s)
-
-
-# -- labels ----------------------------------------------------------------------------------
-LABELS: dict[str, tuple[str, ...]] = {
-    "person_name": (
-        "收货人",
-        "收件人",
-        "寄件人",
-        "联系人",
-        "提货人",
-        "签收人",
-        "客户姓名",
-        "买家姓名",
-        "姓名",
-        "买家",
-        "consignee",
-        "recipient",
-        "receiver",
-        "customer name",
-        "full name",
-        "name",
-    ),
-    "phone": ("联系电话", "手机号码", "手机号", "电话号码", "联系方式", "手机", "电话", "mobile", "phone", "tel"),
-    "address": (
-        "收货地址",
-        "收件地址",
-        "寄件地址",
-        "配送地址",
-        "详细地址",
-        "取件地址",
-        "地址",
-        "shipping address",
-        "delivery address",
-        "address",
-        "ship to",
-    ),
-    "order_number": (
-        "订单编号",
-        "订单号",
-        "运单编号",
-        "运单号",
-        "快递单号",
-        "物流单号",
-        "售后单号",
-        "服务单号",
-        "退货单号",
-        "退款编号",
-        "订单号码",
-        "order number",
-        "order no.",
-        "order no",
-        "order id",
-        "order #",
-        "tracking number",
-        "tracking no.",
-        "tracking no",
-        "waybill no.",
-        "waybill no",
-        "waybill",
-    ),
-    "store_name": ("店铺名称", "店铺名", "店铺", "商家名称", "商家", "卖家", "store", "shop", "seller"),
-    "model_number": ("规格型号", "型号", "货号", "model no.", "model no", "model", "sku"),
-    "account": ("用户名", "会员名", "昵称", "账号", "username", "user name", "nickname", "account"),
-}
-
-LABEL_VALUES: dict[str, str] = {
-    "person_name": rf"[{CJK}·*＊]{{1,6}}|[A-Z][A-Za-z.'\-]*(?: [A-Z][A-Za-z.'\-]*){{0,3}}",
-    "phone": r"\+?[0-9(][0-9()\s\-*＊]{4,}[0-9]",
-    "address": r".*\S",
-    "order_number": r"[A-Za-z0-9][A-Za-z0-9\-]{3,}(?: [0-9]{2,})*",
-    "store_name": r".*\S",
-    "model_number": r"[A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]",
-    "account": r"\S+(?: \S+)?",
-}
-
-
-def _label_alt(labels: Iterable[str]) -> str:
-    parts = []
-    for lab in sorted(labels, key=len, reverse=True):
-        esc = re.escape(lab).replace(r"\ ", r"\s*")
-        parts.append(rf"(?<![A-Za-z]){esc}(?![A-Za-z])" if lab[0].isascii() else esc)
-    return "|".join(parts)
-
-
-ALL_LABELS_RE = re.compile(_label_alt([lab for labs in LABELS.values() for lab in labs]), re.IGNORECASE)
-
-
 @dataclass
-class LabelRecognizer(Recognizer):
-    """`<label><sep><value>`: the value (not the label) is the PII. The value stops at the next label."""
+class CueRecognizer(Recognizer):
+    """`<cue><value>`: the value (of shape `value`) right after a cue word is masked."""
 
     name: str
     entity: str
-    labels: tuple[str, ...]
+    cues: tuple[str, ...]
     value: str
-    _label_re: re.Pattern = field(init=False, repr=False)
-    _value_re: re.Pattern = field(init=False, repr=False)
-    _only_re: re.Pattern = field(init=False, repr=False)
+    deny: tuple[str, ...] = ()
 
     def __post_init__(self):
-        strong = [lab for lab in self.labels if is_strong(lab)]
-        weak = [lab for lab in self.labels if not is_strong(lab)]
-        alts = [f"(?:{_label_alt(strong)}){STRONG_SEP}"] if strong else []
-        alts += [f"(?:{_label_alt(weak)}){WEAK_SEP}"] if weak else []
-        # OCR misreads one character of a label on blurred images (收赁人：): long CJK labels
-        # also match with any one character wrong, when a colon follows
-        fuzzy = sorted(
-            {
-                re.escape(lab[:i]) + f"[{CJK}]" + re.escape(lab[i + 1 :])
-                for lab in strong
-                if len(lab) >= 3 and not lab[0].isascii()
-                for i in range(len(lab))
-            },
-            key=len,
-            reverse=True,
-        )
-        alts += [f"(?:{'|'.join(fuzzy)})\\s*[:：]\\s*"] if fuzzy else []
-        self._label_re = re.compile("|".join(alts), re.IGNORECASE)
-        self._value_re = re.compile(self.value)
-        only = [f"(?:{_label_alt(strong)})\\s*[:：]?"] if strong else []
-        only += [f"(?:{_label_alt(weak)})\\s*[:：]"] if weak else []
-        self._only_re = re.compile(rf"^\s*(?:{'|'.join(only)})\s*$", re.IGNORECASE)
+        self._re = re.compile("(?:" + "|".join(expand(c) for c in self.cues) + ")(" + expand(self.value) + ")")
+        self._deny = {d.lower() for d in self.deny}
 
     def find(self, text: str) -> list[Match]:
         out = []
-        for m in self._label_re.finditer(text):
-            start = m.end()
-            nxt = ALL_LABELS_RE.search(text, start)
-            stop = nxt.start() if nxt else len(text)
-            v = self._value_re.match(text[:stop], start)
-            if v and v.end() > v.start():
-                s, e = v.start(), v.end()
-                while e > s and text[e - 1] in " ,，;；":
-                    e -= 1
-                if e > s:
-                    out.append(Match(s, e, self.entity, self.name))
+        for m in self._re.finditer(text):
+            s, e = m.span(1)
+            words = text[s:e].split()
+            while words and words[0].lower().strip(".") in self._deny:  # "Hi Team" is not a name
+                s = text.index(words[1], s + len(words[0])) if len(words) > 1 else e
+                words = words[1:]
+            while words and words[-1].lower().strip(".") in self._deny:
+                e = s + text[s:e].rindex(words[-1])
+                e = len(text[:e].rstrip()) if e > s else s
+                words = words[:-1]
+            if e > s and words:
+                out.append(Match(s, e, self.entity, self.name))
         return out
 
-    def label_only(self, text: str) -> bool:
-        return bool(self._only_re.match(text))
+
+# -- Chinese person names -----------------------------------------------------------------------
+FUNCTION_CHARS = set(
+    "的了在吗呢吧啊呀哦嗯是和跟与及或我你您他她它们电手订地住收寄请要这那有没不也都就还给到说从把被让对为以上下中里外个件号码单已未等"
+)
+PUNCT_BOUNDARY = set(" \t,，。.!！?？:：;；、()（）[]【】<>《》\"'“”‘’/|~-—_")
+
+
+@dataclass
+class ZhPersonRecognizer(Recognizer):
+    """Chinese names: a surname from the table (single or compound) + one or two given-name
+    characters, after a cue (我叫, 收件人是 ...) or before a title (先生, 师傅 ...)."""
+
+    name: str
+    entity: str
+    single: str
+    compound: tuple[str, ...]
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    stop_values: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        self._single = set(self.single)
+        self._compound = set(self.compound)
+        self._stop = set(self.stop_values)
+        self._before = re.compile("|".join(re.escape(c) for c in sorted(self.before, key=len, reverse=True)))
+        self._after = re.compile("|".join(re.escape(c) for c in sorted(self.after, key=len, reverse=True)))
+        self._title = set(self.after)
+
+    def surname_len(self, text: str, i: int) -> int:
+        if text[i : i + 2] in self._compound:
+            return 2
+        return 1 if i < len(text) and text[i] in self._single else 0
+
+    def name_at(self, text: str, i: int, max_given: int = 2, min_given: int = 1) -> int:
+        """End of a name starting at i (0 if none): surname + given characters (CJK, not function words)."""
+        k = self.surname_len(text, i)
+        if not k:
+            return 0
+        j = i + k
+        g = 0
+        while g < max_given and j < len(text) and _is_cjk(text[j]) and text[j] not in FUNCTION_CHARS:
+            if any(text.startswith(t, j) for t in self._title):
+                break
+            j += 1
+            g += 1
+        while j < len(text) and text[j] in "*＊" and g < 3:  # 张** (a masked given name is still a name)
+            j += 1
+            g += 1
+        if g < min_given or text[i:j] in self._stop or any(text[i:j].startswith(s) for s in self._stop if len(s) >= 2):
+            return 0
+        return j
+
+    def _name_before(self, text: str, s: int) -> int | None:
+        """Start of the name that ends at s (before a title): a surname two characters back
+        (王伟先生, 王明先生), else one back (麻烦张先生), else a compound surname."""
+
+        def ok(i: int) -> bool:
+            return i >= 0 and all(_is_cjk(c) and c not in FUNCTION_CHARS for c in text[i:s])
+
+        if ok(s - 4) and text[s - 4 : s - 2] in self._compound:
+            return s - 4
+        if ok(s - 3) and text[s - 3 : s - 1] in self._compound:
+            return s - 3
+        if ok(s - 2) and text[s - 2] in self._single and text[s - 2 : s] not in self._stop:
+            return s - 2
+        if ok(s - 1) and text[s - 1] in self._single:
+            return s - 1
+        return None
+
+    def is_name(self, value: str) -> bool:
+        v = value.strip()
+        for t in sorted(self._title, key=len, reverse=True):  # 王先生, 李师傅
+            if v.endswith(t) and len(v) > len(t):
+                v = v[: -len(t)]
+                if self.surname_len(v, 0) and len(v) <= 3:
+                    return True
+                break
+        return 2 <= len(v) <= 4 and self.name_at(v, 0) == len(v)
+
+    def find(self, text: str) -> list[Match]:
+        out = []
+        for m in self._before.finditer(text):
+            i = m.end()
+            while i < len(text) and text[i] in " :：":
+                i += 1
+            if text[i : i + 1] in ("是", "为") and m.group() not in ("我是",):
+                i += 1
+            e = self.name_at(text, i)
+            if e:
+                out.append(Match(i, e, self.entity, self.name))
+        for m in self._after.finditer(text):
+            s = m.start()
+            if m.group() in ("收", "总", "姐", "哥") and not (s >= 2 and self.surname_len(text, s - 2)):
+                continue  # one-character titles only after a full name (王伟收)
+            i = self._name_before(text, s)
+            if i is not None:
+                out.append(Match(i, s, self.entity, self.name))
+        # 我姓王
+        for m in re.finditer("(?:姓|免贵姓)", text):
+            i = m.end()
+            k = self.surname_len(text, i)
+            if k and (i + k == len(text) or not _is_cjk(text[i + k]) or text[i + k] in FUNCTION_CHARS):
+                out.append(Match(i, i + k, self.entity, self.name))
+        return out
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+
+
+_EN_NAME_WORD = r"(?:[A-Z][a-z'\-]+|[A-Z]\.|[A-Z]{2,}(?=\s[A-Z]))"
+EN_NAME_RE = re.compile(rf"(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s)?{_EN_NAME_WORD}(?:\s{_EN_NAME_WORD}){{0,3}}")
+
+
+# -- the key/value structure --------------------------------------------------------------------
+COLONS = ":："
+TRIM = " \t,，;；。.、|"
+
+
+def _bbox(poly) -> tuple[float, float, float, float]:
+    xs = [p[0] for p in poly]
+    ys = [p[1] for p in poly]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class KeyRule:
+    entity: str
+    zh_suffixes: tuple[str, ...] = ()
+    zh_contains: tuple[str, ...] = ()
+    en_words: tuple[str, ...] = ()
+    en_exact: tuple[str, ...] = ()
+    value: str = "text"
+
+
+class KeyValueRecognizer(Recognizer):
+    """Groups OCR lines into key/value pairs and masks the values that personal keys announce.
+
+    Pairs: `key: value` (one or several per line, full- or half-width colon), `key value` at the
+    start of a line (space or glued, when the value's shape fits the key), and a key alone on its
+    line whose value is the nearest line to its right on the same row or just below it (forms,
+    label-above-value cards, table columns). The key's shape gives candidate entities (in rule
+    order), the value's shape picks the first that fits; excluded keys (product name, price ...)
+    announce nothing, so their values stay readable.
+    """
+
+    def __init__(self, name: str, spec: dict, person: ZhPersonRecognizer | None, deny: Iterable[str] = ()):
+        self.name = name
+        self.deny = {d.lower() for d in deny}  # words that are never (part of) an English name
+        self.entity = "key_value"
+        self.person = person
+        self.max_zh = int(spec.get("max_key_chars_zh", 7))
+        self.max_en = int(spec.get("max_key_words_en", 4))
+        ex = spec.get("exclude") or {}
+        self.ex_zh = tuple(ex.get("zh") or ())
+        self.ex_en = tuple(w.lower() for w in ex.get("en") or ())
+        self.rules = [
+            KeyRule(
+                r["entity"],
+                tuple(r.get("zh_suffixes") or ()),
+                tuple(r.get("zh_contains") or ()),
+                tuple(str(w).lower() for w in r.get("en_words") or ()),
+                tuple(str(w).lower() for w in r.get("en_exact") or ()),
+                r.get("value", "text"),
+            )
+            for r in spec.get("entities") or []
+        ]
+        self.values = {k: re.compile(expand(v), re.S) for k, v in (spec.get("values") or {}).items() if v != "person"}
+        self.min_digits = int(spec.get("number_min_digits", 4))
+        self._en_word_res = {w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for r in self.rules for w in r.en_words}
+        self._en_ex_res = [re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for w in self.ex_en]
+
+    # -- shapes ------------------------------------------------------------------------------
+    def key_entities(self, key: str) -> list[KeyRule]:
+        """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions."""
+        k = key.strip(TRIM + COLONS + "*＊·•>《》【】[]")
+        if not k or len(k) > 40 or sum(c.isdigit() for c in k) > 1:
+            return []
+        has_cjk = any(_is_cjk(c) for c in k)
+        low = k.lower()
+        if has_cjk:
+            core = "".join(c for c in k if not c.isspace())
+            if len(core) > self.max_zh or len(core) < 2:
+                return []
+            strong = [r for r in self.rules if any(w in core for w in r.zh_contains)]
+            if strong:
+                return strong
+            if any(w in core for w in self.ex_zh):
+                return []
+            return [r for r in self.rules if any(core.endswith(s) for s in r.zh_suffixes)]
+        words = low.replace(".", ". ").split()
+        if not words or len(words) > self.max_en or not all(re.fullmatch(r"[a-z#.'/&\-]+", w) for w in words):
+            return []
+        exact = [r for r in self.rules if low.strip(" .") in r.en_exact]
+        if exact:
+            return exact
+        if any(rx.search(low) for rx in self._en_ex_res):
+            return []
+        # the head noun comes last in English ("Account holder" is a person, "Holder account" an account)
+        hits = []
+        for n, r in enumerate(self.rules):
+            ends = [m.end() for w in r.en_words for m in self._en_word_res[w].finditer(low)]
+            if ends:
+                hits.append((-max(ends), n, r))
+        return [r for _, _, r in sorted(hits, key=lambda x: (x[0], x[1]))]
+
+    def value_fits(self, rule: KeyRule, value: str) -> bool:
+        v = value.strip(TRIM)
+        if not v:
+            return False
+        if rule.value == "person":
+            return self.is_person(v)
+        rx = self.values.get(rule.value)
+        if rx is None or not rx.fullmatch(v):
+            return False
+        if rule.value == "number":
+            return sum(c.isdigit() for c in v) >= self.min_digits
+        if rule.value == "phone":
+            return sum(c.isdigit() for c in v) >= 6
+        return True
+
+    def is_person(self, v: str) -> bool:
+        if self.person is not None and any(_is_cjk(c) for c in v):
+            return self.person.is_name(v.replace(" ", ""))
+        if any(w.lower().strip(".") in self.deny for w in v.split()):
+            return False
+        return bool(EN_NAME_RE.fullmatch(v))
+
+    STRICT = ("person", "phone", "number")
+
+    def pick(self, key: str, value: str, strict: bool = False) -> KeyRule | None:
+        """The first rule the key announces whose value shape fits; `strict` (no colon between key
+        and value) allows only the tight shapes (a name, a phone, a number), and English names of
+        two words or more (`Customer Service` is a title, not a customer called Service)."""
+        for r in self.key_entities(key):
+            if strict and (r.value not in self.STRICT or (r.value == "person" and value.isascii() and len(value.split()) < 2)):
+                continue
+            if self.value_fits(r, value):
+                return r
+        return None
+
+    # -- one line ----------------------------------------------------------------------------
+    def _key_start(self, text: str, lo: int, colon: int) -> int:
+        """Where the key before `colon` starts (the previous value ends there)."""
+        seg = text[lo:colon]
+        stripped = seg.rstrip()
+        if not stripped.strip():
+            return colon
+        end = lo + len(stripped)
+        # English: the trailing words (1..max) that form a key-shaped phrase, shortest first
+        if not _is_cjk(stripped[-1]):
+            spaces = [m.start() for m in re.finditer(r"\s+", stripped)]
+            starts = [lo + s + len(re.match(r"\s+", stripped[s:]).group()) for s in reversed(spaces)][: self.max_en] + [lo]
+            first_any = None
+            for s in starts:
+                if self.key_entities(text[s:end]):
+                    return s
+                first_any = first_any if first_any is not None else s
+            return starts[0] if len(starts) > 1 else lo
+        # CJK: the whole trailing run when a space delimits it (刘德华 下单人), else the shortest
+        # key-shaped trailing run (>= 2 characters: 张伟手机 -> 手机), else the whole run
+        run = 0
+        while run < len(stripped) and _is_cjk(stripped[-1 - run]):
+            run += 1
+        if run <= self.max_zh and (run == len(stripped) or stripped[-1 - run].isspace()) and self.key_entities(stripped[-run:]):
+            return end - run
+        for n in range(2, min(run, self.max_zh) + 1):
+            if self.key_entities(stripped[-n:]):
+                return end - n
+        return end - min(run, self.max_zh)
+
+    def find(self, text: str) -> list[Match]:
+        out: list[Match] = []
+        colons = [
+            i for i, c in enumerate(text) if c in COLONS and not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit())
+        ]
+        if colons:
+            keys = []  # (key_start, colon)
+            lo = 0
+            for c in colons:
+                seg = text[lo:c].strip()
+                whole = lo == 0 and (len(seg.split()) <= self.max_en if seg.isascii() else len(seg) <= self.max_zh)
+                # the first key of a line is its whole segment when short (`Product name:`)
+                keys.append((lo + text[lo:c].index(seg) if whole and seg else self._key_start(text, lo, c), c))
+                lo = c + 1
+            if keys[0][0] > 0:  # `收货人张伟 手机：...`: the text before the first key
+                out += self._pair_without_colon(text[: keys[0][0]])
+            for n, (ks, c) in enumerate(keys):
+                vs = c + 1
+                ve = keys[n + 1][0] if n + 1 < len(keys) else len(text)
+                raw = text[vs:ve]
+                value = raw.strip(TRIM)
+                if not value:
+                    continue
+                s = vs + raw.index(value)
+                rule = self.pick(text[ks:c], value)
+                if rule is not None:
+                    out.append(Match(s, s + len(value), rule.entity, self.name))
+            return out
+        return self._pair_without_colon(text)
+
+    def _pair_without_colon(self, text: str) -> list[Match]:
+        """`key value` at the start of a line, space-separated or glued (收货人张伟, Tel 020 ...)."""
+        t = text.strip()
+        if not t:
+            return []
+        off = text.index(t)
+        if _is_cjk(t[:1]):
+            for n in range(2, min(len(t) - 1, self.max_zh) + 1):
+                key, value = t[:n], t[n:]
+                rule = self.pick(key, value, strict=True)
+                if rule is not None:
+                    s = off + n + (len(value) - len(value.lstrip()))
+                    return [Match(s, off + len(t.rstrip(TRIM)), rule.entity, self.name)]
+        else:  # words, and a switch of script counts as a space (`Recipient孙伟`)
+            words = list(re.finditer(rf"[^\s{CJK}]+|[{CJK}]+", t))
+            for n in range(1, min(len(words) - 1, self.max_en) + 1):
+                key, value = t[: words[n - 1].end()], t[words[n].start() :]
+                rule = self.pick(key, value, strict=True)
+                if rule is not None:
+                    return [Match(off + words[n].start(), off + len(t.rstrip(TRIM)), rule.entity, self.name)]
+        return []
+
+    def _bare_label(self, text: str) -> bool:
+        """The line is only key words (`店铺`, `Store`, `Phone`), no other word (`Brightway Shop`)."""
+        t = text.strip(TRIM + COLONS).lower()
+        if any(_is_cjk(c) for c in t):
+            return len(t) <= 4
+        words = t.split()
+        return bool(words) and all(any(self._en_word_res[w].search(x) for r in self.rules for w in r.en_words) for x in words)
+
+    def key_only(self, text: str) -> list[KeyRule]:
+        t = text.strip()
+        if not t or any(c in COLONS for c in t[:-1]):
+            return []
+        return self.key_entities(t)
+
+    # -- across lines ------------------------------------------------------------------------
+    def find_lines(self, lines: list[TextLine]) -> list[Match]:
+        """Values on their own line: the neighbour (right, same row; else below) of a key-only line."""
+        out = []
+        keyish = [self.key_only(ln.text) for ln in lines]
+        for i, rules in enumerate(keyish):
+            if not rules:
+                continue
+            if not lines[i].text.rstrip().endswith(tuple(COLONS)) and not self._bare_label(lines[i].text):
+                # `Brightway Shop` is a name that happens to end in a key word: without a colon, a
+                # line that is not just a label announces only tight value shapes
+                rules = [r for r in rules if r.value in self.STRICT or r.value == "address"]
+            for j in _value_neighbours(lines, i, keyish):
+                rule = next((r for r in rules if self.value_fits(r, lines[j].text)), None)
+                if rule is None:
+                    # the neighbour may itself be `value  other-key: ...`: take the part before a colon
+                    continue
+                out.append(Match(0, len(lines[j].text), rule.entity, self.name + "_neighbour", line=j, whole_line=True))
+        return out
+
+
+def _value_neighbours(lines: list[TextLine], i: int, keyish: list) -> list[int]:
+    """The line right of line i on its row, else the nearest line below it overlapping it
+    horizontally; for a column header (other keys on the same row) every line below it in its
+    column down to the first gap."""
+    x0, y0, x1, y1 = _bbox(lines[i].polygon)
+    h = max(y1 - y0, 1.0)
+    cy = (y0 + y1) / 2
+    boxes = [_bbox(ln.polygon) for ln in lines]
+    right, right_d = None, None
+    for j, (a0, b0, _a1, b1) in enumerate(boxes):
+        if j == i or abs((b0 + b1) / 2 - cy) > 0.6 * h:
+            continue
+        if a0 >= x1 - 0.5 * h and (d := a0 - x1) <= 14 * h and (right_d is None or d < right_d):
+            right, right_d = j, d
+    if right is not None and not keyish[right]:
+        return [right]
+    # another key on the same row: a table header, whose column runs down to the first gap
+    header_row = any(j != i and keyish[j] and abs((b0 + b1) / 2 - cy) <= 0.6 * h for j, (_, b0, _, b1) in enumerate(boxes))
+    below = sorted(
+        (b0, j)
+        for j, (a0, b0, a1, b1) in enumerate(boxes)
+        if j != i and b0 >= y1 - 0.3 * h and min(a1, x1) - max(a0, x0) > 0.3 * min(a1 - a0, x1 - x0, 3 * h)
+    )
+    out = []
+    last = y1
+    for b0, j in below:
+        if b0 - last > 1.8 * h or keyish[j]:
+            break
+        out.append(j)
+        last = boxes[j][3]
+        if not header_row:
+            break
+    return out
 
 
 # -- vocabularies ----------------------------------------------------------------------------
@@ -339,59 +704,117 @@ def load_kb_brands(path: str, attributes: Iterable[str] = KB_BRAND_ATTRIBUTES) -
     return sorted(out)
 
 
-# -- the built-in set --------------------------------------------------------------------------
-def _intl_ok(s: str) -> bool:
-    return 8 <= _digits(s) <= 15
+# -- the registry -------------------------------------------------------------------------------
+def registry_paths() -> list[str]:
+    return [str(resources.files("pipelines.privacy").joinpath("recognizers.yaml"))]
 
 
-def _model_ok(s: str) -> bool:
-    return len(s) >= 5 and sum(c.isalpha() for c in s) >= 2 and _digits(s) >= 2
+@functools.lru_cache(maxsize=1)
+def _builtin_spec_text() -> str:
+    return resources.files("pipelines.privacy").joinpath("recognizers.yaml").read_text(encoding="utf-8")
 
 
-def builtin_recognizers() -> list[Recognizer]:
-    nd = r"(?<![0-9])"
-    na = r"(?![0-9])"
-    out: list[Recognizer] = [
-        PatternRecognizer("phone_cn_mobile", "phone", rf"{nd}(?:\+?86[\s\-]?)?1[3-9][0-9](?:[\s\-]?[0-9]{{4}}){{2}}{na}"),
-        PatternRecognizer("phone_cn_mobile_masked", "phone", rf"{nd}1[3-9][0-9][*＊xX]{{4}}[0-9]{{4}}{na}"),
-        PatternRecognizer(
-            "phone_cn_landline",
-            "phone",
-            rf"{nd}(?:\(0[0-9]{{2,3}}\)|（0[0-9]{{2,3}}）|0[0-9]{{2,3}})[\s\-]?[0-9]{{7,8}}(?:[\s\-]?(?:转|ext\.?)\s*[0-9]{{1,5}})?{na}",
-        ),
-        PatternRecognizer("phone_cn_service", "phone", rf"{nd}[48]00[\s\-]?[0-9]{{3}}[\s\-]?[0-9]{{4}}{na}"),
-        PatternRecognizer(
-            "phone_intl", "phone", rf"(?<![0-9A-Za-z+])\+[0-9]{{1,3}}(?:[\s.\-]?\(?[0-9]{{1,5}}\)?){{2,5}}{na}", check=_intl_ok
-        ),
-        PatternRecognizer(
-            "id_card_cn",
-            "id_card",
-            rf"{nd}[1-9][0-9]{{5}}(?:18|19|20)[0-9]{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{{3}}[0-9Xx](?![0-9A-Za-z])",
-        ),
-        PatternRecognizer("email", "email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"),
-        PatternRecognizer("long_digit_run", "order_number", rf"(?<![0-9A-Za-z])(?:[A-Z]{{1,4}})?[0-9]{{10,}}{na}"),
-        PatternRecognizer(
-            "address_cn",
-            "address",
-            rf"(?:[{CJK}A-Za-z0-9\-#]{{1,12}}?(?:省|自治区|特别行政区|市|区|县|旗|镇|乡|街道|大道|路|街|巷|弄|胡同|村|小区|花园|公寓|大厦|号楼|栋|幢|单元|室|层|号)){{2,}}(?:[0-9A-Za-z\-#]*)",
-        ),
-        PatternRecognizer(
-            "address_en",
-            "address",
-            r"(?<![0-9A-Za-z])[0-9]{1,5}\s+(?:[A-Z][a-z]+\.?\s+){1,4}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl)\b\.?"
-            r"(?:,?\s*(?:Apt|Suite|Unit|Flat)\.?\s*[0-9A-Za-z\-]+)?(?:,\s*[A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)*(?:,?\s*[A-Z]{2}\s*[0-9]{5})?",
-        ),
-        PatternRecognizer(
-            "store_name_cn", "store_name", rf"[{CJK}A-Za-z0-9]{{1,12}}(?:官方旗舰店|旗舰店|专营店|专卖店|自营店|官方店|企业店)"
-        ),
-        PatternRecognizer("model_number", "model_number", r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![A-Za-z0-9])", check=_model_ok),
-    ]
-    for entity, labels in LABELS.items():
-        out.append(LabelRecognizer(f"label_{entity}", entity, labels, LABEL_VALUES[entity]))
+def _yaml(text: str):
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_registry(files: Iterable[str] = ()) -> dict:
+    """The built-in `recognizers.yaml` with each extra file merged over it: recognisers by name
+    (same name replaces, `enabled: false` removes), `key_value` and `zh_names` lists extended."""
+    spec = _yaml(_builtin_spec_text())
+    for path in files or ():
+        from pipelines.core import io
+
+        extra = _yaml(io.read_bytes(path).decode("utf-8")) or {}
+        bad = set(extra) - {"recognizers", "key_value", "zh_names"}
+        if bad:
+            raise ValueError(f"{path}: unknown section(s) {sorted(bad)} (recognizers, key_value, zh_names)")
+        by_name = {r["name"]: r for r in spec["recognizers"]}
+        for r in extra.get("recognizers") or []:
+            if "name" not in r:
+                raise ValueError(f"{path}: a recogniser without a name: {r}")
+            by_name[r["name"]] = {**by_name.get(r["name"], {}), **r}
+        spec["recognizers"] = list(by_name.values())
+        kv = extra.get("key_value") or {}
+        for rule in kv.get("entities") or []:  # more key words for an entity (or a new entity)
+            mine = next((e for e in spec["key_value"]["entities"] if e["entity"] == rule["entity"]), None)
+            if mine is None:
+                spec["key_value"]["entities"].append(rule)
+            else:
+                for k, v in rule.items():
+                    if isinstance(v, list):
+                        mine[k] = list(mine.get(k) or []) + v
+                    elif k != "entity":
+                        mine[k] = v
+        for k, v in (kv.get("exclude") or {}).items():
+            spec["key_value"]["exclude"][k] = list(spec["key_value"]["exclude"].get(k) or []) + list(v)
+        spec["key_value"]["values"].update(kv.get("values") or {})
+        for k, v in (extra.get("zh_names") or {}).items():
+            cur = spec["zh_names"].get(k)
+            spec["zh_names"][k] = cur + v if isinstance(cur, (list, str)) and isinstance(v, type(cur)) else v
+    return spec
+
+
+def registry_digest(files: Iterable[str] = ()) -> str:
+    """sha256 of the merged registry (recorded in each audit: the recognisers are data)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(load_registry(files), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def build_recognizers(spec: dict) -> list[Recognizer]:
+    zh = spec.get("zh_names") or {}
+    person = ZhPersonRecognizer(
+        "zh_person_name",
+        "person_name",
+        str(zh.get("single", "")),
+        tuple(zh.get("compound") or ()),
+        tuple(zh.get("before") or ()),
+        tuple(zh.get("after") or ()),
+        tuple(zh.get("stop_values") or ()),
+    )
+    out: list[Recognizer] = []
+    for r in spec.get("recognizers") or []:
+        if r.get("enabled", True) is False:
+            continue
+        kind = r.get("kind", "pattern")
+        name, entity = r["name"], r.get("entity", "pii")
+        if kind == "pattern":
+            pats = tuple(r.get("patterns") or ([r["regex"]] if "regex" in r else []))
+            if not pats:
+                raise ValueError(f"recogniser {name}: a pattern needs `regex` or `patterns`")
+            out.append(
+                PatternRecognizer(
+                    name, entity, pats, tuple(r.get("checks") or ()), tuple(r.get("context") or ()), int(r.get("context_window", 12))
+                )
+            )
+        elif kind == "cue":
+            out.append(CueRecognizer(name, entity, tuple(r["cues"]), r["value"], tuple(str(d) for d in r.get("deny") or ())))
+        elif kind == "zh_person":
+            person.name, person.entity = name, entity
+            out.append(person)
+        elif kind == "vocabulary":
+            out.append(VocabRecognizer(name, entity, list(r.get("terms") or []) + [t for p in r.get("files") or [] for t in load_vocab(p)]))
+        else:
+            raise ValueError(f"recogniser {name}: unknown kind {kind!r} (pattern, cue, zh_person, vocabulary)")
+    kv = spec.get("key_value")
+    if kv and kv.get("enabled", True) is not False:
+        deny = [
+            d
+            for r in spec.get("recognizers") or []
+            if r.get("kind") == "cue" and r.get("entity") == "person_name"
+            for d in r.get("deny") or []
+        ]
+        out.append(KeyValueRecognizer(kv.get("name", "key_value"), kv, person, [str(d) for d in deny]))
+    names = [r.name for r in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"duplicate recogniser name(s) {dup}")
     return out
 
 
-BUILTIN_NAMES = tuple(r.name for r in builtin_recognizers())
+def builtin_names() -> list[str]:
+    return [r.name for r in build_recognizers(load_registry())]
 
 
 @dataclass
@@ -401,13 +824,15 @@ class RecognizerSet:
     recognizers: list[Recognizer]
 
     @classmethod
-    def build(cls, enabled: Iterable[str] | None = None, vocabularies: dict[str, dict] | None = None) -> RecognizerSet:
-        builtin = {r.name: r for r in builtin_recognizers()}
-        names = list(enabled) if enabled is not None else list(builtin)
-        unknown = [n for n in names if n not in builtin and n not in (vocabularies or {})]
+    def build(
+        cls, enabled: Iterable[str] | None = None, vocabularies: dict[str, dict] | None = None, files: Iterable[str] = ()
+    ) -> RecognizerSet:
+        available = {r.name: r for r in build_recognizers(load_registry(files))}
+        names = list(enabled) if enabled is not None else list(available)
+        unknown = [n for n in names if n not in available and n not in (vocabularies or {})]
         if unknown:
-            raise ValueError(f"unknown recognizer(s) {unknown}; built-in: {sorted(builtin)}")
-        chosen: list[Recognizer] = [builtin[n] for n in names if n in builtin]
+            raise ValueError(f"unknown recognizer(s) {unknown}; available: {sorted(available)}")
+        chosen: list[Recognizer] = [available[n] for n in names if n in available]
         for name, spec in sorted((vocabularies or {}).items()):
             terms: list[str] = list(spec.get("terms", []))
             for path in spec.get("files", []):
@@ -427,51 +852,28 @@ class RecognizerSet:
             for r in self.recognizers:
                 for m in r.find(line.text):
                     out.append(Match(m.start, m.end, m.entity, m.recognizer, line=i))
-        out += self._neighbour_values(lines)
-        return sorted(out, key=lambda m: (m.line, m.start, m.end, m.recognizer))
+        for r in self.recognizers:
+            if isinstance(r, KeyValueRecognizer):
+                out += r.find_lines(lines)
+        out += self._names_beside_pii(lines, out)
+        return sorted(set(out), key=lambda m: (m.line, m.start, m.end, m.recognizer))
 
-    def _neighbour_values(self, lines: list[TextLine]) -> list[Match]:
-        """A line that is only a label (`收货人：`) marks the line to its right (same row) or just below."""
+    def _names_beside_pii(self, lines: list[TextLine], found: list[Match]) -> list[Match]:
+        """A name-shaped token next to other PII in the same line (`张伟 13812345678 广东省...`)."""
+        person = next((r for r in self.recognizers if isinstance(r, ZhPersonRecognizer)), None)
+        if person is None:
+            return []
+        by_line: dict[int, list[Match]] = {}
+        for m in found:
+            by_line.setdefault(m.line, []).append(m)
         out = []
-        labelers = [r for r in self.recognizers if isinstance(r, LabelRecognizer)]
-        for i, line in enumerate(lines):
-            for r in labelers:
-                if not r.label_only(line.text):
+        for i, ms in by_line.items():
+            text = lines[i].text
+            for tok in re.finditer(r"[^\s,，;；、|/]+", text):
+                s, e = tok.span()
+                if any(m.start < e and s < m.end for m in ms):
                     continue
-                j = _value_neighbour(lines, i)
-                if j is not None:
-                    out.append(Match(0, len(lines[j].text), r.entity, r.name + "_neighbour", line=j, whole_line=True))
-                break
+                near = any(abs(m.start - e) <= 2 or abs(s - m.end) <= 2 for m in ms if m.entity != "person_name")
+                if near and person.is_name(tok.group()):
+                    out.append(Match(s, e, "person_name", person.name + "_beside_pii", line=i))
         return out
-
-
-def _bbox(poly) -> tuple[float, float, float, float]:
-    xs = [p[0] for p in poly]
-    ys = [p[1] for p in poly]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _value_neighbour(lines: list[TextLine], i: int) -> int | None:
-    x0, y0, x1, y1 = _bbox(lines[i].polygon)
-    h = max(y1 - y0, 1.0)
-    cy = (y0 + y1) / 2
-    best, best_d = None, None
-    for j, other in enumerate(lines):  # same row, to the right
-        if j == i:
-            continue
-        a0, b0, a1, b1 = _bbox(other.polygon)
-        if abs((b0 + b1) / 2 - cy) <= 0.6 * h and a0 >= x1 - 0.5 * h:
-            d = a0 - x1
-            if d <= 12 * h and (best_d is None or d < best_d):
-                best, best_d = j, d
-    if best is not None:
-        return best
-    for j, other in enumerate(lines):  # just below, overlapping horizontally
-        if j == i:
-            continue
-        a0, b0, a1, b1 = _bbox(other.polygon)
-        if 0 <= b0 - y1 + 0.3 * h <= 1.8 * h and a0 <= x1 + h and a1 >= x0:
-            d = b0 - y1
-            if best_d is None or d < best_d:
-                best, best_d = j, d
-    return best

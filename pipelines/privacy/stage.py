@@ -16,13 +16,13 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 
 from pipelines.privacy import audit as au
-from pipelines.privacy.codec import DecodeError, decode, encode
+from pipelines.privacy.codec import DecodeError, decode, encode, encode_animation
 from pipelines.privacy.engines import OCREngine, TextLine, make_engine
 from pipelines.privacy.hooks import PRIVACY_TABLES, check_build_masking, with_privacy_tables  # noqa: F401 - re-exported
 from pipelines.privacy.masker import Mask, fill, finalise, plan_masks
 from pipelines.privacy.policy import Policy, load_config
 from pipelines.privacy.quarantine import Quarantined, candidate_row, quarantine_row
-from pipelines.privacy.recognizers import RecognizerSet
+from pipelines.privacy.recognizers import RecognizerSet, registry_digest
 
 DONE_STATUSES = ("masked", "manual_masked", "clean")
 
@@ -67,7 +67,12 @@ class PrivacyMasker:
 
     def config(self) -> dict:
         """What changes the output (for a builder's `config()` and the shard fingerprint)."""
-        return {"policy_sha256": self.policy.sha256, "policy": self.cfg.get("policy"), "engine": dict(self.cfg.get("engine") or {})}
+        return {
+            "policy_sha256": self.policy.sha256,
+            "registry_sha256": registry_digest(self.cfg.get("recognizer_files") or []),
+            "policy": self.cfg.get("policy"),
+            "engine": dict(self.cfg.get("engine") or {}),
+        }
 
     # -- once per worker ----------------------------------------------------------------------
     def setup(self) -> None:
@@ -75,9 +80,10 @@ class PrivacyMasker:
             return
         self._engine = self._new_engine()
         self._engine_info = self._engine.info()
-        self._recognizers = RecognizerSet.build(self.cfg.get("recognizers"), self.cfg.get("vocabularies") or {})
+        files = self.cfg.get("recognizer_files") or []
+        self._recognizers = RecognizerSet.build(self.cfg.get("recognizers"), self.cfg.get("vocabularies") or {}, files)
         vocab = {r.name: {"terms": getattr(r, "size", 0)} for r in self._recognizers.recognizers if hasattr(r, "size")}
-        self._recognizer_info = {"names": self._recognizers.names, "vocabularies": vocab}
+        self._recognizer_info = {"names": self._recognizers.names, "vocabularies": vocab, "registry_sha256": registry_digest(files)}
         if self._timeout():
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmdial-ocr")
 
@@ -111,11 +117,26 @@ class PrivacyMasker:
             raise Quarantined("ocr_error", f"{type(exc).__name__}: {exc}") from exc
 
     # -- per image ----------------------------------------------------------------------------
+    def claim_verified(self, row: dict) -> bool:
+        """A row claiming `masked`/`manual_masked`/`clean` is trusted only when its audit's
+        `output_sha256` is the hash of the bytes it carries (anything else is masked again)."""
+        data = row.get("data")
+        if data is None:
+            return False
+        try:
+            audit = au.loads(row.get("privacy_audit"))
+        except ValueError:
+            return False
+        return isinstance(audit, dict) and audit.get("output_sha256") == sha256_hex(data)
+
     def mask(self, row: dict, category: str | None = None) -> MaskOutcome:
         self.setup()
         status_in = row.get("privacy_status") or "unchecked"
+        claim = None
         if status_in in DONE_STATUSES:
-            return MaskOutcome("passthrough", image=row)
+            if self.claim_verified(row):
+                return MaskOutcome("passthrough", image=row)
+            claim, status_in = status_in, "unchecked"  # fail closed: a claim without proof is checked again
         image_id = row.get("image_id") or ""
         eff = self.policy.for_category(category)
         data = row.get("data")
@@ -127,26 +148,49 @@ class PrivacyMasker:
             image_id = image_id or sha256_hex(data)
             limits = self.cfg.get("limits") or {}
             try:
-                decoded = decode(data, int(limits.get("max_pixels", 40_000_000)))
+                decoded = decode(data, int(limits.get("max_pixels", 40_000_000)), int(limits.get("max_frames", 16)))
             except DecodeError as exc:
                 raise Quarantined(exc.code, str(exc)) from exc
-            bgr = decoded.bgr
-            fast = None
             flat = int((self.cfg.get("fast_path") or {}).get("flat_range", -1))
-            if flat >= 0 and int(bgr.max()) - int(bgr.min()) <= flat:
-                lines, fast = [], "flat_image"
-            else:
-                lines = self.ocr(bgr)
+            views = []  # (frame, view name, lines)
+            ocr_cache: dict[bytes, list[TextLine]] = {}
+            for k, (frame_idx, pic) in enumerate(decoded.views()):
+                view = "shown" if k < len(decoded.frames) else "hidden"
+                if flat >= 0 and int(pic.max()) - int(pic.min()) <= flat:
+                    views.append((frame_idx, view, []))
+                    continue
+                key = hashlib.sha256(pic.tobytes()).digest() if decoded.animated or decoded.hidden[frame_idx] is not None else b""
+                if key and key in ocr_cache:
+                    views.append((frame_idx, view, ocr_cache[key]))
+                    continue
+                lines_k = self.ocr(pic)
+                if key:
+                    ocr_cache[key] = lines_k
+                views.append((frame_idx, view, lines_k))
+            fast = "flat_image" if all(self._flat_flags(decoded, flat)) else None
+            lines = views[0][2]
             try:
-                matches = self._recognizers.recognise(lines) if eff.policy == "pii" else []
+                bgr = decoded.bgr
                 h, w = bgr.shape[:2]
-                masks = finalise(plan_masks(lines, matches, eff), w, h)
-                if masks:
-                    out_bgr = fill(bgr, [m.polygon for m in masks], eff.masking.get("fill", [0, 0, 0]))
-                    out, fmt = encode(out_bgr, decoded.format, int(eff.masking.get("jpeg_quality", 92)))
-                    status, width, height = "masked", w, h
+                masks: list[Mask] = []
+                for frame_idx, view, ls in views:
+                    matches = self._recognizers.recognise(ls) if eff.policy == "pii" else []
+                    for m in finalise(plan_masks(ls, matches, eff), w, h):
+                        m.frame, m.view = frame_idx, view
+                        masks.append(m)
+                colour = eff.masking.get("fill", [0, 0, 0])
+                if masks or decoded.canonical:
+                    filled = [fill(f, [m.polygon for m in masks if m.frame == i], colour) for i, f in enumerate(decoded.frames)]
+                    if decoded.animated:
+                        out, fmt = encode_animation(filled, decoded.durations)
+                    else:
+                        out, fmt = encode(filled[0], decoded.format, int(eff.masking.get("jpeg_quality", 92)))
+                    status = "masked" if masks else "unchecked"
+                    width, height = w, h
+                    if not masks:
+                        fast = fast or "canonical_reencode"
                 else:
-                    out, fmt = row.get("data"), row.get("format") or decoded.format
+                    out, fmt = data, row.get("format") or decoded.format
                     status = "unchecked"
                     width = row.get("width") or w
                     height = row.get("height") or h
@@ -155,17 +199,20 @@ class PrivacyMasker:
                 raise Quarantined("mask_error", f"{type(exc).__name__}: {exc}") from exc
         except Quarantined as q:
             return self._quarantine(row, image_id or (sha256_hex(data) if data else ""), q, eff)
+        extra = {"recognizers": self._recognizer_info, "frames": len(decoded.frames), "views": len(views)}
+        if claim:
+            extra["claim_unverified"] = claim
         rec = au.build(
             input_sha256=sha256_hex(data),
-            output_sha256=sha256_hex(out) if out is not None else sha256_hex(data),
+            output_sha256=sha256_hex(out),
             engine=self._engine_info,
             policy_sha256=self.policy.sha256,
             effective=eff.as_audit(),
-            lines=len(lines),
+            lines=sum(len(ls) for _, _, ls in views),
             masks=[m.to_audit() for m in masks],
             fast_path=fast,
             status=status,
-            extra={"recognizers": self._recognizer_info},
+            extra=extra,
         )
         image = {
             **row,
@@ -179,6 +226,10 @@ class PrivacyMasker:
         }
         cand = None if masks else candidate_row(row, image_id, "no_auto_mask", "unchecked", len(lines))
         return MaskOutcome(status, image=image, candidate=cand, masks=masks, lines=lines)
+
+    @staticmethod
+    def _flat_flags(decoded, flat: int) -> list[bool]:
+        return [flat >= 0 and int(p.max()) - int(p.min()) <= flat for _, p in decoded.views()]
 
     def _read_uri(self, row: dict) -> bytes:
         from pipelines.core import io

@@ -166,7 +166,7 @@ def scripted_image():
 def test_mask_fills_solid_inside_span_and_keeps_the_rest_and_audits():
     arr, script = scripted_image()
     data = png(arr)
-    out = masker_with(script).mask({"image_id": "a" * 64, "source_key": "x.png", "data": data, "format": "png"})
+    out = masker_with(script, ["masking.fill=[0,0,0]"]).mask({"image_id": "a" * 64, "source_key": "x.png", "data": data, "format": "png"})
     assert out.status == "masked" and out.candidate is None
     img = decode(out.image["data"], 10**8).bgr
     x, y, w, h = out.masks[0].box
@@ -175,12 +175,25 @@ def test_mask_fills_solid_inside_span_and_keeps_the_rest_and_audits():
     assert np.array_equal(img[40:50, 10:130], arr[40:50, 10:130])  # the benign line stays
     assert x > 20  # the label 电话 is not masked whole
     audit = json.loads(out.image["privacy_audit"])
-    assert audit["engine"]["name"] == "fake" and audit["policy_sha256"] == masker_with(script).policy.sha256
+    assert audit["engine"]["name"] == "fake" and audit["policy_sha256"] == masker_with(script, ["masking.fill=[0,0,0]"]).policy.sha256
     assert audit["policy"]["policy"] == "pii" and audit["policy"]["thresholds"]["uncertain_score"] == 0.8
     assert audit["masks"][0]["entities"] == ["order_number", "phone"] and audit["masks"][0]["box"] == [x, y, w, h]
     assert audit["input_sha256"] != audit["output_sha256"]
     assert "13812345678" not in out.image["privacy_audit"]  # the audit never holds the hidden text
     assert out.image["image_id"] == "a" * 64  # ids stay: turns keep resolving
+
+
+def test_background_fill_is_one_solid_colour_of_the_surroundings():
+    arr = np.full((60, 200, 3), 240, np.uint8)
+    arr[15:25, 40:160] = 10  # "text" in the middle of a light background
+    key = pixel_key(arr)
+    script = {key: [{"text": "13812345678", "polygon": [[40, 12], [160, 12], [160, 28], [40, 28]], "score": 0.99}]}
+    out = masker_with(script).mask({"image_id": "a" * 64, "source_key": "x.png", "data": png(arr), "format": "png"})
+    img = decode(out.image["data"], 10**8).bgr
+    x, y, w, h = out.masks[0].box
+    inner = img[y + 1 : y + h - 1, x + 1 : x + w - 1]
+    assert (inner == 240).all()  # no ink left, one colour: the background's
+    assert json.loads(out.image["privacy_audit"])["policy"]["masking"]["fill"] == "background"
 
 
 def test_all_text_policy_and_category_override():
