@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         """Precompute image features into an image_features Parquet table."""
         from modeling.data.features import compute_features
         from modeling.data.tables import DataError
-        from modeling.train.loop import pick_device
+        from modeling.train.device import pick_device
 
         try:
             summary = compute_features(data, out, encoder, weights, image_size, batch_size, str(pick_device(device)), progress=True)

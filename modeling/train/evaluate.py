@@ -16,22 +16,7 @@ import os
 import time
 
 from modeling.metrics.ranking import METRIC_NAMES, MetricAccumulator
-
-
-def autocast(device: str, precision: str):
-    import contextlib
-
-    import torch
-
-    if str(device).startswith("cuda") and precision in ("auto", "bf16"):
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def to_device(batch: dict, device) -> dict:
-    import torch
-
-    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
+from modeling.train.device import autocast, pick_device, to_device  # noqa: F401 (re-exported)
 
 
 def evaluate_model(model, stream, device, precision: str = "auto", chunk: int = 4096) -> dict:
@@ -107,7 +92,6 @@ def evaluate_run(
     from modeling.config import load_config
     from modeling.runtime import Runtime
     from modeling.train import checkpoint
-    from modeling.train.loop import pick_device
 
     runs = seed_runs(run)
     if not runs:
