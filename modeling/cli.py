@@ -55,6 +55,12 @@ def register(app: typer.Typer) -> None:
         max_turns: int | None = typer.Option(
             None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."
         ),
+        eval_mode: str = typer.Option(
+            "mmdial",
+            "--eval-mode",
+            help="mmdial (every candidate, ties count against positives) or larch (LARCH: first 12 positives and 1,000 "
+            "negatives, numpy's tie order, per-batch averaging).",
+        ),
     ) -> None:
         """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json."""
         _check_kind(kind)
@@ -62,7 +68,7 @@ def register(app: typer.Typer) -> None:
         from modeling.train.evaluate import evaluate_run, render_table
 
         try:
-            result = evaluate_run(run, split, data, device, kind, max_turns)
+            result = evaluate_run(run, split, data, device, kind, max_turns, eval_mode)
         except (FileNotFoundError, DataError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
