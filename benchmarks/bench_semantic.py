@@ -170,6 +170,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--perf", action="store_true", help="also measure evaluation at 1,000 candidates per turn")
     ap.add_argument("--out", default="/tmp/bench_semantic")
+    ap.add_argument(
+        "--no-reference", action="store_true", help="ablation/teacher parts without training SeMANTIC-20%% (another invocation does)"
+    )
     ap.add_argument("--reuse", action="store_true", help="keep finished (model, seed) runs of an earlier invocation (same --out)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -189,8 +192,8 @@ def main() -> None:
 
     Runtime.load(load_config("smoke", [f"data={data}"]), data)  # image features once, before the workers start
     plan = {name: spec for part in args.parts for name, spec in PARTS[part].items()}
-    if "ablation" in args.parts or "teacher" in args.parts:
-        plan.setdefault("semantic_20", PARTS["learning"]["semantic_20"])
+    if ("ablation" in args.parts or "teacher" in args.parts) and not args.no_reference:
+        plan.setdefault("semantic_20", PARTS["learning"]["semantic_20"])  # the reference of the paired differences
     jobs = [
         {
             "name": name,
@@ -245,7 +248,7 @@ def main() -> None:
             "ratio_20_over_100_per_seed": {str(s): round(nd["semantic_20"][s] / nd["semantic_100"][s], 4) for s in args.seeds},
         }
     for name in ("no_js", "no_cosim", "no_mse", "no_dsi", "separate_20"):
-        if name in nd:
+        if name in nd and "semantic_20" in nd:
             comparisons[f"{name}_minus_semantic_20"] = paired(nd[name], nd["semantic_20"])
     doc = {
         "benchmark": "bench_semantic",
