@@ -48,6 +48,7 @@ PARTS = {
         "no_dsi": ("semantic", ["loader.state_ratio=0.2", "semantic.dsi=false"], "ablation", "w/o DSI"),
     },
     "teacher": {
+        "separate_100": ("semantic", ["loader.state_ratio=1.0", "semantic.separate_teacher=true"], "teacher", "separate teacher (100%)"),
         "separate_20": ("semantic", ["loader.state_ratio=0.2", "semantic.separate_teacher=true"], "teacher", "separate teacher (20%)"),
     },
 }

@@ -1,4 +1,4 @@
-"""`mmdial train`, `mmdial evaluate`, `mmdial features`, `mmdial report` (registered through
+"""`mmdial train`, `mmdial evaluate`, `mmdial features`, `mmdial experiment`, `mmdial report` (registered through
 pipelines/cli/main.py EXTENSIONS). torch and transformers load inside the commands only."""
 
 from __future__ import annotations
@@ -98,12 +98,31 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(summary.items())))
 
+    @app.command("experiment", context_settings=CTX)
+    def experiment_cmd(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help="table1-mmd, table1-simmc, figure4, table6, table7, table8-mmd, table8-simmc or table5."),
+        out: str = typer.Option("runs", "--out", help="Folder for the runs and OUT/report (tables.md, plots)."),
+        test_data: str | None = typer.Option(None, "--test-data", help="Also test every run on this build (Table 1: MMD-v2)."),
+    ) -> None:
+        """Train, evaluate and report one of the paper's tables; extra arguments are overrides for every run (data=DIR ...)."""
+        from modeling.config import ConfigError
+        from modeling.data.tables import DataError
+        from modeling.experiments import run_experiment
+
+        try:
+            written = run_experiment(name, list(ctx.args), out, test_data, log=lambda m: typer.echo(m, err=True))
+        except (ConfigError, DataError, ValueError, FileNotFoundError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo("\n".join(written))
+
     @app.command("report")
     def report_cmd(
-        runs: list[str] = typer.Argument(..., help="Evaluated run folders (each with metrics.json)."),
+        runs: list[str] = typer.Argument(..., help="Evaluated run folders (each with metrics.json) or metrics JSON files."),
         out: str = typer.Option("report", "--out", help="Folder for the PNG plots and summary.json."),
     ) -> None:
-        """Plot supervision-ratio, ablation and alpha results (NDCG@5, R@5) from evaluated runs."""
+        """Paper-shaped tables (tables.md) and plots of ratio, D_P-size, ablation and alpha runs from evaluated runs."""
         from modeling.report.plots import make_report
 
         written = make_report(runs, out)

@@ -250,7 +250,7 @@ class TrainStream(RecStream, IterableDataset):
             if not trains[i]:
                 continue
             pos = pos[pos >= 0]
-            neg = neg[neg >= 0]
+            neg = neg[(neg >= 0) & ~np.isin(neg, pos)]  # a listed negative that is also a positive never trains as one
             if len(pos) == 0:
                 self.stats.skipped_no_positive += 1
                 continue

@@ -97,7 +97,10 @@ def evaluate_run(
     kind: str | None = None,
     max_turns: int | None = None,
     eval_mode: str = "mmdial",
+    metrics_name: str = "metrics.json",
 ) -> dict:
+    """Evaluate every seed of a run; writes RUN/`metrics_name` (another name keeps, e.g., a test on
+    a second build beside the run's own test)."""
     import torch
 
     from modeling.config import load_config
@@ -155,7 +158,7 @@ def evaluate_run(
             else "; ties count against the positives"
         ),
     }
-    path = os.path.join(run, "metrics.json")
+    path = os.path.join(run, metrics_name)
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(result, fh, indent=2, sort_keys=True)
