@@ -77,6 +77,11 @@ def train(kind: str, cfg: dict, log=print) -> list[str]:
     out = cfg["output_dir"]
     if not out:
         raise ValueError("output_dir is not set")
+    if cfg.get("name") == "smoke":
+        log(
+            "smoke config: a CPU-sized model (64 wide, 1 layer, random word embeddings, pretrained EfficientNet-lite0 "
+            f"features at {cfg['image']['image_size']} px), not a paper setting (see mmd_v3)"
+        )
     folders = []
     for seed in cfg["seeds"]:
         folders.append(train_one(kind, cfg, int(seed), os.path.join(out, f"seed-{seed}"), log))
