@@ -161,6 +161,49 @@ def perf(data: str, out: str, runs: dict, seed: int) -> dict:
     return res
 
 
+LABELS = {name: spec[3] for part in PARTS.values() for name, spec in part.items()}
+
+
+def markdown(doc: dict) -> str:
+    """The tables docs/benchmarks.md quotes, from the results document."""
+    models, seeds = doc["models"], doc["setup"]["seeds"]
+    cols = ("P@5", "R@5", "NDCG@5", "NDCG@10", "NDCG@20")
+    out = [f"Command: `{doc['command']}` ({doc['turns']} test turns; wall {doc['wall_s']:.0f} s)", ""]
+    out.append("| model | " + " | ".join(cols) + " | NDCG@5 per seed (" + ", ".join(map(str, seeds)) + ") |")
+    out.append("|---|" + "---:|" * len(cols) + "---|")
+    out.append("| random ranking (exact expectation) | " + " | ".join(f"{doc['random'][c]:.2f}" for c in cols) + " | |")
+    for name, m in models.items():
+        cells = " | ".join(f"{m['metrics'][c]['mean']:.2f} ± {m['metrics'][c]['std']:.2f}" for c in cols)
+        per = ", ".join(f"{m['ndcg5_per_seed'][str(s)]:.2f}" for s in seeds if str(s) in m["ndcg5_per_seed"])
+        out.append(f"| {LABELS.get(name, name)} | {cells} | {per} |")
+    out += ["", "| paired NDCG@5 difference (points) | per seed | mean ± std | seeds > 0 |", "|---|---|---:|---:|"]
+    for name, c in doc["paired_ndcg5_differences"].items():
+        per = ", ".join(f"{v:+.2f}" for v in c["per_seed"].values())
+        out.append(f"| {name.replace('_minus_', ' − ')} | {per} | {c['mean']:+.2f} ± {c['std']:.2f} | {c['positive']}/{c['seeds']} |")
+    if doc["check"]:
+        ch = doc["check"]
+        out += [
+            "",
+            f"SeMANTIC-20% beats text-only in every seed: {ch['semantic_20_beats_text_every_seed']}; beats CLIP-style in every seed: "
+            f"{ch['semantic_20_beats_clip_every_seed']}; 20%/100% NDCG@5 on the means: {100 * ch['ratio_20_over_100_on_means']:.1f}% "
+            f"(>= 95%: {ch['ratio_20_at_least_95pct']}); per seed: "
+            + ", ".join(f"{100 * v:.1f}%" for v in ch["ratio_20_over_100_per_seed"].values()),
+        ]
+    losses = {n: m["last_epoch_losses"] for n, m in models.items() if m["last_epoch_losses"]}
+    if losses:
+        keys = sorted({k for v in losses.values() for k in v})
+        out += [
+            "",
+            "Loss terms in the last epoch (mean over steps and seeds):",
+            "",
+            "| run | " + " | ".join(keys) + " |",
+            "|---|" + "---:|" * len(keys),
+        ]
+        for n, v in losses.items():
+            out.append(f"| {LABELS.get(n, n)} | " + " | ".join(f"{v.get(k, 0.0):.4g}" for k in keys) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dialogs", type=int, default=500)
@@ -284,6 +327,8 @@ def main() -> None:
 
     with open(os.path.join(args.out, "bench_semantic.json"), "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
+    with open(os.path.join(args.out, "bench_semantic.md"), "w", encoding="utf-8") as fh:
+        fh.write(markdown(doc))
     print(write_result("bench_semantic", doc))
     print(json.dumps({"check": check, "paired_ndcg5_differences": comparisons}, indent=2))
 
