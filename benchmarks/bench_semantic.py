@@ -209,6 +209,8 @@ def main() -> None:
     ap.add_argument("--dialogs", type=int, default=500)
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--ablation-seeds", type=int, nargs="+", default=None, help="seeds of the ablation part (default: --seeds)")
+    ap.add_argument("--teacher-seeds", type=int, nargs="+", default=None, help="seeds of the teacher part (default: --seeds)")
     ap.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (one torch thread each)")
     ap.add_argument("--threads", type=int, default=1)
@@ -238,6 +240,13 @@ def main() -> None:
     plan = {name: spec for part in args.parts for name, spec in PARTS[part].items()}
     if ("ablation" in args.parts or "teacher" in args.parts) and not args.no_reference:
         plan.setdefault("semantic_20", PARTS["learning"]["semantic_20"])  # the reference of the paired differences
+    part_of = {name: part for part in PARTS for name in PARTS[part]}
+    chosen = {"ablation": args.ablation_seeds or args.seeds, "teacher": args.teacher_seeds or args.seeds, "learning": args.seeds}
+    part_seeds = {name: chosen[part_of[name]] for name in plan}
+    if "semantic_20" in plan:  # the reference of every paired difference
+        part_seeds["semantic_20"] = sorted(
+            {*args.seeds, *(args.ablation_seeds or []), *(args.teacher_seeds or [])} if args.parts != ["learning"] else args.seeds
+        )
     jobs = [
         {
             "name": name,
@@ -252,8 +261,9 @@ def main() -> None:
             "threads": args.threads,
             "reuse": args.reuse,
         }
-        for seed in args.seeds
+        for seed in sorted(set(args.seeds) | set(args.ablation_seeds or []) | set(args.teacher_seeds or []))
         for name, (kind, overrides, group, label) in plan.items()
+        if seed in part_seeds[name]
     ]
     results: dict[str, dict[int, dict]] = {}
     import multiprocessing
@@ -266,7 +276,8 @@ def main() -> None:
     summary = {}
     for name, by_seed in results.items():
         metrics = {}
-        for m in by_seed[args.seeds[0]]["metrics"]:
+        first = min(by_seed)
+        for m in by_seed[first]["metrics"]:
             mu, sd = mean_std([r["metrics"][m] for r in by_seed.values()])
             metrics[m] = {"mean": round(100 * mu, 2), "std": round(100 * sd, 2)}
         summary[name] = {
@@ -275,7 +286,7 @@ def main() -> None:
             "train_samples_per_s": round(mean_std([r["train_samples_per_s"] for r in by_seed.values()])[0], 1),
             "last_epoch_losses": {
                 k: round(mean_std([r["last_epoch_losses"].get(k, 0.0) for r in by_seed.values()])[0], 6)
-                for k in by_seed[args.seeds[0]]["last_epoch_losses"]
+                for k in by_seed[first]["last_epoch_losses"]
             },
         }
     comparisons, check = {}, {}
@@ -283,7 +294,7 @@ def main() -> None:
         comparisons["semantic_20_minus_text"] = paired(nd["semantic_20"], nd["text"])
         comparisons["semantic_20_minus_clip"] = paired(nd["semantic_20"], nd["clip"])
         comparisons["semantic_100_minus_semantic_20"] = paired(nd["semantic_100"], nd["semantic_20"])
-        ratio = mean_std(list(nd["semantic_20"].values()))[0] / mean_std(list(nd["semantic_100"].values()))[0]
+        ratio = mean_std([nd["semantic_20"][x] for x in args.seeds])[0] / mean_std([nd["semantic_100"][x] for x in args.seeds])[0]
         check = {
             "semantic_20_beats_text_every_seed": comparisons["semantic_20_minus_text"]["positive"] == len(args.seeds),
             "semantic_20_beats_clip_every_seed": comparisons["semantic_20_minus_clip"]["positive"] == len(args.seeds),
@@ -299,9 +310,19 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "command": "python -m benchmarks.bench_semantic "
         + f"--dialogs {args.dialogs} --epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs} --parts {' '.join(args.parts)}"
+        + (f" --ablation-seeds {' '.join(map(str, args.ablation_seeds))}" if args.ablation_seeds else "")
+        + (f" --teacher-seeds {' '.join(map(str, args.teacher_seeds))}" if args.teacher_seeds else "")
         + (" --perf" if args.perf else ""),
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": args.threads, "jobs": args.jobs, "load_average_at_end": os.getloadavg()},
-        "setup": {"dialogs": args.dialogs, "epochs": args.epochs, "seeds": args.seeds, "config": "smoke", "negatives_per_turn": 20},
+        "setup": {
+            "dialogs": args.dialogs,
+            "epochs": args.epochs,
+            "seeds": args.seeds,
+            "ablation_seeds": chosen["ablation"],
+            "teacher_seeds": chosen["teacher"],
+            "config": "smoke",
+            "negatives_per_turn": 20,
+        },
         "turns": next(iter(next(iter(results.values())).values()))["turns"],
         "random": {k: round(100 * v, 2) for k, v in next(iter(next(iter(results.values())).values()))["random"].items()},
         "models": summary,
