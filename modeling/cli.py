@@ -1,4 +1,4 @@
-"""`mmdial train`, `mmdial evaluate`, `mmdial features`, `mmdial report` (registered through
+"""`mmdial train`, `mmdial evaluate`, `mmdial features`, `mmdial experiment`, `mmdial report` (registered through
 pipelines/cli/main.py EXTENSIONS). torch and transformers load inside the commands only."""
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ def register(app: typer.Typer) -> None:
         max_turns: int | None = typer.Option(
             None, "--max-turns", help="Score only the first N turns (default: the config's loader.max_eval_turns)."
         ),
+        eval_mode: str = typer.Option(
+            "mmdial",
+            "--eval-mode",
+            help="mmdial (every candidate, ties count against positives) or larch (LARCH: first 12 positives and 1,000 "
+            "negatives, numpy's tie order, per-batch averaging).",
+        ),
     ) -> None:
         """P@k, R@k, NDCG@k (k = 5, 10, 20) over each turn's full candidate list; writes RUN/metrics.json.
         JDDC tasks: BLEU-4, ROUGE-1/2/L, Distinct-1/2 (generation) or F1 (rewritable), per seed and
@@ -134,7 +140,7 @@ def register(app: typer.Typer) -> None:
         from modeling.train.evaluate import evaluate_run, render_table
 
         try:
-            result = evaluate_run(run, split, data, device, kind, max_turns)
+            result = evaluate_run(run, split, data, device, kind, max_turns, eval_mode)
         except (FileNotFoundError, DataError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -155,7 +161,7 @@ def register(app: typer.Typer) -> None:
         """Precompute image features into an image_features Parquet table."""
         from modeling.data.features import compute_features
         from modeling.data.tables import DataError
-        from modeling.train.loop import pick_device
+        from modeling.train.device import pick_device
 
         try:
             summary = compute_features(data, out, encoder, weights, image_size, batch_size, str(pick_device(device)), progress=True)
@@ -163,6 +169,25 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(summary.items())))
+
+    @app.command("experiment", context_settings=CTX)
+    def experiment_cmd(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help="table1-mmd, table1-simmc, figure4, table6, table7, table8-mmd, table8-simmc or table5."),
+        out: str = typer.Option("runs", "--out", help="Folder for the runs and OUT/report (tables.md, plots)."),
+        test_data: str | None = typer.Option(None, "--test-data", help="Also test every run on this build (Table 1: MMD-v2)."),
+    ) -> None:
+        """Train, evaluate and report one of the paper's tables; extra arguments are overrides for every run (data=DIR ...)."""
+        from modeling.config import ConfigError
+        from modeling.data.tables import DataError
+        from modeling.experiments import run_experiment
+
+        try:
+            written = run_experiment(name, list(ctx.args), out, test_data, log=lambda m: typer.echo(m, err=True))
+        except (ConfigError, DataError, ValueError, FileNotFoundError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo("\n".join(written))
 
     @app.command("report")
     def report_cmd(

@@ -106,6 +106,7 @@ class Runtime:
             negatives=lc["train_negatives"],
             shuffle_buffer=lc["shuffle_buffer"],
             seed=seed,
+            dp_ratio=lc.get("dp_ratio", 1.0),
         )
 
     def eval_stream(self, split: str, max_turns: int = 0) -> EvalStream:

@@ -14,6 +14,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that start the real Label Studio server are slow (its start alone takes longer than
+    the quick loop `pytest -m "not slow"` should); `make test` still runs them."""
+    for item in items:
+        if item.get_closest_marker("labelstudio") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_samples() -> Path:
     if not SHARED_SAMPLES.exists():

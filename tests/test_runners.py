@@ -54,6 +54,7 @@ def test_local_runner_is_explicit_fnapi_with_our_worker_processes():
     assert opts["direct_num_workers"] == 2 and opts["direct_running_mode"] == "in_memory"
 
 
+@pytest.mark.slow  # over 5 s on an idle 2-core machine (docs/testing.md)
 def test_worker_processes_keep_stderr_quiet(tmp_path):
     """A two-process local build prints nothing but what mmdial prints (no Beam start-up logs)."""
     raw = tmp_path / "raw"

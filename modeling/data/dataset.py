@@ -21,7 +21,7 @@ from torch.utils.data import IterableDataset
 
 from modeling.data import tables
 from modeling.data.catalogue import Catalogue, ImageFeatures, lookup
-from modeling.data.states import StateIndex
+from modeling.data.states import StateIndex, dp_fraction
 from modeling.data.text import tokenize
 
 REC_COLUMNS = ["sample_id", "dialog_id", "turn_index", "context", "positive_ids", "negative_ids"]
@@ -163,14 +163,36 @@ class TrainStream(RecStream, IterableDataset):
     """Batches of (context, 1 positive, n sampled negatives); `epoch_batches(e, n)` yields exactly n
     batches of this rank for epoch e, deterministically from (seed, epoch, rank)."""
 
-    def __init__(self, *args, batch_size: int = 64, negatives: int = 4, shuffle_buffer: int = 4096, seed: int = 0, **kw):
+    def __init__(
+        self, *args, batch_size: int = 64, negatives: int = 4, shuffle_buffer: int = 4096, seed: int = 0, dp_ratio: float = 1.0, **kw
+    ):
         super().__init__(*args, **kw)
+        self.dp_ratio = dp_ratio
+        self._count: int | None = None
         self.batch_size = batch_size
         self.negatives = negatives
         self.shuffle_buffer = shuffle_buffer
         self.seed = seed
         self.epoch = 0
         self.quota = 0
+
+    def num_samples(self) -> int:
+        """Training samples after the D_P subset (`dp_ratio`)."""
+        if self.dp_ratio >= 1.0:
+            return super().num_samples()
+        if self._count is None:
+            cols = tables.read_columns(self.files(), ["sample_id", "dialog_id"])
+            self._count = int(self._keep(cols.column("sample_id"), cols.column("dialog_id")).sum())
+        return self._count
+
+    def _keep(self, sample_ids, dialog_ids) -> np.ndarray:
+        """Rows that train: every D_F sample, and D_P samples of the dialogs selected by dp_ratio."""
+        n = len(sample_ids)
+        if self.dp_ratio >= 1.0:
+            return np.ones(n, bool)
+        _, in_df = _state_arrays(sample_ids, self.states, n, True)
+        chosen = np.asarray([dp_fraction(d) < self.dp_ratio for d in dialog_ids.to_pylist()], bool)
+        return in_df | chosen
 
     def steps_per_epoch(self) -> int:
         return max(1, self.num_samples() // (self.batch_size * self.world))
@@ -223,9 +245,12 @@ class TrainStream(RecStream, IterableDataset):
         neg_lists = _list_rows(batch.column("negative_ids"), self.catalogue)
         keep, pos_row, neg_rows = [], [], []
         n_cat = len(self.catalogue)
+        trains = self._keep(batch.column("sample_id"), batch.column("dialog_id"))
         for i, (pos, neg) in enumerate(zip(pos_lists, neg_lists, strict=False)):
+            if not trains[i]:
+                continue
             pos = pos[pos >= 0]
-            neg = neg[neg >= 0]
+            neg = neg[(neg >= 0) & ~np.isin(neg, pos)]  # a listed negative that is also a positive never trains as one
             if len(pos) == 0:
                 self.stats.skipped_no_positive += 1
                 continue

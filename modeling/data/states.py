@@ -8,7 +8,12 @@ value index per key, 0 meaning "none" (the paper's value for a slot not mentione
 D_F is the set of training samples whose dialog has states *and* is selected by
 `loader.state_ratio`: a dialog is selected when a hash of its id, read as a number in [0, 1), is
 below the ratio. The hash does not depend on the seed, so the D_F of a smaller ratio is a subset
-of the D_F of a larger one (as in the paper's 1/5/10/20/100% experiments).
+of the D_F of a larger one (as in the paper's 1/5/10/20/100% experiments), and every seed of a
+run trains with the same D_F (seeds vary initialisation, data order and dropout only).
+
+D_P is every other training sample; `loader.dp_ratio` < 1 keeps only the D_P dialogs whose
+`dp_fraction` (a second, independent hash) is below it, to vary |D_P| with D_F fixed (the
+paper's Figure 5 / Table 7).
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ SOURCE_RANK = {"gold": 0, "annotated": 1}
 def dialog_fraction(dialog_id: str) -> float:
     """A stable number in [0, 1) for a dialog id (sha1 of the id)."""
     return int.from_bytes(hashlib.sha1(dialog_id.encode("utf-8")).digest()[:8], "big") / 2**64
+
+
+def dp_fraction(dialog_id: str) -> float:
+    """The number that selects a dialog for a D_P subset (`loader.dp_ratio`): a second hash,
+    independent of the D_F selection, also seed-independent and nested across ratios."""
+    return dialog_fraction(f"dp:{dialog_id}")
 
 
 def discover_slot_keys(root: str, split: str = "train", limit: int = 16) -> list[str]:

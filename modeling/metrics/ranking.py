@@ -12,18 +12,37 @@ and computes, for k in {5, 10, 20}:
 - **NDCG@k** = DCG@k / IDCG@k with DCG@k = sum_{i=1..k} r_i / log2(i + 1) (`dcg_at_k`, method 1)
   and IDCG@k the DCG@k of the ideal order (all positives first); 0 when there is no positive.
 
-Each metric is averaged over turns (every turn weighs the same; LARCH averages per-batch means,
-which differs only in a smaller last batch).
+Each metric is averaged over turns (every turn weighs the same).
 
-Ties: LARCH orders by `argsort(-scores)` with the positives stored first, so a model that scores
-everything the same gets a perfect ranking. Here ties are broken *pessimistically* (among equal
-scores, negatives rank before positives), so no score can gain from ties; NaN counts as -inf.
+Ties: here they are broken *pessimistically* (among equal scores, negatives rank before
+positives), so no model can gain from ties; NaN counts as -inf. This is the default evaluation
+(`mmdial evaluate --eval-mode mmdial`).
+
+**LARCH mode** (`--eval-mode larch`, `larch_turn_relevance` and `LarchAccumulator`) reproduces
+LARCH's test loop (`evaluator_graph.py`, `datasets/eval_dataset.py`, `eval.py`) for comparison
+with numbers reported that way, such as the paper's MMD-v2 tables:
+- each turn keeps its first 12 positives and first 1,000 negatives (in stored order), padded to
+  1,012 entries scored -10000 (LARCH removes padding by that score, so padding ranks last);
+  a turn with no padding (12 positives and 1,000 negatives) is scored as it is (LARCH's
+  `all_scores[b, -pad_len:] = torch.zeros(pad_len)...` raises for pad_len 0, since `-0:` selects
+  the whole row and a 0-length tensor cannot fill it, so LARCH's code cannot evaluate such a turn);
+- the order is `numpy.argsort(-scores)` on float32 (numpy's default introsort: not stable, so
+  the order among equal scores depends on the array and the numpy build; it does not favour
+  positives: with 4 positives stored first among 500 equal scores, numpy 2.2 puts them at
+  0-based ranks 57, 58, 59 and 499); relevance is by position (a negative equal to a positive
+  counts as a negative, LARCH keeps such negatives);
+- metrics are averaged per batch of 20 turns, then over batches (a smaller last batch weighs
+  as much as a full one).
+Turns without a positive are skipped in both modes (counted in `skipped_turns_no_positive`);
+mmdial builds already drop negatives that equal a positive (pipelines/mmd/transforms.py).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+
+import numpy as np
 
 KS = (5, 10, 20)
 METRIC_NAMES = tuple(f"{m}@{k}" for k in KS for m in ("P", "R", "NDCG"))
@@ -158,3 +177,70 @@ class MetricAccumulator:
 
     def random_result(self) -> dict[str, float]:
         return {name: self.random_sums.get(name, 0.0) / max(self.turns, 1) for name in METRIC_NAMES}
+
+
+# -- LARCH's evaluation (`--eval-mode larch`) ----------------------------------------------------
+LARCH_POSITIVES, LARCH_NEGATIVES, LARCH_BATCH, LARCH_PAD_SCORE = 12, 1000, 20, -10000.0
+EVAL_MODES = ("mmdial", "larch")
+
+
+def larch_turn_relevance(pos_scores, neg_scores) -> np.ndarray:
+    """Binary relevance of one turn in LARCH's order (see the module docstring)."""
+    p = np.asarray(pos_scores, np.float32)[:LARCH_POSITIVES]
+    n = np.asarray(neg_scores, np.float32)[:LARCH_NEGATIVES]
+    total = LARCH_POSITIVES + LARCH_NEGATIVES
+    scores = np.concatenate([p, n, np.zeros(total - len(p) - len(n), np.float32)])
+    pad = total - len(p) - len(n)
+    if pad:
+        scores[-pad:] = LARCH_PAD_SCORE
+    order = np.argsort(-scores)
+    return (order < len(p)).astype(np.int64)
+
+
+def larch_turn_metrics(pos_scores, neg_scores, ks=KS) -> dict[str, float]:
+    r = larch_turn_relevance(pos_scores, neg_scores).tolist()
+    out = {}
+    for k in ks:
+        out[f"P@{k}"] = precision_at_k(r, k)
+        out[f"R@{k}"] = recall_at_k(r, k)
+        out[f"NDCG@{k}"] = ndcg_at_k(r, k)
+    return out
+
+
+class LarchAccumulator:
+    """LARCH's averaging: per-turn metrics in stream order, averaged per batch of 20 turns,
+    then over batches. `add` takes the same padded tensors as `MetricAccumulator.add`; positives
+    must come first in each row (as EvalStream stores them)."""
+
+    def __init__(self, ks=KS, batch: int = LARCH_BATCH):
+        self.ks = ks
+        self.batch = batch
+        self.per_turn: list[dict[str, float]] = []
+        self.random = MetricAccumulator(ks)
+
+    def add(self, scores, positive, valid) -> None:
+        s = scores.detach().float().cpu().numpy()
+        pos = (positive & valid).cpu().numpy()
+        val = valid.cpu().numpy()
+        for i in range(s.shape[0]):
+            p = int(pos[i].sum())
+            n = int(val[i].sum())
+            if not pos[i, :p].all():
+                raise ValueError("LARCH mode needs each row's positives first")
+            self.per_turn.append(larch_turn_metrics(s[i, :p], s[i, p:n], self.ks))
+        self.random.add(scores, positive, valid)
+
+    @property
+    def turns(self) -> int:
+        return len(self.per_turn)
+
+    def result(self) -> dict[str, float]:
+        batches = [self.per_turn[i : i + self.batch] for i in range(0, len(self.per_turn), self.batch)]
+        out = {}
+        for name in METRIC_NAMES:
+            means = [sum(t[name] for t in b) / len(b) for b in batches]
+            out[name] = sum(means) / len(means) if means else 0.0
+        return out
+
+    def random_result(self) -> dict[str, float]:
+        return self.random.random_result()

@@ -9,6 +9,12 @@ ground-truth state) and D_P samples:
     MSE(S, S~) on D_F samples
     loss = alpha * L_teacher + (1 - alpha) * (L_student + MSE)
 
+Teacher and student share the recommender (encoders and DSI modules) by default and differ in
+the state encoder; `semantic.separate_teacher=true` gives the teacher its own copy, so the
+student learns from the teacher only through the MSE on state embeddings (see
+modeling/README.md for the measured choice). `semantic.dsi=false` ranks without the state
+interaction (the "w/o DSI" ablation).
+
 Each term is a per-sample sum divided by the batch size. Disabling a loss (`semantic.js_loss`,
 `cosim_loss`, `mse_loss`, `rank_loss`) drops it from both passes (the paper's ablations).
 The student ranks at evaluation time: test dialogs carry no state.
@@ -26,6 +32,34 @@ from modeling.semantic import losses as L
 from modeling.semantic.dsi import DSI
 from modeling.semantic.state import SlotStrings, StudentStateEncoder, TeacherStateEncoder
 
+# keys added after the first release: runs saved before them load with these values
+DEFAULTS = {"separate_teacher": False, "dsi": True, "dsi_attention": "affine", "dsi_temperature": 0.1}
+
+
+def _add_recommender(m: nn.Module, cfg: dict, vocab_size: int, word_weights: torch.Tensor | None, feature_dim: int) -> None:
+    """The recommender's modules (word embeddings, token/context/product encoders, image
+    projection, text and image DSI) as attributes of m."""
+    n, t, s = cfg["net"], cfg["text"], cfg["semantic"]
+    d, h, f, p, layers = n["d_model"], n["heads"], n["ffn"], n["dropout"], n["layers"]
+    embed_dim = word_weights.shape[1] if word_weights is not None else t["embed_dim"]
+    m.words = WordEmbedding(word_weights, vocab_size, embed_dim, d, t["freeze_embeddings"])
+    m.tokens = TokenEncoder(m.words, d, h, f, p, layers)
+    m.images = ImageProjection(feature_dim, d)
+    m.context = ContextEncoder(m.tokens, m.images, d, h, f, p, layers)
+    m.products = ProductEncoder(m.tokens, m.images)
+    s = {**DEFAULTS, **s}
+    attention, temperature = s["dsi_attention"], s["dsi_temperature"]
+    m.dsi_text = DSI(d, n["dsi_hops"], attention, temperature)
+    m.dsi_image = DSI(d, n["dsi_hops"], attention, temperature)
+
+
+class TeacherRecommender(nn.Module):
+    """The teacher's own copy of the recommender (`semantic.separate_teacher=true`)."""
+
+    def __init__(self, cfg: dict, vocab_size: int, word_weights: torch.Tensor | None, feature_dim: int):
+        super().__init__()
+        _add_recommender(self, cfg, vocab_size, word_weights, feature_dim)
+
 
 class SeMANTIC(nn.Module):
     kind = "semantic"
@@ -40,41 +74,43 @@ class SeMANTIC(nn.Module):
         bank: Bank | None = None,
     ):
         super().__init__()
-        n, t, s = cfg["net"], cfg["text"], cfg["semantic"]
+        n, s = cfg["net"], cfg["semantic"]
         d, h, f, p, layers = n["d_model"], n["heads"], n["ffn"], n["dropout"], n["layers"]
-        embed_dim = word_weights.shape[1] if word_weights is not None else t["embed_dim"]
-        self.words = WordEmbedding(word_weights, vocab_size, embed_dim, d, t["freeze_embeddings"])
-        self.tokens = TokenEncoder(self.words, d, h, f, p, layers)
-        self.images = ImageProjection(feature_dim, d)
-        self.context = ContextEncoder(self.tokens, self.images, d, h, f, p, layers)
-        self.products = ProductEncoder(self.tokens, self.images)
+        _add_recommender(self, cfg, vocab_size, word_weights, feature_dim)  # the student's (and, shared, the teacher's)
         self.slots = SlotStrings(key_tokens, torch.zeros(1, 2, dtype=torch.long))
         self.teacher = TeacherStateEncoder(d, h, f, p, layers, s["use_state_values"])
         self.student = StudentStateEncoder(d, h, f, p, layers)
-        self.dsi_text = DSI(d, n["dsi_hops"])
-        self.dsi_image = DSI(d, n["dsi_hops"])
-        self.s = dict(s)
+        self.s = {**DEFAULTS, **s}
+        self.teacher_net = TeacherRecommender(cfg, vocab_size, word_weights, feature_dim) if self.s["separate_teacher"] else None
         self.margin = cfg["train"]["margin"]
         self.bank = bank
 
     # -- pieces -----------------------------------------------------------------------------
-    def key_embeddings(self) -> torch.Tensor:
-        return self.tokens(self.slots.key_tokens, "mean")
+    def side(self, teacher: bool) -> nn.Module:
+        """The modules that rank for the teacher (its own copy when separate) or the student."""
+        return self.teacher_net if (teacher and self.teacher_net is not None) else self
 
-    def branch(self, ctx: ContextRep, S: torch.Tensor, pT: torch.Tensor, pI: torch.Tensor):
-        """Relevance f [B, C], JS score g [B, C] and the enhanced product vectors for state S."""
-        ST, SI = self.dsi_text.states(S), self.dsi_image.states(S)
-        xCT, aCT = self.dsi_text(ctx.cT, ST)
-        xCI, aCI = self.dsi_image(ctx.cI, SI)
-        xPT, aPT = self.dsi_text(pT, ST)
-        xPI, aPI = self.dsi_image(pI, SI)
+    def key_embeddings(self, teacher: bool = False) -> torch.Tensor:
+        return self.side(teacher).tokens(self.slots.key_tokens, "mean")
+
+    def branch(self, net: nn.Module, ctx: ContextRep, S: torch.Tensor, pT: torch.Tensor, pI: torch.Tensor):
+        """Relevance f [B, C], JS score g [B, C] and the enhanced product vectors for state S.
+        Without DSI (`semantic.dsi=false`, the "w/o DSI" ablation) the state is not used."""
+        if not self.s["dsi"]:
+            f = L.relevance(ctx.cT, ctx.cI, pT, pI)
+            return f, torch.zeros_like(f), pT, pI
+        ST, SI = net.dsi_text.states(S), net.dsi_image.states(S)
+        xCT, aCT = net.dsi_text(ctx.cT, ST)
+        xCI, aCI = net.dsi_image(ctx.cI, SI)
+        xPT, aPT = net.dsi_text(pT, ST)
+        xPI, aPI = net.dsi_image(pI, SI)
         f = L.relevance(xCT, xCI, xPT, xPI)
         g = L.js_divergence(aCT.unsqueeze(1).expand_as(aPT), aPT) + L.js_divergence(aCI.unsqueeze(1).expand_as(aPI), aPI)
         return f, g, xPT, xPI
 
-    def _products(self, rows: torch.Tensor):
+    def _products(self, net: nn.Module, rows: torch.Tensor):
         used, inverse = torch.unique(rows, return_inverse=True)
-        pT, pI = self.products(used, self.bank)
+        pT, pI = net.products(used, self.bank)
         return pT[inverse], pI[inverse]
 
     def _pass_losses(self, f, g, xPT, xPI, aux_mask: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -94,20 +130,26 @@ class SeMANTIC(nn.Module):
         b = batch["pos_row"].shape[0]
         ctx = self.context(batch, self.bank)
         rows = torch.cat([batch["pos_row"].unsqueeze(1), batch["neg_rows"]], 1)
-        pT, pI = self._products(rows)
-        SK = self.key_embeddings()
-        S_stu = self.student(SK, ctx)
+        pT, pI = self._products(self, rows)
+        S_stu = self.student(self.key_embeddings(), ctx)
         in_df = batch["has_state"]
         student_aux = torch.ones_like(in_df) if self.s["dp_includes_df"] else ~in_df
-        stu = self._pass_losses(*self.branch(ctx, S_stu, pT, pI), student_aux)
+        stu = self._pass_losses(*self.branch(self, ctx, S_stu, pT, pI), student_aux)
         L_stu = (stu["rank"] + stu["js"] + stu["cosim"]).sum() / b
         L_tea = L_mse = S_stu.new_zeros(())
         parts = {f"student_{k}": float(v.detach().sum()) / b for k, v in stu.items()}
         idx = in_df.nonzero(as_tuple=True)[0]
         if len(idx):
-            S_tea = self.teacher(SK, self.tokens, self.slots.value_tokens, batch["state_values"][idx])
-            sub = ContextRep(ctx.CT[idx], ctx.CI[idx], ctx.mask[idx])
-            tea = self._pass_losses(*self.branch(sub, S_tea, pT[idx], pI[idx]), torch.ones_like(idx, dtype=torch.bool))
+            net = self.side(teacher=True)
+            sub_batch = {k: batch[k][idx] for k in ("tokens", "turn_mask", "image_rows")}
+            if net is self:
+                sub = ContextRep(ctx.CT[idx], ctx.CI[idx], ctx.mask[idx])
+                tpT, tpI = pT[idx], pI[idx]
+            else:
+                sub = net.context(sub_batch, self.bank)
+                tpT, tpI = self._products(net, rows[idx])
+            S_tea = self.teacher(self.key_embeddings(teacher=True), net.tokens, self.slots.value_tokens, batch["state_values"][idx])
+            tea = self._pass_losses(*self.branch(net, sub, S_tea, tpT, tpI), torch.ones_like(idx, dtype=torch.bool))
             L_tea = (tea["rank"] + tea["js"] + tea["cosim"]).sum() / b
             parts.update({f"teacher_{k}": float(v.detach().sum()) / b for k, v in tea.items()})
             if self.s["mse_loss"]:
@@ -131,5 +173,5 @@ class SeMANTIC(nn.Module):
         ctx = self.context(batch, self.bank)
         S = self.student(self.key_embeddings(), ctx)
         rows = batch["cand_rows"].clamp(min=0)
-        f, _, _, _ = self.branch(ctx, S, cache["pT"][rows].to(ctx.CT.dtype), cache["pI"][rows].to(ctx.CT.dtype))
+        f, _, _, _ = self.branch(self, ctx, S, cache["pT"][rows].to(ctx.CT.dtype), cache["pI"][rows].to(ctx.CT.dtype))
         return f

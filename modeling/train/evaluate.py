@@ -15,27 +15,17 @@ import math
 import os
 import time
 
-from modeling.metrics.ranking import METRIC_NAMES, MetricAccumulator
+from modeling.metrics.ranking import EVAL_MODES, METRIC_NAMES, LarchAccumulator, MetricAccumulator
+from modeling.train.device import autocast, pick_device, to_device  # noqa: F401 (re-exported)
 
 
-def autocast(device: str, precision: str):
-    import contextlib
-
+def evaluate_model(model, stream, device, precision: str = "auto", chunk: int = 4096, mode: str = "mmdial") -> dict:
+    """mode: `mmdial` (ties against the positives, every turn weighs the same) or `larch`
+    (LARCH's truncation, tie order and per-batch averaging; modeling/metrics/ranking.py)."""
     import torch
 
-    if str(device).startswith("cuda") and precision in ("auto", "bf16"):
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def to_device(batch: dict, device) -> dict:
-    import torch
-
-    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
-
-
-def evaluate_model(model, stream, device, precision: str = "auto", chunk: int = 4096) -> dict:
-    import torch
+    if mode not in EVAL_MODES:
+        raise ValueError(f"eval mode {mode!r}: one of {', '.join(EVAL_MODES)}")
 
     model.eval()
     n_products = model.bank.product_tokens.shape[0]
@@ -46,7 +36,7 @@ def evaluate_model(model, stream, device, precision: str = "auto", chunk: int = 
     if str(device).startswith("cuda"):
         torch.cuda.synchronize()
     t1 = time.perf_counter()
-    acc = MetricAccumulator()
+    acc = LarchAccumulator() if mode == "larch" else MetricAccumulator()
     candidates = 0
     with torch.no_grad(), autocast(device, precision):
         for batch in stream:
@@ -100,14 +90,22 @@ def pick_test_split(root: str, wanted: str) -> str:
 
 
 def evaluate_run(
-    run: str, split: str | None = None, data: str | None = None, device: str = "auto", kind: str | None = None, max_turns: int | None = None
+    run: str,
+    split: str | None = None,
+    data: str | None = None,
+    device: str = "auto",
+    kind: str | None = None,
+    max_turns: int | None = None,
+    eval_mode: str = "mmdial",
+    metrics_name: str = "metrics.json",
 ) -> dict:
+    """Evaluate every seed of a run; writes RUN/`metrics_name` (another name keeps, e.g., a test on
+    a second build beside the run's own test)."""
     import torch
 
     from modeling.config import load_config
     from modeling.runtime import Runtime
     from modeling.train import checkpoint
-    from modeling.train.loop import pick_device
 
     runs = seed_runs(run)
     if not runs:
@@ -130,7 +128,7 @@ def evaluate_run(
         checkpoint.load(ck, model, None, dev)
         split = split or pick_test_split(root, cfg.get("test_split", "auto"))
         limit = cfg["loader"]["max_eval_turns"] if max_turns is None else max_turns
-        out = evaluate_model(model, rt.eval_stream(split, limit), dev, cfg["precision"])
+        out = evaluate_model(model, rt.eval_stream(split, limit), dev, cfg["precision"], mode=eval_mode)
         out["checkpoint"] = os.path.relpath(ck, run)
         per_seed[str(info["seed"])] = out["metrics"]
         details[str(info["seed"])] = out
@@ -145,6 +143,7 @@ def evaluate_run(
     result = {
         "model": info["model"],
         "split": split,
+        "eval_mode": eval_mode,
         "data": os.path.abspath(data or cfg.get("test_data") or cfg["data"]),
         "seeds": per_seed,
         "mean": mean,
@@ -152,9 +151,14 @@ def evaluate_run(
         "random": first["random"],
         "turns": first["turns"],
         "details": details,
-        "definitions": "LARCH definitions: see modeling/metrics/ranking.py",
+        "definitions": "LARCH definitions: see modeling/metrics/ranking.py"
+        + (
+            "; LARCH's truncation (12 positives, 1,000 negatives), numpy tie order, per-batch averaging"
+            if eval_mode == "larch"
+            else "; ties count against the positives"
+        ),
     }
-    path = os.path.join(run, "metrics.json")
+    path = os.path.join(run, metrics_name)
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(result, fh, indent=2, sort_keys=True)
@@ -167,7 +171,8 @@ def render_table(result: dict, console=None) -> None:
     from rich.table import Table
 
     console = console or Console()
-    t = Table(title=f"{result['model']} on {result['split']} ({result['turns']} turns, {len(result['seeds'])} seed(s))")
+    mode = result.get("eval_mode", "mmdial")
+    t = Table(title=f"{result['model']} on {result['split']} ({result['turns']} turns, {len(result['seeds'])} seed(s), {mode} evaluation)")
     t.add_column("metric")
     t.add_column("mean ± std", justify="right")
     t.add_column("random", justify="right")

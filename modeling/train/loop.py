@@ -21,19 +21,8 @@ import numpy as np
 
 from modeling.config import save_config
 from modeling.train import checkpoint
-from modeling.train.evaluate import autocast, evaluate_model, to_device
-
-
-def pick_device(name: str):
-    import torch
-
-    if name in ("auto", None):
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("device=cuda but no GPU is visible")
-    if name == "cuda" and "LOCAL_RANK" in os.environ:
-        name = f"cuda:{int(os.environ['LOCAL_RANK'])}"
-    return torch.device(name)
+from modeling.train.device import autocast, pick_device, to_device  # noqa: F401 (pick_device re-exported)
+from modeling.train.evaluate import evaluate_model
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -88,6 +77,11 @@ def train(kind: str, cfg: dict, log=print) -> list[str]:
     out = cfg["output_dir"]
     if not out:
         raise ValueError("output_dir is not set")
+    if cfg.get("name") == "smoke":
+        log(
+            "smoke config: a CPU-sized model (64 wide, 1 layer, random word embeddings, pretrained EfficientNet-lite0 "
+            f"features at {cfg['image']['image_size']} px), not a paper setting (see mmd_v3)"
+        )
     folders = []
     for seed in cfg["seeds"]:
         folders.append(train_one(kind, cfg, int(seed), os.path.join(out, f"seed-{seed}"), log))

@@ -159,6 +159,7 @@ def generated(tmp_path_factory):
     return raw, out, report, manifest
 
 
+@pytest.mark.slow  # over 5 s on an idle 2-core machine (docs/testing.md)
 def test_generated_build_counts_match_the_generator(generated):
     raw, out, report, m = generated
     c = report["counts"]
@@ -177,6 +178,7 @@ def test_generated_build_counts_match_the_generator(generated):
     assert m["stats"]["turn_images_resolved"] == c["image_messages"] - c["missing_images"]
 
 
+@pytest.mark.slow  # over 5 s on an idle 2-core machine (docs/testing.md)
 def test_generated_bad_records_are_dead_letters_with_reasons(generated):
     raw, out, report, m = generated
     assert m["dead_letters"]["by_stage"] == report["dead"]
@@ -198,6 +200,7 @@ def test_generated_bad_records_are_dead_letters_with_reasons(generated):
         assert d["source"] and d["locator"] and d["excerpt"] is not None
 
 
+@pytest.mark.slow  # over 5 s on an idle 2-core machine (docs/testing.md)
 def test_generated_tables_join_sessions_turns_and_layers(generated):
     raw, out, report, m = generated
     turns = {(r["dialog_id"], r["turn_index"]): r for r in read_table(str(out), "turns").to_pylist()}

@@ -35,6 +35,7 @@ def _readable(engine, data: bytes) -> set[str]:
     return set(PII.findall(text))
 
 
+@pytest.mark.slow  # over 5 s on an idle 2-core machine (docs/testing.md)
 def test_mask_images_leaves_no_readable_pii(tmp_path, engine):
     raw = tmp_path / "raw"
     generate(GeneratorConfig(out=str(raw), sessions=4, seed=2))

@@ -52,6 +52,7 @@ class GeneratorConfig:
     positives: int = 3
     negatives: int = 5
     bad: int = 0  # malformed dialog files to add (for demos and tests of dead letters)
+    overlap: float = 0.0  # fraction of recommendation turns whose "false images" also list one of their positives (as native MMD does)
     rounds: tuple[int, int] = (1, 3)  # recommendation rounds per dialog (about 4 to 6 utterances each)
 
 
@@ -140,6 +141,8 @@ def make_dialog(rng: random.Random, cat: list[dict], by_key: dict, cfg: Generato
             continue
         pos = rng.sample(matches, min(cfg.positives, len(matches)))
         neg = _sample_other(rng, cat, ptype, color, cfg.negatives)
+        if cfg.overlap and rng.random() < cfg.overlap:  # no draw at 0, so default corpora stay as they were
+            neg.insert(rng.randrange(len(neg) + 1), rng.choice(pos))
         utts.append(
             _utt("system", None, images=[ref(p) for p in pos], false_images=[ref(p) for p in neg], **{"question-type": "show_result"})
         )

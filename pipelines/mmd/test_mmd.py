@@ -239,3 +239,25 @@ def test_cli_exit_codes(corpus, tmp_path):
     assert "counts reconcile: yes" in res.output
     res = runner.invoke(app, ["inspect", str(tmp_path / "o"), "--rows", "1"])
     assert res.exit_code == 0 and "rec_samples" in res.output
+
+
+def test_negatives_that_repeat_a_positive_are_dropped(tmp_path):
+    """Native MMD sometimes lists a shown product among the turn's false images; such a product
+    is a positive of the sample, never also a negative (and the manifest counts agree)."""
+    raw = tmp_path / "raw"
+    counts = generate(GeneratorConfig(out=str(raw), dialogs=24, seed=11, states_fraction=0, overlap=0.6, image_size=16))
+    overlapping = 0
+    for f in raw.glob("dialogs/*/*.json"):
+        for u in json.loads(f.read_text()):
+            b = u["utterance"]
+            if u["speaker"] == "system" and b["images"] and b["false images"]:
+                overlapping += bool(set(b["images"]) & set(b["false images"]))
+    assert overlapping >= 5  # the corpus really has the edge case
+    out = tmp_path / "out"
+    manifest = build(MMDBuilder(raw=str(raw)), out)
+    samples = rows(out, "rec_samples")
+    assert len(samples) == counts["rec_samples"]
+    for s in samples:
+        assert not set(s["positive_ids"]) & set(s["negative_ids"]), s["sample_id"]
+        assert s["num_negatives"] == len(s["negative_ids"])
+    assert sum(s["num_negatives"] for s in samples) == counts["negatives"] == manifest["table_stats"]["rec_samples"]["negatives"]

@@ -26,8 +26,18 @@ def test_paper_hyper_parameters():
 
 def test_experiment_configs_resolve():
     names = sorted(p.stem for p in (CONFIG_DIR / "experiments").glob("*.yaml"))
-    ratios = sorted(load_config(n)["loader"]["state_ratio"] for n in names if "ratio" in n)
-    assert ratios == [0.0, 0.01, 0.05, 0.1, 0.2, 1.0]
+    for prefix in ("mmd_v3_ratio_", "simmc_ratio_"):
+        cfgs = [load_config(n) for n in names if n.startswith(prefix)]
+        assert sorted(c["loader"]["state_ratio"] for c in cfgs) == [0.0, 0.01, 0.05, 0.1, 0.2, 1.0]
+        assert all(c["semantic"]["dp_includes_df"] is False and c["experiment"]["group"] == "ratio" for c in cfgs)
+    dp = [load_config(n) for n in names if n.startswith("mmd_v2_dp_")]
+    assert sorted(c["loader"]["dp_ratio"] for c in dp) == [0.0, 0.1, 0.2, 0.5, 1.0]
+    assert all(c["loader"]["state_ratio"] == 1.0 and c["experiment"]["group"] == "dp_size" for c in dp)
+    # Table 1 trains with D_P = D_F (section 5.1)
+    assert load_config("mmd_v3")["semantic"]["dp_includes_df"] is True and load_config("simmc")["semantic"]["dp_includes_df"] is True
+    for dataset in ("mmd_v3", "simmc"):
+        assert load_config(f"{dataset}_no_dsi")["semantic"]["dsi"] is False
+        assert load_config(f"{dataset}_no_js")["semantic"]["js_loss"] is False
     alphas = sorted(load_config(n)["semantic"]["alpha"] for n in names if "alpha" in n)
     assert alphas == [0.1, 0.3, 0.5, 0.7, 0.9]
     assert load_config("mmd_v3_no_mse")["semantic"]["mse_loss"] is False
@@ -41,3 +51,12 @@ def test_bad_overrides_fail():
         load_config("smoke", ["train.epochs"])
     with pytest.raises(ConfigError, match="no config"):
         load_config("no_such_config")
+
+
+def test_every_experiment_names_existing_configs():
+    from modeling.experiments import EXPERIMENTS
+
+    for name, exp in EXPERIMENTS.items():
+        for kind, config in exp["runs"]:
+            assert kind in ("semantic", "clip", "text"), name
+            assert load_config(config)["experiment"]["group"], (name, config)

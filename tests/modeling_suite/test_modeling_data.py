@@ -87,7 +87,49 @@ def test_train_stream_is_seeded_per_epoch(runtime):
         assert np.array_equal(a[key].numpy(), b[key].numpy())
     assert not np.array_equal(a["pos_row"].numpy(), c["pos_row"].numpy())
     assert a["neg_rows"].shape == (32, 4)
-    assert not np.isin(a["neg_rows"].numpy(), a["pos_row"].numpy()[:, None]).all()
+
+
+def _train_batch(build, negatives):
+    """The train split's first record batch with its negative_ids replaced by negatives(row)."""
+    from modeling.data.dataset import REC_COLUMNS
+
+    rows = pq.read_table(os.path.join(build, "rec_samples", "rec_samples-train-00000-of-00001.parquet"), columns=REC_COLUMNS)
+    rows = rows.slice(0, 64).to_pylist()
+    for r in rows:
+        r["negative_ids"] = negatives(r)
+    return pa.RecordBatch.from_pylist(rows), rows
+
+
+def _sampled(runtime, batch):
+    stream = runtime.train_stream(0)
+    out = stream._samples(batch, np.random.default_rng(0))
+    assert len(out["pos_row"]) == batch.num_rows  # every row has a positive: rows stay aligned
+    return out
+
+
+def test_sampled_negatives_are_never_positives_of_their_sample(mmd_build, runtime):
+    """Per sample, not over the batch: listed negatives that repeat a positive (as native MMD
+    lists sometimes do) must not train as negatives."""
+    batch, rows = _train_batch(mmd_build, lambda r: r["negative_ids"] + r["positive_ids"])
+    out = _sampled(runtime, batch)
+    cat = runtime.catalogue
+    for i, r in enumerate(rows):
+        positives = set(cat.rows(pa.array(r["positive_ids"])).tolist())
+        negatives = set(out["neg_rows"][i].tolist())
+        assert out["pos_row"][i] in positives
+        assert not negatives & positives, (i, r["positive_ids"], r["negative_ids"])
+        assert negatives <= set(cat.rows(pa.array(r["negative_ids"])).tolist())
+
+
+def test_samples_without_listed_negatives_draw_from_the_catalogue(mmd_build, runtime):
+    batch, rows = _train_batch(mmd_build, lambda r: [])
+    out = _sampled(runtime, batch)
+    cat = runtime.catalogue
+    assert out["neg_rows"].shape == (len(rows), runtime.cfg["loader"]["train_negatives"])
+    assert ((out["neg_rows"] >= 0) & (out["neg_rows"] < len(cat))).all()
+    for i, r in enumerate(rows):
+        assert not set(out["neg_rows"][i].tolist()) & set(cat.rows(pa.array(r["positive_ids"])).tolist())
+    assert len(np.unique(out["neg_rows"])) > len(cat) // 4  # spread over the catalogue, not a few fixed products
 
 
 def test_context_encoding_limits(runtime):

@@ -1,0 +1,73 @@
+"""The paper's tables as one command each: `mmdial experiment NAME data=BUILD [key=value ...]`.
+
+Each experiment is a list of (model, config) runs: every run trains (one folder per seed, resuming
+when re-run), is evaluated on the build's test split (and, for Table 1 on MMD, on `--test-data`,
+the MMD-v2 build, into `metrics-test_data.json`), and `mmdial report` writes the paper-shaped
+table (`tables.md`) and plots under OUT/report. Overrides apply to every run (e.g. `seeds=[0]`,
+`train.epochs=5`, or the `smoke` architecture's keys for a quick try).
+"""
+
+from __future__ import annotations
+
+import os
+
+EXPERIMENTS: dict[str, dict] = {
+    "table1-mmd": {
+        "what": "Table 1, MMD block: SeMANTIC, CLIP-style and text-only trained on MMD-v3 (D_P = D_F); "
+        "tested on MMD-v3 and, with --test-data, on MMD-v2",
+        "runs": [("semantic", "mmd_v3"), ("clip", "mmd_v3"), ("text", "mmd_v3")],
+    },
+    "table1-simmc": {
+        "what": "Table 1, SIMMC block (D_P = D_F)",
+        "runs": [("semantic", "simmc"), ("clip", "simmc"), ("text", "simmc")],
+    },
+    "figure4": {
+        "what": "Figure 4 / Figure 8: MMD-v3 with 0-100% of the dialog states (D_F), the rest as D_P",
+        "runs": [("semantic", f"mmd_v3_ratio_{r}") for r in (0, 1, 5, 10, 20, 100)],
+    },
+    "table6": {
+        "what": "Table 6: SIMMC with 0-100% of the dialog states (D_F), the rest as D_P",
+        "runs": [("semantic", f"simmc_ratio_{r}") for r in (0, 1, 5, 10, 20, 100)],
+    },
+    "table7": {
+        "what": "Table 7 / Figure 5: MMD-v2 build, D_F = its MMD-v3 dialogs, D_P = 0-100% of the others (loader.dp_ratio)",
+        "runs": [("semantic", f"mmd_v2_dp_{r}") for r in (0, 10, 20, 50, 100)] + [("clip", "mmd_v2_dp_100"), ("text", "mmd_v2_dp_100")],
+    },
+    "table8-mmd": {
+        "what": "Table 8 / Figure 7, MMD block: without JS, co-sim, MSE or DSI",
+        "runs": [("semantic", f"mmd_v3_{n}") for n in ("full", "no_js", "no_cosim", "no_mse", "no_dsi")],
+    },
+    "table8-simmc": {
+        "what": "Table 8, SIMMC block",
+        "runs": [("semantic", f"simmc_{n}") for n in ("full", "no_js", "no_cosim", "no_mse", "no_dsi")],
+    },
+    "table5": {
+        "what": "Table 5: alpha in the joint objective",
+        "runs": [("semantic", f"mmd_v3_alpha_{a}") for a in ("01", "03", "05", "07", "09")],
+    },
+}
+
+
+def run_experiment(name: str, overrides: list[str], out: str, test_data: str | None = None, log=print) -> list[str]:
+    """Train, evaluate and report every run of experiment `name`; returns the report's files."""
+    from modeling.config import ConfigError, load_config
+    from modeling.report.plots import make_report
+    from modeling.train.evaluate import evaluate_run
+    from modeling.train.loop import train
+
+    if name not in EXPERIMENTS:
+        raise ConfigError(f"experiment {name!r}: one of {', '.join(EXPERIMENTS)}")
+    runs, extra = [], []
+    for kind, config in EXPERIMENTS[name]["runs"]:
+        folder = os.path.join(out, config if kind == "semantic" else f"{config}_{kind}")
+        cfg = load_config(config, [*overrides, f"output_dir={folder}"])
+        if kind != "semantic":
+            cfg["experiment"] = {**cfg["experiment"], "label": {"clip": "CLIP-style", "text": "text-only"}[kind]}
+        log(f"{name}: {kind} with {config} -> {folder}")
+        train(kind, cfg, log=log)
+        evaluate_run(folder, kind=kind)
+        runs.append(folder)
+        if test_data:
+            evaluate_run(folder, data=test_data, kind=kind, metrics_name="metrics-test_data.json")
+            extra.append(os.path.join(folder, "metrics-test_data.json"))
+    return make_report(runs + extra, os.path.join(out, "report"))
