@@ -116,3 +116,15 @@ def test_joint_loss_has_three_terms_and_training_lowers_it(tiny_setup):
         loss.backward()
         opt.step()
     assert loss.item() < 0.6 * first
+
+
+def test_item_token_embeddings_start_at_the_word_embedding_scale(tiny_setup):
+    """ITEs replace word embeddings in the backbone's input: at init their rms is the word
+    embeddings' (not several times larger, which drowned the context at ranking slots)."""
+    torch.manual_seed(0)
+    model = tiny_setup.build_model().eval()
+    with torch.no_grad():
+        ite = model.encode_all(model.ite_encoder)
+    word = model.backbone.transformer.wte.weight
+    ratio = float(ite.pow(2).mean().sqrt() / word.pow(2).mean().sqrt())
+    assert 0.5 < ratio < 2.0, ratio
