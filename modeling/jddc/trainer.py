@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from modeling.train import checkpoint
-from modeling.train.evaluate import autocast, to_device
+from modeling.train.device import optimizer_step
 from modeling.train.loop import Distributed, _bar, lr_factor
 
 
@@ -57,16 +57,9 @@ def fit(model, batches: Callable[[int], list[dict]], cfg: dict, folder: str, dev
         t0, seen, logs = time.perf_counter(), 0, []
         for batch in mine:
             factor = lr_factor(step, total, tc["schedule"], tc["warmup_steps"])
-            for g in optimizer.param_groups:
-                g["lr"] = tc["lr"] * factor
-            batch = to_device(batch, device)
-            with autocast(device, cfg["precision"]):
-                loss, parts = net(batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if tc["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(params, tc["grad_clip"])
-            optimizer.step()
+            batch, loss, parts = optimizer_step(
+                net, batch, optimizer, params, device=device, precision=cfg["precision"], lr=tc["lr"] * factor, grad_clip=tc["grad_clip"]
+            )
             step += 1
             seen += len(batch["ids"])
             if bar:

@@ -11,7 +11,7 @@ import time
 
 from modeling.config import save_config
 from modeling.train import checkpoint
-from modeling.train.evaluate import autocast, to_device
+from modeling.train.device import optimizer_step
 from modeling.train.loop import Distributed, _bar, lr_factor, pick_device, seed_everything
 
 
@@ -89,16 +89,9 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
         t0, seen, logs, sums, n = time.perf_counter(), 0, [], {}, 0
         for batch in batches.epoch(seed, epoch):
             factor = lr_factor(step, total, "linear", warmup)
-            for g in optimizer.param_groups:
-                g["lr"] = tc["lr"] * factor
-            batch = to_device(batch, device)
-            with autocast(device, cfg["precision"]):
-                loss, parts = net(batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if tc["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(params, tc["grad_clip"])
-            optimizer.step()
+            batch, loss, parts = optimizer_step(
+                net, batch, optimizer, params, device=device, precision=cfg["precision"], lr=tc["lr"] * factor, grad_clip=tc["grad_clip"]
+            )
             step += 1
             n += 1
             seen += batch["input_ids"].shape[0]

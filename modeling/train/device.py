@@ -34,3 +34,21 @@ def to_device(batch: dict, device) -> dict:
     import torch
 
     return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
+
+
+def optimizer_step(net, batch: dict, optimizer, params, *, device, precision: str, lr: float, grad_clip: float | None):
+    """One optimisation step every trainer shares: set the learning rate, move the batch, forward
+    under autocast, backward, clip, step. Returns (the batch on the device, loss, loss parts)."""
+    import torch
+
+    for g in optimizer.param_groups:
+        g["lr"] = lr
+    batch = to_device(batch, device)
+    with autocast(device, precision):
+        loss, parts = net(batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
+    return batch, loss, parts

@@ -21,7 +21,7 @@ import numpy as np
 
 from modeling.config import save_config
 from modeling.train import checkpoint
-from modeling.train.device import autocast, pick_device, to_device  # noqa: F401 (pick_device re-exported)
+from modeling.train.device import autocast, optimizer_step, pick_device, to_device  # noqa: F401 (re-exported)
 from modeling.train.evaluate import evaluate_model
 
 
@@ -161,16 +161,9 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
         t0, seen, logs = time.perf_counter(), 0, []
         for batch in loader:
             factor = lr_factor(step, total_steps, tc["schedule"], tc["warmup_steps"])
-            for g in optimizer.param_groups:
-                g["lr"] = tc["lr"] * factor
-            batch = to_device(batch, device)
-            with autocast(device, cfg["precision"]):
-                loss, parts = net(batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if tc["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(params, tc["grad_clip"])
-            optimizer.step()
+            batch, loss, parts = optimizer_step(
+                net, batch, optimizer, params, device=device, precision=cfg["precision"], lr=tc["lr"] * factor, grad_clip=tc["grad_clip"]
+            )
             step += 1
             seen += batch["pos_row"].shape[0]
             if bar:
