@@ -8,8 +8,10 @@ from __future__ import annotations
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -93,17 +95,19 @@ def test_concurrent_cli_builds_one_refused_and_a_killed_holder_leaves_no_stale_l
     assert res.returncode == -9
     env = {**os.environ, "PYTHONPATH": str(REPO), "MMDIAL_FAULT": ""}
     cmd = [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"]
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-    lock = Path(publish.store_for(str(out)).root) / "lock"
-    for _ in range(600):  # until the first run holds the lock
-        if lock.exists() and lock.read_text().strip():
-            break
-        if first.poll() is not None:
-            break
-        import time
-
-        time.sleep(0.05)
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, timeout=180)
+    # the first run stops itself after planning, holding the lock, so the second meets it for sure
+    first = subprocess.Popen(
+        cmd, env={**env, "MMDIAL_FAULT": "stop:planned"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        for _ in range(1200):  # until the first run is stopped at the point (state T in /proc)
+            if first.poll() is not None or Path(f"/proc/{first.pid}/stat").read_text().split(") ", 1)[1].startswith("T"):
+                break
+            time.sleep(0.05)
+        assert first.poll() is None, first.communicate()[1]
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, timeout=180)
+    finally:
+        first.send_signal(signal.SIGCONT)
     first_out, first_err = first.communicate(timeout=180)
     assert first.returncode == 0, first_err
     assert second.returncode == 2 and "being built by another run" in second.stderr and f"pid {first.pid}" in second.stderr

@@ -61,11 +61,13 @@ class BuildOptions:
 def fault_point(name: str) -> None:
     """Fault injection for the integrity tests: `MMDIAL_FAULT=<name>` kills the process here with
     SIGKILL (no clean-up runs, exactly like kill -9). Points: planned, shard_written, shards_done,
-    manifest_written, committed."""
-    if os.environ.get("MMDIAL_FAULT") == name:
+    manifest_written, committed. `MMDIAL_FAULT=stop:<name>` stops the process there instead
+    (SIGSTOP: it keeps its lock until the test sends SIGCONT), so races are tested deterministically."""
+    spec = os.environ.get("MMDIAL_FAULT")
+    if spec in (name, f"stop:{name}"):
         import signal
 
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL if spec == name else signal.SIGSTOP)
 
 
 # -- planning -------------------------------------------------------------------------------
