@@ -6,12 +6,14 @@ import filecmp
 import json
 import os
 import threading
+import time
 
 import pyarrow.parquet as pq
 import pytest
 from annotation_testkit import annotate_all, jddc_tables, summary_result
 
 from annotation import results as R
+from annotation import versions
 from annotation.sync import open_project, pull, push
 from annotation.tasks import KEY_FIELD
 
@@ -61,7 +63,9 @@ def test_history_keeps_every_version_with_annotator_and_lead_time(ls_server, ls_
     made = annotate_all(ls_client, pid, summary_result, email="first@example.org", lead_time=3.0)
     out = str(tmp_path / "pulled")
     pull(ls_client, project_name, out)
-    # the data manager (admin token) edits one summary in place (Label Studio overwrites the annotation)
+    # the data manager (admin token) edits one summary in place (Label Studio overwrites the annotation),
+    # later than the creation (an Update within versions._SAME_VERSION_S of it counts as the creation)
+    time.sleep(versions._SAME_VERSION_S + 0.2)
     ls_client.update_annotation(made[0]["id"], [R.textarea("summary", "dialogue", "修改后的摘要：售后维修。")], lead_time=9.0)
     pull(ls_client, project_name, out)
     hist = pq.read_table(os.path.join(out, "annotation_history", "annotation_history-shared-00000-of-00001.parquet")).to_pylist()
