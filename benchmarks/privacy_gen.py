@@ -26,12 +26,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument(
-        "--part", choices=("tune", "heldout"), default="heldout", help="vocabulary and layouts (pipelines/privacy/generator_vocab.py)"
+        "--part",
+        choices=("tune", "heldout", "fresh"),
+        default="heldout",
+        help="vocabulary and layouts (pipelines/privacy/generator_vocab.py; fresh: benchmarks/heldout/image_gen.py)",
     )
     ap.add_argument("--kinds", default="", help="comma-separated layouts (default: all of the part's)")
     args = ap.parse_args()
     kinds = tuple(args.kinds.split(",")) if args.kinds else None
-    samples = generator.generate(args.n, args.seed, kinds, args.scale, part=args.part)
+    if args.part == "fresh":
+        from benchmarks.heldout import image_gen
+
+        samples = image_gen.generate(args.n, args.seed, kinds)
+    else:
+        samples = generator.generate(args.n, args.seed, kinds, args.scale, part=args.part)
     img_dir = generator.write(samples, args.out)
     pii = sum(p.pii for s in samples for p in s.planted)
     print(f"images={len(samples)} planted_pii={pii} dir={img_dir}")

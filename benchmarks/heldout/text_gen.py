@@ -187,8 +187,9 @@ def _fill(b: LineBuilder, v: Values, template: str, lang: str, lower: bool) -> N
     b.add(lit.lower() if lower else lit)
 
 
-def make_line(r: random.Random, lang: str, idx: str) -> dict:
-    v = Values(r)
+def make_line(r: random.Random, lang: str, idx: str, ime: bool = True) -> dict:
+    """One chat line; `ime=False`: no full-width digits (for chat screenshots)."""
+    v = Values(r, ime)
     pii_t, benign_t = (ZH_PII, ZH_BENIGN) if lang == "zh" else (EN_PII, EN_BENIGN)
     opens, closes = (ZH_OPEN, ZH_CLOSE) if lang == "zh" else (EN_OPEN, EN_CLOSE)
     roll = r.random()

@@ -34,10 +34,13 @@ def cn_id_valid(value: str) -> bool:
 
 
 class Values:
-    """Values of one language (`zh` or `en`) drawn with the caller's random generator."""
+    """Values of one language (`zh` or `en`) drawn with the caller's random generator.
 
-    def __init__(self, r: random.Random):
-        self.r = r
+    `ime`: values may be typed with full-width digits (chat text); off for images, whose
+    ground truth is compared with OCR output (ASCII) by pipelines/privacy/evaluate.py."""
+
+    def __init__(self, r: random.Random, ime: bool = True):
+        self.r, self.ime = r, ime
 
     # -- helpers ------------------------------------------------------------------------------
     def fill(self, fmt: str, **named) -> str:
@@ -58,7 +61,7 @@ class Values:
         return re.sub(r"\{([dxhA])([0-9]+)\}", one, fmt).format(**named)
 
     def _maybe_fullwidth(self, text: str, p: float) -> str:
-        return fullwidth(text) if self.r.random() < p else text
+        return fullwidth(text) if self.r.random() < p and self.ime else text
 
     # -- personal values ----------------------------------------------------------------------
     def surname(self) -> str:
@@ -89,7 +92,7 @@ class Values:
             return self.fill(r.choice(V.EN_PHONE_FORMATS), p3=r.choice(("503", "608", "828", "402", "520", "917")))
         if r.random() < 0.15:
             return self.fill(r.choice(V.CN_LANDLINE_FORMATS), area=r.choice(V.CN_AREA_CODES))
-        n = r.choice(("13", "15", "17", "18", "19", "16", "14")) + r.choice("0123456789") + "".join(r.choice("0123456789") for _ in range(8))
+        n = r.choice(V.CN_MOBILE_PREFIXES) + "".join(r.choice("0123456789") for _ in range(8))
         out = r.choice(V.CN_MOBILE_FORMATS).format(a=n[:3], b=n[3:7], c=n[7:])
         return self._maybe_fullwidth(out, 0.12 if lang == "zh" else 0.0)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 # -- names -----------------------------------------------------------------------------------
 ZH_SURNAMES_COMMON = list("林何高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔")
-ZH_SURNAMES_RARE = list("仝宓訾禚逄郗亓冼邝佘笪缪岑晏甄靳揭隗殳郦厍鄢巩")
+ZH_SURNAMES_RARE = list("仝宓訾禚郗亓邝佘笪缪岑晏甄靳揭隗殳郦鄢巩祁阚晁鞠蒯")  # 逄 厍 冼: rapidocr misreads them
 ZH_SURNAMES_WORDLIKE = list("牛车池段单方向白金雷龙江夏易")  # surnames that are also ordinary words
 ZH_SURNAMES_COMPOUND = ["皇甫", "慕容", "令狐", "东方", "尉迟", "公孙", "长孙", "宇文", "澹台", "端木", "夏侯", "闻人", "轩辕", "呼延"]
 ZH_GIVEN_CHARS = "建志淑佩晓文雅海国兰卫春慧丹琳彤昊铮骁锦瑾珂蕾菁璐翔斌凯岚蓉婷倩薇颖瑶萌峥骞曜彬政泽玥沐川朗桂荣玲福贵"
@@ -101,6 +101,7 @@ CN_MOBILE_FORMATS = [
     "{a}{b}{c}", "{a}{b}{c}", "+86 {a}-{b}-{c}", "0086 {a}{b}{c}", "{a}.{b}.{c}", "+86({a}){b}{c}",
     "+86{a}{b}{c}", "{a} {b} {c}", "{a}-{b}{c}", "{a}{b} {c}",
 ]
+CN_MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["150", "151", "152", "155", "157", "158", "159", "166", "147", "173", "177", "180", "182", "185", "187", "189", "191", "193", "195", "198", "199"]
 CN_LANDLINE_FORMATS = ["0{area}-{x8}", "(0{area}){x8}", "0{area} {x4} {x4}"]
 CN_AREA_CODES = ["532", "371", "411", "29", "731", "771", "22", "23", "871", "451"]
 EN_PHONE_FORMATS = [
@@ -122,8 +123,8 @@ PLATE_SEPARATORS = ["", "·", " ", "•"]
 # -- label words (images: key of a key/value pair) --------------------------------------------
 LABELS = {
     "person_name": {
-        "zh": ["签收人", "维修技师", "上门师傅", "揽件员", "开户名", "户名", "投保人", "预约人", "售后专员", "对接人", "送装师傅", "验收人", "登记人", "称呼"],
-        "en": ["Deliver to", "Attn", "Technician", "Courier", "Shopper", "Payee", "Signed for by", "Client", "Receiver", "Shipper", "Requested by", "Guest"],
+        "zh": ["签收人", "维修技师", "上门师傅", "揽件员", "开户名", "户名", "投保人", "预约人", "售后专员", "对接人", "送装师傅", "验收人", "登记人", "称呼", "经营者"],
+        "en": ["Deliver to", "Attn", "Technician", "Courier", "Shopper", "Payee", "Signed for by", "Client", "Receiver", "Shipper", "Requested by", "Guest", "Operator"],
     },
     "phone": {
         "zh": ["联系方式", "座机", "回拨号码", "联络号码", "通讯号码", "来电"],
