@@ -232,7 +232,7 @@ def logistics_track(p: Page) -> None:
     steps = steps_zh if vl == "zh" else steps_en
     r.shuffle(steps)
     for a, e1, b, e2 in steps[: r.randint(3, 4)]:
-        p.text(20, y, [(p.v.date(p.ui), "benign")], 13, fill=(140, 140, 140))
+        p.text(20, y, [(p.v.date(p.ui), "benign")], 14, fill=(120, 120, 120))
         y += 24
         v1, v2 = p.value(e1, vl), p.value(e2, vl)
         parts = [(a, None), (v1, e1), (b, None), (v2, e2)] + ([(")", None)] if b == " (" else [])
@@ -427,7 +427,7 @@ def chat_screenshot(p: Page) -> None:
         if group and not mine:
             _, vl = p.pair()
             who = p.value("person_name", vl)
-            c.text(66, y, [(who, "person_name")], 13, fill=(130, 130, 130))
+            c.text(66, y, [(who, "person_name")], 14, fill=(105, 105, 105))
             y += 22
         y = _bubble(p, line, y, size, mine)
         i += 1

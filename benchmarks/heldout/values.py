@@ -150,6 +150,8 @@ class Values:
 
     def plate(self, lang: str = "zh") -> str:
         r = self.r
+        if lang == "en" and r.random() < 0.6:  # a UK or a US-style registration
+            return self.fill(r.choice(V.EN_PLATE_FORMATS))
         head = r.choice(V.PLATE_PROVINCES) + r.choice("ABCDEFGHK") + r.choice(V.PLATE_SEPARATORS)
         if r.random() < 0.3:  # new-energy plates: 6 characters after the separator
             return head + r.choice("DF") + "".join(r.choice("0123456789") for _ in range(5))

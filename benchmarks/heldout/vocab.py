@@ -118,45 +118,46 @@ RETURN_FORMATS = ["RMA-{x7}", "TK{d13}", "AS{d11}", "R{d15}"]
 TRACKING_FORMATS = ["75{d13}", "JT{d13}", "DPK{d12}", "LP{d14}", "JDV{d12}", "TBA{d12}", "92{d20}", "LB{d9}SG", "43{d11}", "SFX{d12}"]
 ACCOUNT_FORMATS = ["t_{d13}_0{x3}", "jd_{h13}", "wx_{A8}", "{d9}", "{d10}", "@{handle}", "{handle}", "{nick}"]
 PLATE_PROVINCES = "鲁豫辽陕湘桂津渝云黑蒙贵皖冀"
+EN_PLATE_FORMATS = ["{A2}{x2} {A3}", "{x1}{A3}{x3}", "{A3}-{x4}", "{A2}{x2}{A3}"]
 PLATE_SEPARATORS = ["", "·", " ", "•"]
 
 # -- label words (images: key of a key/value pair) --------------------------------------------
 LABELS = {
     "person_name": {
-        "zh": ["签收人", "维修技师", "上门师傅", "揽件员", "开户名", "户名", "投保人", "预约人", "售后专员", "对接人", "送装师傅", "验收人", "登记人", "称呼", "经营者"],
-        "en": ["Deliver to", "Attn", "Technician", "Courier", "Shopper", "Payee", "Signed for by", "Client", "Receiver", "Shipper", "Requested by", "Guest", "Operator"],
+        "zh": ["签领人", "维修技师", "上门师傅", "揽件员", "开户人", "业主", "投保人", "预约人", "售后专员", "对接人", "送装师傅", "验收人", "登记人", "称呼", "经营者"],
+        "en": ["Ship-to party", "c/o", "Technician", "Runner", "Shopper", "Remit to", "Signed for by", "Patron", "Collected by", "Dispatched by", "Requested by", "Guest", "Operator"],
     },
     "phone": {
-        "zh": ["联系方式", "座机", "回拨号码", "联络号码", "通讯号码", "来电"],
-        "en": ["Cell", "Ph.", "Callback number", "Contact number", "SMS", "Reach at"],
+        "zh": ["联系号", "宅电", "回拨号码", "联络号码", "通讯号码", "来电"],
+        "en": ["Cellphone", "Ph.", "Callback number", "Direct line", "SMS", "Reach at"],
     },
     "address": {
-        "zh": ["住址", "送达至", "安装位置", "上门位置", "派送至", "寄往", "居住地", "到货位置"],
-        "en": ["Destination", "Drop-off point", "Service location", "Residence", "Location", "Street"],
+        "zh": ["家庭住所", "送达至", "安装位置", "上门位置", "派送至", "投递至", "居住地", "到货位置"],
+        "en": ["Destination", "Drop-off point", "Service location", "Premises", "Site", "Deliver at"],
     },
     "order_number": {
         "zh": ["流水号", "凭证号", "商户单号", "预约编码", "申请单", "业务编码", "订单ID"],
-        "en": ["Ref #", "Invoice no.", "Purchase ID", "Reference", "Claim #", "RMA"],
+        "en": ["Ref #", "Invoice no.", "Purchase ID", "Booking ref", "Claim #", "Return auth"],
     },
     "tracking_number": {
         "zh": ["面单号", "包裹号", "追踪码", "运单编码", "揽件单"],
-        "en": ["AWB", "Parcel ID", "Shipment #", "Waybill", "Track #"],
+        "en": ["Docket no.", "Parcel ID", "Shipment #", "Parcel tag", "Track #"],
     },
     "account": {
-        "zh": ["用户名", "旺旺", "抖音号", "淘宝ID", "登录名", "买家ID", "微博"],
-        "en": ["Username", "Handle", "Login", "Member ID", "Screen name", "Seller ID"],
+        "zh": ["主页ID", "小红书号", "抖音号", "淘宝ID", "登录名", "买家ID", "微博"],
+        "en": ["User tag", "Alias", "Sign-in", "Loyalty no.", "Screen name", "Seller ID"],
     },
     "bank_card": {
         "zh": ["储蓄卡", "信用卡", "打款至", "绑定卡", "开户账号"],
         "en": ["Paid with", "Debit card", "Visa", "Credit card", "Refund to"],
     },
-    "id_card": {"zh": ["身份证", "公民身份号码", "实名证件", "身份号"], "en": ["National ID", "ID no.", "Resident ID"]},
+    "id_card": {"zh": ["证件号", "公民身份号码", "实名证件", "身份号"], "en": ["Citizen no.", "ID no.", "Resident ID"]},
     "licence_plate": {"zh": ["送货车", "牌照", "车号"], "en": ["Reg.", "Vehicle reg", "License"]},
-    "email": {"zh": ["联系邮件", "邮件地址"], "en": ["Mail", "Reply-to", "Inbox"]},
-    "store_name": {"zh": ["卖家", "商户", "所属门店", "服务商"], "en": ["Sold by", "Seller", "Shop", "Vendor"]},
+    "email": {"zh": ["联系邮件", "邮件地址"], "en": ["Mailbox", "Reply-to", "Inbox"]},
+    "store_name": {"zh": ["店家", "入驻商家", "所属门店", "服务商"], "en": ["Fulfilled by", "Stockist", "Retailer", "Storekeeper"]},
 }
 # waybill section captions (single characters and short words of the same class as 收/寄)
-WAYBILL_SIDES = {"zh": [("收方", "寄方"), ("到", "发"), ("收货", "发货")], "en": [("SHIP TO", "SHIPPER"), ("DELIVER", "RETURN"), ("TO:", "SENDER")]}
+WAYBILL_SIDES = {"zh": [("收方", "寄方"), ("到", "出"), ("接收", "始发")], "en": [("DEST.", "ORIGIN"), ("INBOUND", "OUTBOUND"), ("TO:", "RTN:")]}
 
 # -- benign look-alikes -----------------------------------------------------------------------
 BRANDS = {"zh": ["方太", "老板电器", "科沃斯", "追觅", "石头", "戴森", "松下", "西门子", "安踏", "波司登"], "en": ["Dyson", "Anker", "Logitech", "Bose", "Nike", "Uniqlo", "Lego", "Philips", "Garmin", "Kindle"]}
