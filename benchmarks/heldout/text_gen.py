@@ -129,6 +129,10 @@ EN_PII = [
     "reach {PERSON} on {PHONE} if I'm out",
     "ordered {QUANTITY} on {DATE}, confirmation {ORDER_ID}",
     "is {EMAIL} the right address for returns? I'm {PERSON}",
+    "have you seen {MOVIE_MENTION}? my name's {PERSON} btw",
+    "{PERSON} recommended {MOVIE_MENTION} to me, anything like it",
+    "add me {ACCOUNT}, I'll send the receipt",
+    "my cell {PHONE}. the {BRAND} one please",
 ]
 EN_BENIGN = [
     "do you have the {BRAND} {MODEL} in {SIZE}?",
@@ -142,6 +146,8 @@ EN_BENIGN = [
     "it was {PRICE} yesterday and {PRICE} today??",
     "any {BRAND} {PRODUCT} in {SIZE}",
     "the {MODEL} is out of stock again",
+    "I loved {MOVIE_MENTION} and {MOVIE_MENTION}, something similar?",
+    "{MOVIE_MENTION} is my favourite, {PUBLIC_FIGURE} was great in it",
 ]
 EN_OPEN = ["", "", "", "hey ", "hi there, ", "ok so ", "sorry, ", "quick q: "]
 EN_CLOSE = ["", "", "", " thanks", " :)", " asap", "!", ".", " thx"]

@@ -227,6 +227,10 @@ class Values:
     def public_figure(self, lang: str) -> str:
         return self.r.choice(V.PUBLIC_FIGURES[lang])
 
+    def movie_mention(self, lang: str = "en") -> str:
+        """A ReDial movie mention token (`@` and a movie id): a template marker, not an account."""
+        return f"@{self.r.randint(75000, 210000)}"
+
 
 # text type -> Values method (text part) and image entity name (image part)
 PII_TYPES = {
@@ -251,4 +255,5 @@ BENIGN_TYPES = {
     "PRODUCT": "product",
     "BRAND": "brand",
     "PUBLIC_FIGURE": "public_figure",
+    "MOVIE_MENTION": "movie_mention",
 }
