@@ -14,8 +14,29 @@ from benchmarks.heldout import vocab as V
 from benchmarks.heldout.values import PII_TYPES, cn_id_valid, luhn_valid
 
 # words and values quoted in issues #20 and #23 (seen while tuning)
-ISSUE_EXAMPLES = ["收", "寄", "安装工程师", "实名认证", "快递小哥", "派件员", "代收人", "取件人", "Consignee", "Bill to", "Recipient",
-                  "Customer", "FROM", "昵称", "会员名", "配送员", "谌", "John Smith", "19589610114", "解放路", "tb81234567_2012"]
+ISSUE_EXAMPLES = [
+    "收",
+    "寄",
+    "安装工程师",
+    "实名认证",
+    "快递小哥",
+    "派件员",
+    "代收人",
+    "取件人",
+    "Consignee",
+    "Bill to",
+    "Recipient",
+    "Customer",
+    "FROM",
+    "昵称",
+    "会员名",
+    "配送员",
+    "谌",
+    "John Smith",
+    "19589610114",
+    "解放路",
+    "tb81234567_2012",
+]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +131,10 @@ def test_images_have_the_benchmark_structure_and_are_deterministic():
         assert sum(p.pii for p in s.planted) >= 3, s.name
         for p in s.planted:
             pts = np.asarray(p.polygon)
-            assert pts.shape == (4, 2) and (pts[:, 0] >= -2).all() and (pts[:, 0] <= w + 2).all() and (pts[:, 1] <= h + 2).all(), (s.name, p)
+            assert pts.shape == (4, 2) and (pts[:, 0] >= -2).all() and (pts[:, 0] <= w + 2).all() and (pts[:, 1] <= h + 2).all(), (
+                s.name,
+                p,
+            )
             assert p.text == p.text.strip() and p.text
     with pytest.raises(ValueError, match="unknown fresh layouts"):
         image_gen.generate(1, 0, kinds=("order",))

@@ -65,7 +65,12 @@ CATEGORY = {
     "waybill_photo": CATEGORIES["label_photo"],
     "chat_screenshot": CATEGORIES["chat"],
 }
-FACES = [(FONT_PATH, 2), (FONT_PATH, 2), ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2), ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2)]
+FACES = [
+    (FONT_PATH, 2),
+    (FONT_PATH, 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
+]
 THEMES = [(255, 80, 0), (226, 35, 26), (255, 196, 0), (22, 119, 255), (7, 193, 96), (40, 40, 40)]
 
 
@@ -121,10 +126,14 @@ class Page:
         return self.r.choice(V.LABELS[entity][lang])
 
     # -- drawing ------------------------------------------------------------------------------
-    def fit(self, text: str, size: int, max_w: float, floor: int = 13) -> int:
-        while size > floor and self.c.width(text, size) > max_w:
+    def fit(self, text: str | list, size: int, max_w: float, floor: int = 13) -> int:
+        """The largest size <= `size` (and >= `floor`) at which `text` (or parts) fits `max_w`."""
+        while size > floor and self.width(text, size) > max_w:
             size -= 1
         return size
+
+    def width(self, text: str | list, size: int) -> float:
+        return self.c.width(text, size) if isinstance(text, str) else sum(self.c.width(t, size) for t, _ in text)
 
     def text(self, x, y, parts, size, fill=(25, 25, 25)):
         return self.c.text(x, y, parts, size, fill)
@@ -236,10 +245,8 @@ def logistics_track(p: Page) -> None:
         y += 24
         v1, v2 = p.value(e1, vl), p.value(e2, vl)
         parts = [(a, None), (v1, e1), (b, None), (v2, e2)] + ([(")", None)] if b == " (" else [])
-        size = 15
-        while size > 12 and sum(p.c.width(t, size) for t, _ in parts) > p.w - 50:
-            size -= 1
-        if sum(p.c.width(t, size) for t, _ in parts) > p.w - 50:  # too long: two lines
+        size = p.fit(parts, 15, p.w - 50, floor=12)
+        if p.width(parts, size) > p.w - 50:  # too long: two lines
             p.text(30, y, parts[:2], size)
             y += int(size * 1.6)
             p.text(30, y, parts[2:], size)
@@ -255,7 +262,9 @@ def after_sales_form(p: Page) -> None:
     p.card(y, 90)
     y = p.product_block(20, y) + 20
     p.card(y, 380)
-    y = p.benign_row(20, y, "服务类型", "Service", r.choice(("换货", "维修", "退货退款")) if p.ui == "zh" else r.choice(("Exchange", "Repair", "Return")))
+    y = p.benign_row(
+        20, y, "服务类型", "Service", r.choice(("换货", "维修", "退货退款")) if p.ui == "zh" else r.choice(("Exchange", "Repair", "Return"))
+    )
     mode = r.choice(("none", "none", "space"))  # label and value read as one line
     for entity in ("order_number", "person_name", "phone", "address", "id_card" if r.random() < 0.5 else "email"):
         y = p.kv(20, y, entity, mode=mode, size=r.randint(15, 18))
@@ -279,16 +288,19 @@ def refund_progress(p: Page) -> None:
         parts = [("退款将原路退回至", None), (card, "bank_card")]
     else:
         parts = [("Money goes back to ", None), (card, "bank_card")]
-    size = 16
-    while size > 12 and sum(p.c.width(t, size) for t, _ in parts) > p.w - 40:
-        size -= 1
-    p.text(20, y, parts, size)
+    p.text(20, y, parts, p.fit(parts, 16, p.w - 40, floor=12))
     p.text(20, y + 30, [(p.v.date(p.ui), "benign")], 14, fill=(140, 140, 140))
     y += 90
     p.card(y, 260)
     for entity in ("order_number", "person_name", "bank_card", "phone"):
         y = p.kv(20, y, entity, mode=r.choice(("right", "colon", "none")))
-    y = p.benign_row(20, y, "退款原因", "Reason", r.choice(("尺码不合适", "质量问题", "不想要了")) if p.ui == "zh" else r.choice(("Wrong size", "Defective", "Changed mind")))
+    y = p.benign_row(
+        20,
+        y,
+        "退款原因",
+        "Reason",
+        r.choice(("尺码不合适", "质量问题", "不想要了")) if p.ui == "zh" else r.choice(("Wrong size", "Defective", "Changed mind")),
+    )
 
 
 def install_booking(p: Page) -> None:
@@ -383,7 +395,11 @@ def packing_slip(p: Page) -> None:
 def waybill_card(p: Page) -> None:
     r, c, w = p.r, p.c, p.w
     c.rect((2, 2, w - 3, p.h - 3), None, outline=(0, 0, 0))
-    brand = r.choice(("中通快递", "极兔速递", "德邦快递", "韵达快递")) if p.ui == "zh" else r.choice(("PARCEL EXPRESS", "SWIFTPOST", "NORTHLINE"))
+    brand = (
+        r.choice(("中通快递", "极兔速递", "德邦快递", "韵达快递"))
+        if p.ui == "zh"
+        else r.choice(("PARCEL EXPRESS", "SWIFTPOST", "NORTHLINE"))
+    )
     c.text(12, 10, [(brand, "benign")], 20)
     tn = p.value("tracking_number", "zh")
     c.text(12, 44, [(tn, "tracking_number")], r.randint(18, 21))
@@ -415,7 +431,7 @@ def chat_screenshot(p: Page) -> None:
     r, c, w = p.r, p.c, p.w
     c.rect((0, 0, w, 56), (247, 247, 247))
     group = r.random() < 0.4
-    title = (("售后群(3)" if p.ui == "zh" else "Order help (3)") if group else ("官方客服" if p.ui == "zh" else "Support chat"))
+    title = ("售后群(3)" if p.ui == "zh" else "Order help (3)") if group else ("官方客服" if p.ui == "zh" else "Support chat")
     c.text(w // 2 - c.width(title, 19) / 2, 15, [(title, "benign")], 19)
     y = 76
     i = 0
@@ -436,7 +452,10 @@ def chat_screenshot(p: Page) -> None:
 
 def _segments(line: dict) -> list[tuple[str, str | None]]:
     """A chat line cut into atoms: planted values whole, other text by character or word."""
-    spans = sorted([(s["start"], s["end"], s["value"], PII_ENTITY[s["type"]]) for s in line["pii"]] + [(s["start"], s["end"], s["value"], "benign") for s in line["benign"]])
+    spans = sorted(
+        [(s["start"], s["end"], s["value"], PII_ENTITY[s["type"]]) for s in line["pii"]]
+        + [(s["start"], s["end"], s["value"], "benign") for s in line["benign"]]
+    )
     out, pos, text = [], 0, line["text"]
     for start, end, value, ent in spans:
         out += [(t, None) for t in _words(text[pos:start])]

@@ -77,7 +77,9 @@ class Values:
         if lang == "zh":
             if r.random() < titled:
                 return self.surname() + r.choice(V.ZH_TITLES)
-            given = r.choice(V.ZH_GIVEN_WORDS) if r.random() < 0.3 else "".join(r.choice(V.ZH_GIVEN_CHARS) for _ in range(r.choice((1, 2, 2))))
+            given = (
+                r.choice(V.ZH_GIVEN_WORDS) if r.random() < 0.3 else "".join(r.choice(V.ZH_GIVEN_CHARS) for _ in range(r.choice((1, 2, 2))))
+            )
             return self.surname() + given
         if r.random() < titled:
             return f"{r.choice(('Mr', 'Ms', 'Mrs', 'Dr'))} {r.choice(V.EN_LAST)}"
@@ -100,7 +102,12 @@ class Values:
         r = self.r
         lo, hi = V.ID_BIRTH_YEARS
         region = r.choice(V.ZH_REGIONS)[3]
-        first = region + str(r.randint(lo, hi)) + f"{r.randint(1, 12):02d}{r.randint(1, 28):02d}" + "".join(r.choice("0123456789") for _ in range(3))
+        first = (
+            region
+            + str(r.randint(lo, hi))
+            + f"{r.randint(1, 12):02d}{r.randint(1, 28):02d}"
+            + "".join(r.choice("0123456789") for _ in range(3))
+        )
         v = cn_id_complete(first)
         if v.endswith("X") and r.random() < 0.4:
             v = v[:-1] + "x"
@@ -128,10 +135,20 @@ class Values:
             return self.fill("{d9}@qq.com" if r.random() < 0.6 else "{d10}@qq.com")
         if lang == "zh":
             syll = ["xiao", "dong", "mei", "jun", "hao", "ling", "yu", "qing", "zhen", "wen", "lan", "feng", "rui", "tian"]
-            local = "".join(r.choice(syll) for _ in range(r.randint(2, 3))) + r.choice(("", str(r.randint(1970, 2005)), str(r.randint(1, 999))))
+            local = "".join(r.choice(syll) for _ in range(r.randint(2, 3))) + r.choice(
+                ("", str(r.randint(1970, 2005)), str(r.randint(1, 999)))
+            )
         else:
             first, last = r.choice(V.EN_FIRST).lower(), re.sub(r"[^a-z]", "", r.choice(V.EN_LAST).lower())
-            local = r.choice((f"{first}.{last}", f"{first[0]}{last}", f"{first}_{last}{r.randint(1, 99)}", f"{first}{r.randint(70, 99)}", f"{last}.{first}+shop"))
+            local = r.choice(
+                (
+                    f"{first}.{last}",
+                    f"{first[0]}{last}",
+                    f"{first}_{last}{r.randint(1, 99)}",
+                    f"{first}{r.randint(70, 99)}",
+                    f"{last}.{first}+shop",
+                )
+            )
         return f"{local}@{r.choice(V.EMAIL_DOMAINS)}"
 
     def order_id(self, lang: str = "zh") -> str:
@@ -167,15 +184,21 @@ class Values:
             n = r.randint(1, 399)
             if short:
                 return f"{city}{dist}{road}{n}号"
-            fields = dict(n=n, e=est, b=r.randint(1, 28), u=r.randint(1, 6), f=r.randint(2, 33), r=f"{r.randint(1, 32)}{r.randint(1, 8):02d}")
+            fields = dict(
+                n=n, e=est, b=r.randint(1, 28), u=r.randint(1, 6), f=r.randint(2, 33), r=f"{r.randint(1, 32)}{r.randint(1, 8):02d}"
+            )
             if chat and r.random() < 0.3:
                 return r.choice(V.ZH_DROP_POINTS).format(**fields)
             tail = r.choice(V.ZH_BUILDINGS).format(**fields)
             head = r.choice((prov + city + dist, city + dist, dist, prov + " " + city + " " + dist + " "))
             return head + road + tail
         fields = dict(
-            num=r.randint(3, 9899), street=r.choice(V.EN_STREETS), city=r.choice(V.EN_CITIES), apt=f"{r.randint(1, 30)}{r.choice('ABCD')}",
-            u=r.randint(1, 40), box=r.randint(100, 9999),
+            num=r.randint(3, 9899),
+            street=r.choice(V.EN_STREETS),
+            city=r.choice(V.EN_CITIES),
+            apt=f"{r.randint(1, 30)}{r.choice('ABCD')}",
+            u=r.randint(1, 40),
+            box=r.randint(100, 9999),
         )
         fields.update(lnum=fields["num"], lstreet=fields["street"].lower(), lcity=fields["city"].split(",")[0].lower())
         if short:
@@ -202,7 +225,13 @@ class Values:
         y, m, d, hh, mm = 2026, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59)
         if lang == "zh":
             return r.choice((f"{y}-{m:02d}-{d:02d}", f"{m}月{d}日", f"{y}/{m:02d}/{d:02d} {hh:02d}:{mm:02d}", f"{y}年{m}月{d}日"))
-        return r.choice((f"{m:02d}/{d:02d}/{y}", f"{d} {('Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec')[m - 1]}", f"{y}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}"))
+        return r.choice(
+            (
+                f"{m:02d}/{d:02d}/{y}",
+                f"{d} {('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')[m - 1]}",
+                f"{y}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}",
+            )
+        )
 
     def model(self, lang: str = "zh") -> str:
         return self.r.choice(V.MODELS)
@@ -212,11 +241,21 @@ class Values:
 
     def quantity(self, lang: str) -> str:
         n = self.r.randint(1, 12)
-        return self.r.choice((f"x{n}", f"{n}件", f"{n}台", f"×{n}")) if lang == "zh" else self.r.choice((f"x{n}", f"{n} pcs", f"qty {n}", f"{n} units"))
+        return (
+            self.r.choice((f"x{n}", f"{n}件", f"{n}台", f"×{n}"))
+            if lang == "zh"
+            else self.r.choice((f"x{n}", f"{n} pcs", f"qty {n}", f"{n} units"))
+        )
 
     def pickup_code(self, lang: str = "zh") -> str:
         r = self.r
-        return r.choice((f"{r.randint(1, 30)}-{r.randint(1, 6)}-{r.randint(1000, 9999)}", f"{r.randint(100000, 999999)}", f"A{r.randint(10, 99)}-{r.randint(100, 999)}"))
+        return r.choice(
+            (
+                f"{r.randint(1, 30)}-{r.randint(1, 6)}-{r.randint(1000, 9999)}",
+                f"{r.randint(100000, 999999)}",
+                f"A{r.randint(10, 99)}-{r.randint(100, 999)}",
+            )
+        )
 
     def product(self, lang: str) -> str:
         return self.r.choice(V.PRODUCTS[lang])
