@@ -11,6 +11,7 @@ fonts-noto-cjk (`make test` installs it where missing).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -41,6 +42,9 @@ def main() -> None:
     else:
         samples = generator.generate(args.n, args.seed, kinds, args.scale, part=args.part)
     img_dir = generator.write(samples, args.out)
+    config = {k: v for k, v in vars(args).items() if k != "out"}
+    with open(os.path.join(args.out, "GENERATED.json"), "w", encoding="utf-8") as fh:  # builds of it say they are synthetic
+        json.dump({"generator": "mmdial.privacy", "config": config, "images": len(samples)}, fh, indent=2, sort_keys=True)
     pii = sum(p.pii for s in samples for p in s.planted)
     print(f"images={len(samples)} planted_pii={pii} dir={img_dir}")
 

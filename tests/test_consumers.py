@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.core.card import HUB_SPLIT_NAMES
 from tests.consumer_builds import BUILDERS, build
 
 
@@ -53,7 +54,8 @@ def test_hugging_face_datasets_loads_the_build_and_every_table(builds, name, tmp
     assert sum(len(d) for d in default.values()) > 0
     for table, splits in m["tables"].items():
         ds = datasets.load_dataset(str(out), table, cache_dir=str(tmp_path / "hf"))
-        assert {s: len(d) for s, d in ds.items()} == {s: info["rows"] for s, info in splits.items()}, table
+        want = {HUB_SPLIT_NAMES.get(s, s): info["rows"] for s, info in splits.items()}
+        assert {s: len(d) for s, d in ds.items()} == want, table
         if table == "images":
             from PIL import Image
 
@@ -93,6 +95,26 @@ def test_card_has_header_statistics_and_plots(builds, name):
         assert "### Dialogues" in text and "](_card/utterances_per_dialogue.png)" in text
         dialogs = sum(s["rows"] for s in m["tables"]["dialogs"].values())
         assert f"| # Dialogues | {dialogs:,} |" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BUILDERS)
+def test_card_header_has_the_hub_keys_and_says_the_data_is_synthetic(builds, name):
+    """The Hub's metadata keys, `validation` for our `valid`, bookkeeping tables last in the loading
+    example, and a card of a generated corpus that says so (the citation is of the real data set)."""
+    import yaml
+
+    out, m = builds[name]
+    text = (out / "README.md").read_text(encoding="utf-8")
+    header = yaml.safe_load(text.split("---\n")[1])
+    assert header["task_categories"] and header["size_categories"]
+    assert header.get("language") == (["zh"] if name == "jddc" else ["en"])
+    assert header["license"] != "other" or header["license_name"]
+    splits = {f["split"] for c in header["configs"] for f in c["data_files"]}
+    assert "valid" not in splits and ("validation" in splits) == any("valid" in s for s in m["tables"].get("turns", {}))
+    assert m["provenance"]["synthetic"] and "synthetic" in header["tags"] and "**Synthetic data.**" in text
+    loading = text.split("## Loading")[1].split("```")[1]
+    assert "dead_letters" not in loading.splitlines()[2], "the first configs shown are data tables, not bookkeeping"
 
 
 @pytest.mark.slow

@@ -72,35 +72,24 @@ def fill_placeholders(text: str, titles: list[str], placeholder: str = "[PH]") -
     return "".join(out)
 
 
-def kmeans(x: np.ndarray, k: int, seed: int, iters: int = 50) -> np.ndarray:
-    """Lloyd's algorithm with k-means++ seeding; returns each row's cluster."""
-    rng = np.random.default_rng(seed)
+def kmeans(x: np.ndarray, k: int, seed: int, iters: int = 300) -> np.ndarray:
+    """scikit-learn's KMeans (Lloyd, k-means++ seeding, one initialisation per seed: the paper's
+    repeats are the seeds); returns each row's cluster."""
+    from sklearn.cluster import KMeans
+
     x = np.asarray(x, dtype=np.float64)
-    centres = [x[rng.integers(len(x))]]
-    for _ in range(1, k):
-        d = np.min(((x[:, None, :] - np.asarray(centres)[None]) ** 2).sum(-1), axis=1)
-        p = d / d.sum() if d.sum() > 0 else np.full(len(x), 1 / len(x))
-        centres.append(x[rng.choice(len(x), p=p)])
-    c = np.asarray(centres)
-    labels = np.zeros(len(x), dtype=np.int64)
-    for _ in range(iters):
-        labels_new = ((x[:, None, :] - c[None]) ** 2).sum(-1).argmin(1)
-        if _ and np.array_equal(labels_new, labels):
-            break
-        labels = labels_new
-        for j in range(k):
-            if (labels == j).any():
-                c[j] = x[labels == j].mean(0)
-    return labels
+    return KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=iters, random_state=seed).fit_predict(x)
 
 
 def purity(clusters: np.ndarray, genres: list[str]) -> float:
-    """Share of items whose genre is their cluster's most common genre."""
-    correct = 0
-    for c in np.unique(clusters):
-        members = [g for g, cl in zip(genres, clusters, strict=True) if cl == c]
-        correct += max(members.count(g) for g in set(members))
-    return correct / len(genres) if genres else 0.0
+    """Share of items whose genre is their cluster's most common genre (from scikit-learn's
+    contingency matrix: the sum over clusters of their largest genre count, over all items)."""
+    from sklearn.metrics.cluster import contingency_matrix
+
+    if not len(genres):
+        return 0.0
+    table = contingency_matrix(list(genres), np.asarray(clusters))  # genres x clusters
+    return float(table.max(axis=0).sum() / table.sum())
 
 
 def clustering_accuracy(emb: np.ndarray, genres: list[str], ks=(3, 4, 5), repeats: int = 20) -> dict:

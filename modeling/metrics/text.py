@@ -10,21 +10,24 @@ its Unicode code points with whitespace removed (`chars`). All scores are fracti
   penalty over the corpus, sacrebleu's default "exp" smoothing only for orders with no match.
   BLEU = BP * exp(mean_k log p_k), p_k = clipped k-gram matches / hypothesis k-grams (corpus sums),
   BP = min(1, exp(1 - r/c)) with r, c the reference and hypothesis lengths summed over the corpus.
-- ROUGE-N / ROUGE-L F1 (`rouge`): per pair over characters, then the mean over pairs (Lin 2004).
+- ROUGE-N / ROUGE-L F1 (`rouge`): per pair over characters, then the mean over pairs (Lin 2004),
+  computed by Google's `rouge-score` (the reference Python port of ROUGE-1.5.5) with a character
+  tokenizer (`CharTokenizer`: the `chars` units) and no stemming.
   ROUGE-N: overlap = clipped common n-grams; P = overlap/hyp n-grams, R = overlap/ref n-grams.
   ROUGE-L: LCS length; P = LCS/|hyp|, R = LCS/|ref|. F1 = 2PR/(P+R) (0 when P+R = 0).
 - Distinct-n (`distinct`): distinct character n-grams over all generated outputs together,
   divided by the total number of n-grams (Li et al. 2016); 0 when there are no n-grams.
 - Perplexity (`perplexity`): exp(total negative log-likelihood in nats / number of predicted
   tokens).
-- F1 (`binary_f1`): for the positive class, 2 TP / (2 TP + FP + FN); `macro_f1` averages the F1
-  of the positive and the negative class.
+- F1 (`binary_f1`): for the positive class, 2 TP / (2 TP + FP + FN) (0 when that is 0/0);
+  `macro_f1` averages the F1 of the positive and the negative class. Both by scikit-learn's
+  `f1_score` (`pos_label`, `average="macro"` over the labels {True, False}, `zero_division=0`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import Counter
 from collections.abc import Sequence
 
 
@@ -50,43 +53,40 @@ def corpus_bleu(hyps: Sequence[str], refs: Sequence[str], n: int = 4) -> float:
     return bleu.corpus_score(h, [r]).score / 100.0
 
 
-def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
-    if not a or not b:
-        return 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
+class CharTokenizer:
+    """rouge-score's tokenizer interface over `chars` (its default tokenizer drops non-ASCII text)."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return chars(text)
 
 
-def _f1(overlap: float, n_hyp: int, n_ref: int) -> float:
-    p = overlap / n_hyp if n_hyp else 0.0
-    r = overlap / n_ref if n_ref else 0.0
-    return 2 * p * r / (p + r) if p + r else 0.0
+_ROUGE_TYPES = {"1": "rouge1", "2": "rouge2", "3": "rouge3", "4": "rouge4", "L": "rougeL"}
+
+
+@functools.lru_cache(maxsize=8)
+def _scorer(kinds: tuple[str, ...]):
+    from rouge_score.rouge_scorer import RougeScorer
+
+    return RougeScorer([_ROUGE_TYPES[k] for k in kinds], use_stemmer=False, tokenizer=CharTokenizer())
 
 
 def rouge_pair(hyp: str, ref: str, kind: str) -> float:
     """ROUGE F1 of one pair; kind is "1", "2", ... (ROUGE-N) or "L"."""
-    h, r = chars(hyp), chars(ref)
-    if kind.upper() == "L":
-        return _f1(_lcs(h, r), len(h), len(r))
-    n = int(kind)
-    hc, rc = Counter(ngrams(h, n)), Counter(ngrams(r, n))
-    overlap = sum((hc & rc).values())
-    return _f1(overlap, sum(hc.values()), sum(rc.values()))
+    kind = kind.upper()
+    return _scorer((kind,)).score(ref or "", hyp or "")[_ROUGE_TYPES[kind]].fmeasure
 
 
 def rouge(hyps: Sequence[str], refs: Sequence[str], kinds: Sequence[str] = ("1", "2", "L")) -> dict[str, float]:
     """Mean per-pair ROUGE F1 over characters: {"ROUGE-1": .., "ROUGE-2": .., "ROUGE-L": ..}."""
     _check(hyps, refs)
-    out = {}
-    for k in kinds:
-        scores = [rouge_pair(h, r, k) for h, r in zip(hyps, refs, strict=True)]
-        out[f"ROUGE-{k.upper()}"] = sum(scores) / len(scores) if scores else 0.0
-    return out
+    kinds = tuple(k.upper() for k in kinds)
+    scorer = _scorer(kinds)
+    totals = dict.fromkeys(kinds, 0.0)
+    for h, r in zip(hyps, refs, strict=True):
+        scores = scorer.score(r or "", h or "")  # rouge-score takes (target, prediction)
+        for k in kinds:
+            totals[k] += scores[_ROUGE_TYPES[k]].fmeasure
+    return {f"ROUGE-{k}": totals[k] / len(hyps) if hyps else 0.0 for k in kinds}
 
 
 def distinct(outputs: Sequence[str], n: int) -> float:
@@ -101,17 +101,25 @@ def perplexity(total_nll: float, tokens: int) -> float:
 
 
 def binary_f1(pred: Sequence[bool], gold: Sequence[bool], positive: bool = True) -> float:
-    """F1 of the `positive` class: 2TP / (2TP + FP + FN); 0 when that is 0/0."""
+    """F1 of the `positive` class: 2TP / (2TP + FP + FN); 0 when that is 0/0 (scikit-learn)."""
+    from sklearn.metrics import f1_score
+
     _check(pred, gold)
-    tp = sum(1 for p, g in zip(pred, gold, strict=True) if p == positive and g == positive)
-    fp = sum(1 for p, g in zip(pred, gold, strict=True) if p == positive and g != positive)
-    fn = sum(1 for p, g in zip(pred, gold, strict=True) if p != positive and g == positive)
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    if not pred:
+        return 0.0
+    return float(
+        f1_score([bool(g) for g in gold], [bool(p) for p in pred], pos_label=positive, labels=[positive], average="binary", zero_division=0)
+    )
 
 
 def macro_f1(pred: Sequence[bool], gold: Sequence[bool]) -> float:
-    """Mean of the F1 of the positive and of the negative class."""
-    return (binary_f1(pred, gold, True) + binary_f1(pred, gold, False)) / 2
+    """Mean of the F1 of the positive and of the negative class (scikit-learn, labels {True, False})."""
+    from sklearn.metrics import f1_score
+
+    _check(pred, gold)
+    if not pred:
+        return 0.0
+    return float(f1_score([bool(g) for g in gold], [bool(p) for p in pred], labels=[True, False], average="macro", zero_division=0))
 
 
 def generation_metrics(hyps: Sequence[str], refs: Sequence[str], bleu_n: Sequence[int] = (4,), distinct_n: Sequence[int] = (1, 2)) -> dict:

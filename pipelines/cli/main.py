@@ -6,9 +6,30 @@ from __future__ import annotations
 import importlib
 
 import typer
+from typer.core import TyperGroup
+
+#: `mmdial --help` lists commands in the order of the work: data, privacy, annotation, models
+PANELS = {
+    "Data sets": ("generate", "build", "inspect", "stats", "select"),
+    "Privacy": ("mask", "mask-candidates", "mask-manual", "deidentify"),
+    "Annotation": ("annotate",),
+    "Models": ("train", "evaluate", "report", "experiment", "features"),
+}
+COMMAND_ORDER = [name for names in PANELS.values() for name in names]
+
+
+class WorkOrderGroup(TyperGroup):
+    """Commands in the order of COMMAND_ORDER (the rest after them, by name), not by registration."""
+
+    def list_commands(self, ctx):
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(super().list_commands(ctx), key=lambda n: (rank.get(n, len(rank)), n))
+
 
 app = typer.Typer(
-    help="mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models.", no_args_is_help=True
+    help="mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models.",
+    no_args_is_help=True,
+    cls=WorkOrderGroup,
 )
 build = typer.Typer(help="Build a data set's Parquet tables from its native files.", no_args_is_help=True)
 generate = typer.Typer(help="Write a synthetic corpus in a data set's native format.", no_args_is_help=True)
@@ -26,6 +47,21 @@ for _name in DATASETS:
     importlib.import_module(f"pipelines.{_name}.cli").register(build, generate, select)
 for _module in EXTENSIONS:
     importlib.import_module(_module).register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import pipelines
+
+        typer.echo(f"mmdial {pipelines.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Print the mmdial version and exit."),
+) -> None:
+    """mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models."""
 
 
 @app.command()
@@ -87,10 +123,23 @@ def stats(
 
 @app.command()
 def version() -> None:
-    """Print the mmdial version."""
+    """Print the mmdial version (as `mmdial --version`)."""
     import pipelines
 
     typer.echo(pipelines.__version__)
+
+
+def _assign_panels() -> None:
+    """Put every registered command and group into its help panel (see PANELS)."""
+    panel_of = {name: panel for panel, names in PANELS.items() for name in names}
+    for info in app.registered_commands:
+        name = info.name or info.callback.__name__.replace("_", "-")
+        info.rich_help_panel = panel_of.get(name, "Other")
+    for info in app.registered_groups:
+        info.rich_help_panel = panel_of.get(info.name, "Other")
+
+
+_assign_panels()
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import json
 import pyarrow as pa
 
 from pipelines.core import io
+from pipelines.core.splits import split_order
 from pipelines.core.stats import BuildStats, compute, to_markdown
 from schemas import get
 
@@ -29,7 +30,10 @@ IMAGE_COLUMNS = {("images", "data")}
 SOURCES = {
     "mmd": {
         "name": "MMD (Multimodal Dialogs) as MMD-v2",
+        "language": ["en"],
+        "task_categories": ["text-retrieval", "text-generation"],
         "license": "other",
+        "license_name": "mmd-research-terms",
         "licence_note": "The MMD release's own terms (research use); the build adds no rights.",
         "citation": """@inproceedings{saha2018mmd,
   title = {Towards Building Large Scale Multimodal Domain-Aware Conversation Systems},
@@ -41,6 +45,8 @@ SOURCES = {
     },
     "simmc": {
         "name": "SIMMC 2.x as a recommendation task",
+        "language": ["en"],
+        "task_categories": ["text-retrieval", "text-generation"],
         "license": "cc-by-nc-sa-4.0",
         "licence_note": "SIMMC 2.0/2.1 are released under CC BY-NC-SA 4.0.",
         "citation": """@article{kottur2021simmc2,
@@ -53,7 +59,10 @@ SOURCES = {
     },
     "jddc": {
         "name": "JDDC 2.1",
+        "language": ["zh"],
+        "task_categories": ["text-generation", "summarization", "text-classification"],
         "license": "other",
+        "license_name": "jddc-2.1-research-agreement",
         "licence_note": "JDDC 2.1 is released by JD AI Research for research use under its own agreement.",
         "citation": """@inproceedings{zhao2022jddc21,
   title = {JDDC 2.1: A Multimodal Chinese Dialogue Dataset with Joint Tasks of Query Rewriting,
@@ -65,6 +74,8 @@ SOURCES = {
     },
     "redial": {
         "name": "ReDial (for MESE)",
+        "language": ["en"],
+        "task_categories": ["text-generation", "text-retrieval"],
         "license": "cc-by-4.0",
         "licence_note": "ReDial is released under CC BY 4.0.",
         "citation": """@inproceedings{li2018redial,
@@ -76,7 +87,21 @@ SOURCES = {
     },
 }
 SOURCES["mmd-v3"] = {**SOURCES["mmd"], "name": "MMD 2.0 dialog states as MMD-v3"}
-OTHER = {"name": "images (privacy-masked)", "license": "other", "licence_note": "The licence of the images' source.", "citation": ""}
+OTHER = {
+    "name": "images (privacy-masked)",
+    "language": [],
+    "task_categories": ["image-classification"],
+    "license": "other",
+    "license_name": "source-licence",
+    "licence_note": "The licence of the images' source.",
+    "citation": "",
+}
+#: Hugging Face's split names where ours differ (the files keep ours; the card maps them)
+HUB_SPLIT_NAMES = {"valid": "validation"}
+#: tables a reader rarely wants first: listed after the data tables in the loading example
+BOOKKEEPING_TABLES = ("dead_letters", "missing_images")
+#: the Hub's size buckets, by the number of rows of the default config
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"))
 
 
 # -- features in the YAML form `datasets` reads ------------------------------------------------
@@ -132,30 +157,78 @@ def configs(manifest: dict) -> list[dict]:
         cfg = {"config_name": table}
         if table == default:
             cfg["default"] = True
-        cfg["data_files"] = [{"split": s, "path": f"{table}/{table}-{s}-*.parquet"} for s in sorted(tables[table])]
+        cfg["data_files"] = [
+            {"split": HUB_SPLIT_NAMES.get(s, s), "path": f"{table}/{table}-{s}-*.parquet"} for s in split_order(tables[table])
+        ]
         out.append(cfg)
     return out
 
 
+def size_category(rows: int) -> str:
+    return next((name for limit, name in SIZE_CATEGORIES if rows < limit), "n>10M")
+
+
+def default_rows(manifest: dict, cfgs: list[dict]) -> int:
+    default = next((c["config_name"] for c in cfgs if c.get("default")), None)
+    return sum(info.get("rows", 0) for info in manifest["tables"].get(default, {}).values())
+
+
+def loading_order(cfgs: list[dict]) -> list[str]:
+    """Config names as a reader wants them: the default, the other data tables, bookkeeping last."""
+    names = [c["config_name"] for c in cfgs]
+    rank = {t: i for i, t in enumerate(DEFAULT_CONFIG_ORDER)}
+    return sorted(
+        names,
+        key=lambda n: (
+            not any(c.get("default") for c in cfgs if c["config_name"] == n),
+            n in BOOKKEEPING_TABLES,
+            rank.get(n, len(rank)),
+            n,
+        ),
+    )
+
+
 def _yaml(manifest: dict) -> str:
-    import yaml
+    """The YAML header as `huggingface_hub.DatasetCardData` writes it (the Hub's own key names)."""
+    from huggingface_hub import DatasetCardData
 
     src = SOURCES.get(manifest.get("dataset"), OTHER)
     cfgs = configs(manifest)
-    header = {
-        "pretty_name": src["name"],
-        "license": src["license"],
-        "tags": ["mmdial", "multimodal", "dialogue"],
-        "configs": cfgs,
-        "dataset_info": [{"config_name": c["config_name"], "features": features(c["config_name"])} for c in cfgs],
-    }
-    return yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000)
+    synthetic = manifest.get("provenance", {}).get("synthetic", False)
+    data = DatasetCardData(
+        pretty_name=src["name"] + (" (synthetic)" if synthetic else ""),
+        language=src["language"] or None,
+        license=src["license"],
+        license_name=src.get("license_name") if src["license"] == "other" else None,
+        task_categories=src["task_categories"],
+        size_categories=[size_category(default_rows(manifest, cfgs))],
+        tags=["mmdial", "multimodal", "dialogue"] + (["synthetic"] if synthetic else []),
+        configs=cfgs,
+        dataset_info=[{"config_name": c["config_name"], "features": features(c["config_name"])} for c in cfgs],
+    )
+    return data.to_yaml()
+
+
+def provenance_note(manifest: dict) -> list[str]:
+    """A warning at the top of a card built from a generated corpus: the citation is of the real
+    data set, the rows are not."""
+    prov = manifest.get("provenance", {})
+    if not prov.get("synthetic"):
+        return []
+    cfg = ", ".join(f"{k}={v}" for k, v in sorted(prov.get("config", {}).items()))
+    return [
+        f"> **Synthetic data.** This build was made from a corpus written by mmdial's generator (`{prov.get('generator')}`;",
+        f"> {cfg}), in the native format of the real data set. Its rows are not the real data set's; the",
+        "> statistics below describe the generated corpus, and the citation and licence are the real data set's.",
+        "",
+    ]
 
 
 def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> str:
     src = SOURCES.get(manifest.get("dataset"), OTHER)
     cfgs = configs(manifest)
-    default = next((c["config_name"] for c in cfgs if c.get("default")), "")
+    order = loading_order(cfgs)
+    default = order[0] if order else ""
     lines = [
         "---",
         _yaml(manifest).rstrip(),
@@ -163,6 +236,7 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         "",
         f"# {src['name']} (`{manifest.get('dataset')}`, built by mmdial {manifest.get('mmdial_version')})",
         "",
+        *provenance_note(manifest),
         "Written by `mmdial` next to `manifest.json` (the complete record of the build: counts per table, split and file,",
         "dead letters, checksums of every source file). Table schemas: mmdial's `docs/schemas.md`.",
         "",
@@ -171,11 +245,14 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         "```python",
         "from datasets import load_dataset",
         f'ds = load_dataset("path/to/this/folder")  # the `{default}` table',
-        *[f'{c["config_name"]} = load_dataset("path/to/this/folder", "{c["config_name"]}")' for c in cfgs if c["config_name"] != default][
-            :3
-        ],
+        *[f'{name} = load_dataset("path/to/this/folder", "{name}")' for name in order[1:4]],
         "```",
         "",
+        *(
+            ["Split `valid` is named `validation` in these configs, as the Hub names it (the files keep `valid`).", ""]
+            if any(f["split"] == "validation" for c in cfgs for f in c["data_files"])
+            else []
+        ),
         "Every table folder holds only Parquet files (`<table>/<table>-<split>-<shard>-of-<n>.parquet`), so",
         "`polars.read_parquet('<table>/*.parquet')`, duckdb's `read_parquet('<table>/*.parquet')`, pandas, Spark",
         "and pyarrow datasets read them directly.",
@@ -184,13 +261,14 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         "|---|---|---|---|",
     ]
     for table, splits in manifest["tables"].items():
-        for split, info in splits.items():
+        for split in split_order(list(splits)):
+            info = splits[split]
             lines.append(f"| `{table}` | {split} | {info['rows']:,} | {len(info['files'])} |")
     lines += ["", "## Statistics", ""]
     for t in stats.tables:
         lines += [f"### {t.title}", ""]
         if t.source:
-            lines += [f"As reported in: {t.source}.", ""]
+            lines += [f"Rows as in {t.source}; the figures are this build's.", ""]
         lines += [to_markdown(t), ""]
         if t.note:
             lines += [t.note, ""]

@@ -11,7 +11,7 @@ import platform
 from collections import defaultdict
 
 import pipelines
-from pipelines.core import io
+from pipelines.core import io, provenance
 from schemas import get
 
 MANIFEST = "manifest.json"
@@ -80,6 +80,7 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
         "dataset": builder.dataset,
         "command": command,
         "build_config": builder.config(),
+        "provenance": provenance.of(builder),
         "schema_versions": {t: get(t).version for t in sorted(agg["tables"])},
         "num_shards": len(markers),
         "tables": agg["tables"],

@@ -37,3 +37,12 @@ def normalise_split_name(name: str, aliases: Mapping[str, str] | None = None) ->
     default = {"dev": "valid", "val": "valid", "validation": "valid", "eval": "valid"}
     table = {**default, **(aliases or {})}
     return table.get(name.lower(), name.lower())
+
+
+SPLIT_RANK = ("train", "valid", "validation", "dev", "devtest", "test", "teststd", "mini", "shared")
+
+
+def split_order(splits: list[str]) -> list[str]:
+    """Splits in the order people read them: train, then validation, then test, then the rest by name."""
+    rank = {s: i for i, s in enumerate(SPLIT_RANK)}
+    return sorted(splits, key=lambda s: (rank.get(s, len(rank)), s))

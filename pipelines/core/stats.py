@@ -18,8 +18,29 @@ from dataclasses import dataclass, field
 
 from pipelines.core.manifest import read_manifest
 from pipelines.core.parquet import read_table
+from pipelines.core.splits import split_order
 
 CHAR_LENGTH_DATASETS = ("jddc",)
+
+#: the paper table each statistics table mirrors, per data set; a table with no entry follows
+#: mmdial's own definitions (above) and names no source, rather than another data set's paper
+PAPER_TABLES = {
+    ("mmd", "Dialogues"): "SeMANTIC (Appendix A.1) Table 3, MMD v2 columns",
+    ("mmd-v3", "Dialogues"): "SeMANTIC (Appendix A.1) Table 3, MMD v3 with DS columns",
+    ("simmc", "Dialogues"): "SeMANTIC (Appendix A.1) Table 4",
+    ("jddc", "Dialogues"): "JDDC 2.1 Table 2",
+    ("redial", "Dialogues"): "MESE Table 1 (dialogs, utterances, avg turns)",
+    ("mmd", "Recommendation samples"): "SeMANTIC Table 3 (Avg Rec Turns, Avg Pos Imgs, Avg Neg Imgs)",
+    ("mmd-v3", "Recommendation samples"): "SeMANTIC Table 3 (Avg Rec Turns, Avg Pos Imgs, Avg Neg Imgs)",
+    ("simmc", "Recommendation samples"): "SeMANTIC Table 4 (Avg Rec Turns, Avg Pos Imgs, Avg Neg Imgs)",
+    ("mmd-v3", "Dialog states"): "MMD 2.0 (Nie et al. 2021)",
+    ("mmd", "Dialog states"): "MMD 2.0 (Nie et al. 2021)",
+    ("jddc", "Knowledge base"): "JDDC 2.1 Table 11",
+}
+
+
+def paper_table(dataset: str, title: str) -> str:
+    return PAPER_TABLES.get((dataset, title), "")
 
 
 @dataclass
@@ -74,8 +95,7 @@ class _Reader:
 
 
 def _order(splits: list[str]) -> list[str]:
-    rank = {s: i for i, s in enumerate(("train", "valid", "dev", "devtest", "test", "teststd", "mini"))}
-    return sorted(splits, key=lambda s: (rank.get(s, 99), s))
+    return split_order(splits)
 
 
 def compute(out: str, manifest: dict | None = None) -> BuildStats:
@@ -103,12 +123,14 @@ def compute(out: str, manifest: dict | None = None) -> BuildStats:
         if dialogs["domain"].drop_nulls().n_unique() > 1:
             st.tables.append(_dialog_table(turns, dialogs, chars, by="domain"))
     if r.has("rec_samples"):
-        st.tables.append(_rec_table(r.read("rec_samples", ["split", "num_positives", "num_negatives", "context"])))
+        st.tables.append(_rec_table(r.read("rec_samples", ["dialog_id", "split", "num_positives", "num_negatives", "context"])))
     if r.has("dialog_states"):
         st.tables.append(_states_table(r.read("dialog_states", ["split", "slots", "source"])))
     kb = _kb_table(r)
     if kb:
         st.tables.append(kb)
+    for t in st.tables:
+        t.source = t.source or paper_table(st.dataset, t.title)
     if r.has("images"):
         images = r.read("images", ["format", "privacy_status", "source"])
         rows = [[f"format: {k}", v] for k, v in _counts(images["format"].fill_null("unknown"))]
@@ -182,7 +204,7 @@ def _dialog_table(turns, dialogs, chars: bool, by: str = "split") -> StatTable:
         rows[4].append(int(t["images"].sum()) / n)
         rows[5].append(float(t["length"].mean() or 0.0))
     title = "Dialogues" if by == "split" else f"Dialogues by {by}"
-    return StatTable(title, [""] + [c for c, _, _ in cols], rows, "JDDC 2.1 Table 2 (the same rows for every data set)")
+    return StatTable(title, [""] + [c for c, _, _ in cols], rows)
 
 
 def _rec_table(rec) -> StatTable:
@@ -192,8 +214,19 @@ def _rec_table(rec) -> StatTable:
     for split in ["Total"] + _order(rec["split"].unique().to_list()):
         f = rec if split == "Total" else rec.filter(pl.col("split") == split)
         ctx = f["context"].list.len()
-        rows.append([split, f.height, float(f["num_positives"].mean() or 0), float(f["num_negatives"].mean() or 0), float(ctx.mean() or 0)])
-    return StatTable("Recommendation samples", ["split", "samples", "avg. positives", "avg. negatives", "avg. context turns"], rows)
+        per_dialog = f.height / max(f["dialog_id"].n_unique(), 1)
+        rows.append(
+            [
+                split,
+                f.height,
+                per_dialog,
+                float(f["num_positives"].mean() or 0),
+                float(f["num_negatives"].mean() or 0),
+                float(ctx.mean() or 0),
+            ]
+        )
+    headers = ["split", "samples", "avg. per dialogue", "avg. positives", "avg. negatives", "avg. context turns"]
+    return StatTable("Recommendation samples", headers, rows)
 
 
 def _states_table(states) -> StatTable:
@@ -204,7 +237,7 @@ def _states_table(states) -> StatTable:
         f = states if split == "Total" else states.filter(pl.col("split") == split)
         keys = f.select(pl.col("slots").explode().struct.field("key")).drop_nulls()
         rows.append([split, f.height, keys.n_unique() if keys.height else 0, float(f["slots"].list.len().mean() or 0)])
-    return StatTable("Dialog states", ["split", "states", "slot keys", "avg. slots per state"], rows, "MMD 2.0 (Nie et al. 2021)")
+    return StatTable("Dialog states", ["split", "states", "slot keys", "avg. slots per state"], rows)
 
 
 def _kb_table(r: _Reader) -> StatTable | None:
@@ -220,7 +253,7 @@ def _kb_table(r: _Reader) -> StatTable | None:
             ["Relation", kb["attribute"].n_unique()],
             ["Triple", kb.height],
         ]
-        return StatTable("Knowledge base", ["item", "number"], rows, "JDDC 2.1 Table 11")
+        return StatTable("Knowledge base", ["item", "number"], rows)
     if r.has("products"):
         p = r.read("products", ["product_id", "category", "attributes"])
         keys = p.select(pl.col("attributes").explode().struct.field("key")).drop_nulls()
@@ -230,7 +263,7 @@ def _kb_table(r: _Reader) -> StatTable | None:
             ["Relation", keys.n_unique() if keys.height else 0],
             ["Triple", keys.height],
         ]
-        return StatTable("Knowledge base", ["item", "number"], rows, "as JDDC 2.1 Table 11")
+        return StatTable("Knowledge base", ["item", "number"], rows)
     return None
 
 

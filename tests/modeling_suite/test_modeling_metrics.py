@@ -104,3 +104,25 @@ def test_accumulator_means_over_turns():
     assert res["R@5"] == pytest.approx(1.0)
     assert res["NDCG@5"] == pytest.approx((1.0 + 1 / math.log2(4)) / 2)
     assert acc.random_result()["R@5"] == pytest.approx(1.0)
+
+
+def test_ndcg_precision_recall_agree_with_scikit_learn_on_tie_free_lists():
+    """On lists without ties the definitions are the textbook ones: NDCG@k equals scikit-learn's
+    `ndcg_score` (binary gains, log2 discount), P@k and R@k scikit-learn's precision and recall of
+    the top-k cut (P@k over k: lists shorter than k count the missing entries as non-relevant)."""
+    import numpy as np
+    from sklearn.metrics import ndcg_score, precision_score, recall_score
+
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n = int(rng.integers(2, 40))
+        scores = rng.permutation(n).astype(float) + rng.random()  # distinct scores
+        positive = rng.random(n) < 0.3
+        positive[int(rng.integers(n))] = True
+        m = R.turn_metrics(scores.tolist(), positive.tolist())
+        for k in R.KS:
+            assert m[f"NDCG@{k}"] == pytest.approx(ndcg_score([positive.astype(int)], [scores], k=k), abs=1e-12)
+            top = np.zeros(n, dtype=bool)
+            top[np.argsort(-scores)[:k]] = True
+            assert m[f"R@{k}"] == pytest.approx(recall_score(positive, top))
+            assert m[f"P@{k}"] == pytest.approx(precision_score(positive, top, zero_division=0) * min(k, n) / k)

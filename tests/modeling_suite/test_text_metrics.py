@@ -87,3 +87,59 @@ def test_generation_metrics_names_and_length_check():
     assert set(got) == {"BLEU-2", "BLEU-4", "ROUGE-1", "ROUGE-2", "ROUGE-L", "Distinct-1", "Distinct-2", "Distinct-3"}
     with pytest.raises(ValueError):
         corpus_bleu(["a"], [])
+
+
+def _reference_rouge(hyp: str, ref: str, kind: str) -> float:
+    """An independent reading of Lin (2004) over characters, to pin the library's answer."""
+    from collections import Counter
+
+    h, r = chars(hyp), chars(ref)
+    if kind == "L":
+        prev = [0] * (len(r) + 1)
+        for x in h:
+            cur = [0]
+            for j, y in enumerate(r):
+                cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+            prev = cur
+        overlap, nh, nr = prev[-1], len(h), len(r)
+    else:
+        n = int(kind)
+        hc = Counter(tuple(h[i : i + n]) for i in range(len(h) - n + 1))
+        rc = Counter(tuple(r[i : i + n]) for i in range(len(r) - n + 1))
+        overlap, nh, nr = sum((hc & rc).values()), sum(hc.values()), sum(rc.values())
+    p, rec = (overlap / nh if nh else 0.0), (overlap / nr if nr else 0.0)
+    return 2 * p * rec / (p + rec) if p + rec else 0.0
+
+
+def test_rouge_from_the_library_equals_the_definition_on_a_golden_set():
+    import random
+
+    rng = random.Random(7)
+    alphabet = "甲乙丙丁戊己庚辛我你他好的了 abcAB"
+    pairs = [("", ""), ("", "甲"), ("甲", ""), ("ab ab", "abab"), ("我的我的我的", "我的")]
+    pairs += [
+        ("".join(rng.choices(alphabet, k=rng.randint(0, 14))), "".join(rng.choices(alphabet, k=rng.randint(0, 14)))) for _ in range(200)
+    ]
+    for hyp, ref in pairs:
+        for kind in ("1", "2", "L"):
+            assert rouge_pair(hyp, ref, kind) == pytest.approx(_reference_rouge(hyp, ref, kind), abs=1e-12), (hyp, ref, kind)
+    got = rouge([h for h, _ in pairs], [r for _, r in pairs])
+    want = sum(_reference_rouge(h, r, "2") for h, r in pairs) / len(pairs)
+    assert got["ROUGE-2"] == pytest.approx(want, abs=1e-12)
+
+
+def test_f1_from_the_library_equals_the_counts_on_random_labels():
+    import random
+
+    rng = random.Random(3)
+    for _ in range(50):
+        n = rng.randint(1, 30)
+        pred = [rng.random() < 0.5 for _ in range(n)]
+        gold = [rng.random() < 0.4 for _ in range(n)]
+        for pos in (True, False):
+            tp = sum(p == pos and g == pos for p, g in zip(pred, gold))
+            fp = sum(p == pos and g != pos for p, g in zip(pred, gold))
+            fn = sum(p != pos and g == pos for p, g in zip(pred, gold))
+            want = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+            assert binary_f1(pred, gold, pos) == pytest.approx(want)
+        assert macro_f1(pred, gold) == pytest.approx((binary_f1(pred, gold, True) + binary_f1(pred, gold, False)) / 2)
