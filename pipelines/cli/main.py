@@ -39,7 +39,7 @@ app.add_typer(generate, name="generate")
 app.add_typer(select, name="select")
 
 # Each data set folder has a cli.py with register(build, generate, select).
-DATASETS = ("mmd", "simmc", "jddc", "redial")
+DATASETS = ("mmd", "simmc", "jddc", "redial", "inspired")
 # Other packages' command groups: module path -> function register(app).
 EXTENSIONS = ("annotation.cli", "pipelines.privacy.cli", "modeling.cli")
 

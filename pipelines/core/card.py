@@ -86,6 +86,30 @@ SOURCES = {
 }""",
     },
 }
+SOURCES["inspired"] = {
+    "name": "INSPIRED (for MESE)",
+    "language": ["en"],
+    "task_categories": ["text-generation", "text-retrieval"],
+    "license": "other",
+    "license_name": "inspired-no-licence-stated",
+    "licence_note": "The INSPIRED repository (sweetpeach/Inspired) states no licence; cite the paper.",
+    "citation": """@inproceedings{hayati2020inspired,
+  title = {INSPIRED: Toward Sociable Recommendation Dialog Systems},
+  author = {Hayati, Shirley Anugrah and Kang, Dongyeop and Zhu, Qingxiaoyang and Shi, Weiyan and Yu, Zhou},
+  booktitle = {Proceedings of the 2020 Conference on Empirical Methods in Natural Language Processing (EMNLP)},
+  pages = {8142--8152},
+  year = {2020}
+}""",
+    "published": [
+        "| | dialogues | utterances | avg. turns | source |",
+        "|---|---:|---:|---:|---|",
+        "| INSPIRED | 1,001 | 35,811 | 10.73 | MESE (Yang et al.) Table 1 |",
+        "| train / dev / test | 801 / 100 / 100 | | | INSPIRED README (test.tsv as published holds 99 distinct `dialog_id`s) |",
+        "",
+        "`utterances` are TSV rows (one `turns` row each here); `avg. turns` counts the source's `turn_id`",
+        "(an exchange), which this build sums in `stats.source_turns` of the manifest.",
+    ],
+}
 SOURCES["mmd-v3"] = {**SOURCES["mmd"], "name": "MMD 2.0 dialog states as MMD-v3"}
 OTHER = {
     "name": "images (privacy-masked)",
@@ -276,6 +300,8 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         lines += ["## Plots", ""]
         lines += [f"![{title}]({path})" for title, path in plots]
         lines.append("")
+    if src.get("published"):
+        lines += ["## The published data set", "", *src["published"], ""]
     run = manifest.get("run", {})
     lines += [
         "## How this build was made",

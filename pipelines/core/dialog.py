@@ -75,3 +75,37 @@ def merge_context(utts: list[Utterance], image_ids: dict[int, list[str]], upto: 
     """Utterances before `upto`, consecutive same-speaker ones merged, the last `max_turns` kept
     (for many turns of one dialog, build one `ContextIndex`)."""
     return ContextIndex(utts[:upto], image_ids).context(upto, max_turns)
+
+
+def mention_rec_samples(dialog_id: str, split: str, turns: list[dict], context_turns: int) -> list[dict]:
+    """One sample per recommender turn that mentions at least one resolved movie.
+
+    For movie-recommendation dialogues (ReDial, INSPIRED): positives are the movies that turn
+    mentions (what the recommender names is what it recommends); there are no negative candidates,
+    so `negative_ids` is empty. `turns` are turn rows (`turn_index`, `speaker`, `text`, `item_ids`);
+    the context is the preceding turns, the last `context_turns` of them (0: all)."""
+    rows = []
+    for t in turns:
+        if t["speaker"] != "system" or not t["item_ids"]:
+            continue
+        before = turns[: t["turn_index"]]
+        if context_turns > 0:
+            before = before[-context_turns:]
+        context = [
+            {"turn_index": c["turn_index"], "speaker": c["speaker"], "text": c["text"], "image_ids": [], "image_refs": []} for c in before
+        ]
+        rows.append(
+            {
+                "sample_id": f"{dialog_id}:{t['turn_index']}",
+                "dialog_id": dialog_id,
+                "split": split,
+                "turn_index": t["turn_index"],
+                "context": context,
+                "context_start": context[0]["turn_index"] if context else t["turn_index"],
+                "positive_ids": list(t["item_ids"]),
+                "negative_ids": [],
+                "num_positives": len(t["item_ids"]),
+                "num_negatives": 0,
+            }
+        )
+    return rows

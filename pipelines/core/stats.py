@@ -30,6 +30,7 @@ PAPER_TABLES = {
     ("simmc", "Dialogues"): "SeMANTIC (Appendix A.1) Table 4",
     ("jddc", "Dialogues"): "JDDC 2.1 Table 2",
     ("redial", "Dialogues"): "MESE Table 1 (dialogs, utterances, avg turns)",
+    ("inspired", "Dialogues"): "MESE Table 1 (dialogs, utterances, avg turns)",
     ("mmd", "Recommendation samples"): "SeMANTIC Table 3 (Avg Rec Turns, Avg Pos Imgs, Avg Neg Imgs)",
     ("mmd-v3", "Recommendation samples"): "SeMANTIC Table 3 (Avg Rec Turns, Avg Pos Imgs, Avg Neg Imgs)",
     ("simmc", "Recommendation samples"): "SeMANTIC Table 4 (Avg Rec Turns, Avg Pos Imgs, Avg Neg Imgs)",
@@ -159,6 +160,8 @@ def compute(out: str, manifest: dict | None = None) -> BuildStats:
         st.tables.append(
             StatTable("Movie questionnaires", ["form", "answers", "suggested", "seen", "liked"], rows, "ReDial (Li et al. 2018)")
         )
+    if st.dataset == "inspired" and r.has("turns"):
+        st.tables.append(_strategy_table(r.read("turns", ["speaker", "annotations"])))
     dl = manifest.get("dead_letters", {})
     if dl.get("count"):
         rows = [[stage, n] for stage, n in sorted(dl.get("by_stage", {}).items())]
@@ -166,6 +169,16 @@ def compute(out: str, manifest: dict | None = None) -> BuildStats:
             StatTable("Dead letters by stage", ["stage", "records"], rows, note=f"ratio {dl.get('ratio', 0):.4f} of the records read")
         )
     return st
+
+
+def _strategy_table(turns) -> StatTable:
+    """INSPIRED's sociable strategies: recommender utterances per first strategy label."""
+    import json
+
+    labels = [json.loads(a or "{}").get("strategy") or "(none)" for a, s in zip(turns["annotations"], turns["speaker"]) if s == "system"]
+    counts = sorted(((k, labels.count(k)) for k in set(labels)), key=lambda kv: (-kv[1], kv[0]))
+    n = max(len(labels), 1)
+    return StatTable("Sociable strategies", ["strategy", "recommender utterances", "%"], [[k, v, round(100 * v / n, 1)] for k, v in counts])
 
 
 def _counts(col) -> list[tuple[str, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pipelines.core.dialog import mention_rec_samples as rec_sample_rows  # noqa: F401 (shared with INSPIRED)
 from pipelines.redial.reader import Dialog, Turn, join_texts, mention_ids, render
 
 DEFAULT_CONTEXT_TURNS = 10
@@ -40,40 +41,6 @@ def turn_row(dialog_id: str, split: str, turn: Turn, text: str, templated: str, 
         "item_ids": ids,
         "annotations": json.dumps(annotations, sort_keys=True),
     }
-
-
-def rec_sample_rows(dialog_id: str, split: str, turns: list[dict], context_turns: int) -> list[dict]:
-    """One sample per recommender turn that mentions at least one resolved movie.
-
-    Positives are the movies that turn mentions (ReDial's convention: what the recommender names is
-    what it recommends); ReDial has no negative candidates, so `negative_ids` is empty. The
-    context is the preceding turns (already merged per worker), the last `context_turns` of them
-    (0: all)."""
-    rows = []
-    for t in turns:
-        if t["speaker"] != "system" or not t["item_ids"]:
-            continue
-        before = turns[: t["turn_index"]]
-        if context_turns > 0:
-            before = before[-context_turns:]
-        context = [
-            {"turn_index": c["turn_index"], "speaker": c["speaker"], "text": c["text"], "image_ids": [], "image_refs": []} for c in before
-        ]
-        rows.append(
-            {
-                "sample_id": f"{dialog_id}:{t['turn_index']}",
-                "dialog_id": dialog_id,
-                "split": split,
-                "turn_index": t["turn_index"],
-                "context": context,
-                "context_start": context[0]["turn_index"] if context else t["turn_index"],
-                "positive_ids": list(t["item_ids"]),
-                "negative_ids": [],
-                "num_positives": len(t["item_ids"]),
-                "num_negatives": 0,
-            }
-        )
-    return rows
 
 
 def dialog_row(dialog: Dialog, split: str, source: str, line: int) -> dict:
