@@ -44,7 +44,7 @@ def pairs_to_dict(value) -> dict[str, str] | None:
 
 
 def _dataset() -> Column:
-    return Column("dataset", STR, "Data set name: mmd, mmd-v3, simmc, jddc, redial.", nullable=False)
+    return Column("dataset", STR, "Data set name: mmd, mmd-v3, simmc, jddc, redial, inspired.", nullable=False)
 
 
 def _dialog_id() -> Column:

@@ -13,7 +13,9 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
     @build.command("inspired", context_settings=common.BUILD_CONTEXT)
     def build_inspired(
         ctx: typer.Context,
-        raw: str = typer.Option(..., "--raw", help="Folder with train.tsv, dev.tsv, test.tsv (any layout) and optionally movie_database.tsv."),
+        raw: str = typer.Option(
+            ..., "--raw", help="Folder with train.tsv, dev.tsv, test.tsv (any layout) and optionally movie_database.tsv."
+        ),
         out: str = typer.Option(..., "--out", help="Output folder (local path or gs://, s3://, ...)."),
         database: str | None = typer.Option(None, "--database", help="movie_database.tsv (default: found by name below --raw, if any)."),
         context_turns: int = typer.Option(10, "--context-turns", help="Preceding utterances kept per rec sample (0: all)."),

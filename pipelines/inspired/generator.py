@@ -66,7 +66,9 @@ def make_movies(rng: random.Random, n: int) -> list[dict]:
         genre = genres[len(movies) % len(genres)]
         words = GENRES[genre]
         plot = f"A {words[0]} story about {rng.choice(words[2:])} and {rng.choice(words[1:])} times."
-        movies.append({"title": title, "year": year, "genre": genre, "actor": rng.choice(ACTORS), "plot": plot, "name": f"{title} ({year})"})
+        movies.append(
+            {"title": title, "year": year, "genre": genre, "actor": rng.choice(ACTORS), "plot": plot, "name": f"{title} ({year})"}
+        )
     return movies
 
 
@@ -92,10 +94,37 @@ def make_dialogue(rng: random.Random, did: str, movies: list[dict], by_genre: di
     q = "QUOTATION_MARK"
     script = [
         ("RECOMMENDER", 1, "Hi! What kind of movies do you like?", None, [], [], [], "opinion_inquiry"),
-        ("SEEKER", 1, f"I really like {genre} movies, not so much {other}.", f"I really like [MOVIE_GENRE_0] movies, not so much [MOVIE_GENRE_1].", [], [genre, other], [], None),
+        (
+            "SEEKER",
+            1,
+            f"I really like {genre} movies, not so much {other}.",
+            "I really like [MOVIE_GENRE_0] movies, not so much [MOVIE_GENRE_1].",
+            [],
+            [genre, other],
+            [],
+            None,
+        ),
         ("RECOMMENDER", 2, "What was the last one you enjoyed?", None, [], [], [], "experience_inquiry"),
-        ("SEEKER", 2, f"I watched {q}{liked['title']}{q} and loved it, so {GENRES[genre][0]}.", f'I watched "[MOVIE_TITLE_0]" and loved it, so {GENRES[genre][0]}.', [liked["name"]], [], [], None),
-        ("RECOMMENDER", 3, f"Then you should see {rec['title']}, it is {rec['plot'].lower()[2:]}", f"Then you should see [MOVIE_TITLE_1], it is [MOVIE_PLOT]", [rec["name"]], [], [], rng.choice(STRATEGIES)),
+        (
+            "SEEKER",
+            2,
+            f"I watched {q}{liked['title']}{q} and loved it, so {GENRES[genre][0]}.",
+            f'I watched "[MOVIE_TITLE_0]" and loved it, so {GENRES[genre][0]}.',
+            [liked["name"]],
+            [],
+            [],
+            None,
+        ),
+        (
+            "RECOMMENDER",
+            3,
+            f"Then you should see {rec['title']}, it is {rec['plot'].lower()[2:]}",
+            "Then you should see [MOVIE_TITLE_1], it is [MOVIE_PLOT]",
+            [rec["name"]],
+            [],
+            [],
+            rng.choice(STRATEGIES),
+        ),
         ("RECOMMENDER", 3, f"{rec['actor']} is great in it.", "[MOVIE_P_ACTOR_0] is great in it.", [], [], [rec["actor"]], "credibility"),
         ("SEEKER", 3, "Sounds good, I will watch the trailer.", None, [], [], [], None),
     ]

@@ -33,10 +33,10 @@ def rows(out, table):
 
 def test_reader_traps():
     data = (
-        "dialog_id\tutt_id\tspeaker\tturn_id\ttext\ttext_with_placeholder\tmovies\tmovie_dict\tfirst_label\tcase\n"
-        'a.pkl\t1\tSEEKER\t1\tI saw QUOTATION_MARKUpQUOTATION_MARK\t"I saw ""[MOVIE_TITLE_0]"""\tUp (2009);  \t'
-        "{'Up (2009)': 0}\t\taccept_rating_good\n"
-    ).encode()
+        b"dialog_id\tutt_id\tspeaker\tturn_id\ttext\ttext_with_placeholder\tmovies\tmovie_dict\tfirst_label\tcase\n"
+        b'a.pkl\t1\tSEEKER\t1\tI saw QUOTATION_MARKUpQUOTATION_MARK\t"I saw ""[MOVIE_TITLE_0]"""\tUp (2009);  \t'
+        b"{'Up (2009)': 0}\t\taccept_rating_good\n"
+    )
     header, cells = read_rows(data)
     assert "expert_label" in header and "fine_label" in header  # README names read as the file's
     u = parse_row(header, *cells[0])
