@@ -198,6 +198,7 @@ def test_empty_dialog_files_exit_2_in_every_builder(tmp_path):
         "simmc": ("simmc2.1_dials_dstc11_train.json", ""),
         "jddc": ("data_train.txt", ""),
         "redial": ("train_data.jsonl", "\n"),
+        "inspired": ("test.tsv", ""),
     }
     for dataset, (name, text) in cases.items():
         raw = tmp_path / dataset
