@@ -147,6 +147,12 @@ class Page:
         c.text(14, 14, [("<", None)], 21, fill=fill)
         return 72
 
+    def header_and_product(self, zh: str, en: str) -> int:
+        """The title bar, then a card with the product the page is about."""
+        y = self.header(zh, en)
+        self.card(y, 85)
+        return self.product_block(20, y)
+
     def card(self, y, height) -> None:
         self.c.rect((10, y - 10, self.w - 10, y + height), (255, 255, 255))
 
@@ -258,9 +264,7 @@ def logistics_track(p: Page) -> None:
 
 def after_sales_form(p: Page) -> None:
     r = p.r
-    y = p.header("售后申请", "Return request")
-    p.card(y, 90)
-    y = p.product_block(20, y) + 20
+    y = p.header_and_product("售后申请", "Return request") + 20
     p.card(y, 380)
     y = p.benign_row(
         20, y, "服务类型", "Service", r.choice(("换货", "维修", "退货退款")) if p.ui == "zh" else r.choice(("Exchange", "Repair", "Return"))
@@ -305,9 +309,7 @@ def refund_progress(p: Page) -> None:
 
 def install_booking(p: Page) -> None:
     r = p.r
-    y = p.header("安装服务", "Installation")
-    p.card(y, 80)
-    y = p.product_block(20, y) + 16
+    y = p.header_and_product("安装服务", "Installation") + 16
     p.card(y, 110)
     _, vl = p.pair()
     label = p.label("person_name", "zh" if p.ui == "zh" else "en")
