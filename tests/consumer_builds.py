@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BUILDERS = ("mmd", "simmc", "jddc", "redial", "mask")
+BUILDERS = ("mmd", "simmc", "jddc", "redial", "inspired", "mask")
 
 
 def generate_raw(name: str, root: Path) -> Path:
@@ -32,6 +32,10 @@ def generate_raw(name: str, root: Path) -> Path:
         from pipelines.redial.generator import GeneratorConfig, generate
 
         generate(GeneratorConfig(out=str(raw), dialogs=30, seed=1))
+    elif name == "inspired":
+        from pipelines.inspired.generator import GeneratorConfig, generate
+
+        generate(GeneratorConfig(out=str(raw), dialogs=30, seed=1))
     else:
         raise ValueError(name)
     return raw
@@ -54,6 +58,10 @@ def make_builder(name: str, raw: Path):
         from pipelines.redial.builder import RedialBuilder
 
         return RedialBuilder(raw=str(raw), unit_bytes=16 * 1024)
+    if name == "inspired":
+        from pipelines.inspired.builder import InspiredBuilder
+
+        return InspiredBuilder(raw=str(raw))
     if name == "mask":
         from pipelines.privacy.builder import MaskBuilder
         from pipelines.privacy.cli import make_masker
