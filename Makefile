@@ -8,7 +8,7 @@ VENV_LS := .venv-ls
 LABEL_STUDIO_SPEC ?= label-studio>=1.23,<2
 DEMO := demo-out
 
-.PHONY: venv demo test lint bench clean fonts
+.PHONY: venv demo test lint bench clean fonts chromium
 
 venv: $(VENV)/.installed
 
@@ -47,7 +47,14 @@ fonts:
 	  ( $$SUDO apt-get install -y -q fonts-noto-cjk || ( $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-noto-cjk ) ); } \
 	  || echo "warning: fonts-noto-cjk not installed; the privacy generator tests will be skipped"
 
-test: venv fonts $(VENV_LS)/.installed
+# headless Chromium for the annotation pages' browser tests (Debian's chromium; Playwright drives it and never downloads its own)
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ) && \
+	  ( $$SUDO apt-get install -y -q chromium || ( $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium ) ); } \
+	  || echo "warning: chromium not installed; the annotation browser tests will fail"
+
+test: venv fonts chromium $(VENV_LS)/.installed
 	$(BIN)/python -m pytest
 
 lint: venv

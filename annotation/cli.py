@@ -9,13 +9,17 @@ a token on a command line is visible to every user of the machine.
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from fractions import Fraction
 
 import typer
 
 DataDirOpt = typer.Option(
-    None, "--data-dir", envvar="MMDIAL_LS_DATA_DIR", help="Data directory of a server started by `mmdial annotate server start`."
+    None,
+    "--data-dir",
+    envvar="MMDIAL_LS_DATA_DIR",
+    help="Data directory of a server started by `mmdial annotate server start` (default ~/.local/share/mmdial/label-studio).",
 )
 UrlOpt = typer.Option(
     None, "--url", envvar="MMDIAL_LS_URL", help="Label Studio URL (token from $MMDIAL_LS_TOKEN or $MMDIAL_LS_TOKEN_FILE)."
@@ -47,9 +51,9 @@ def one_line_errors():
 def _server(data_dir: str | None, port: int = 0, public_url: str | None = None):
     from annotation.server import LabelStudioServer, ServerConfig
 
-    if not data_dir:
-        _fail("--data-dir (or $MMDIAL_LS_DATA_DIR) is required")
-    return LabelStudioServer(ServerConfig(data_dir=data_dir, port=port, public_url=public_url))
+    from annotation.server import default_data_dir
+
+    return LabelStudioServer(ServerConfig(data_dir=data_dir or default_data_dir(), port=port, public_url=public_url))
 
 
 def connect(url: str | None, data_dir: str | None):
@@ -57,7 +61,11 @@ def connect(url: str | None, data_dir: str | None):
     from annotation.client import LSClient
     from annotation.server import ServerError
 
+    from annotation.server import default_data_dir
+
     default_token_file = state_file = local_data_dir = None
+    if not data_dir and not url and os.path.exists(os.path.join(default_data_dir(), "mmdial", "server.json")):
+        data_dir = default_data_dir()  # the server `mmdial annotate server start` started without --data-dir
     if data_dir:
         srv = _server(data_dir)
         default_token_file = srv.token_file

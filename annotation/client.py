@@ -20,6 +20,8 @@ from typing import Any
 
 LOG = logging.getLogger("mmdial.annotation.client")
 TRANSIENT_STATUS = (502, 503, 504)
+#: the local-files document root of a server reached by --url, as seen from this machine (a shared disk)
+FILES_ROOT_ENV = "MMDIAL_LS_FILES_ROOT"
 
 
 class TransientError(RuntimeError):
@@ -201,6 +203,34 @@ class LSClient:
             )
         )
         return {"id": p["id"], "title": p["title"], "description": p.get("description") or "", "label_config": p.get("label_config")}
+
+    # -- image store -----------------------------------------------------------------------
+    def image_store(self):
+        """The store pushes write images into: the local-files root of the server's data dir
+        (or `$MMDIAL_LS_FILES_ROOT`, that root seen from here, for a server reached by --url); None if unknown."""
+        from annotation.images import LocalFilesStore
+        from annotation.server import files_root
+
+        root = os.environ.get(FILES_ROOT_ENV) or (files_root(self.data_dir) if self.data_dir else None)
+        return None if root is None else LocalFilesStore(root)
+
+    def ensure_local_storage(self, project_id: int, path: str) -> int:
+        """A local-files storage on `path` attached to the project (Label Studio serves a file only under one)."""
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        found = plain(self._call("list local storages", lambda: self._sdk.import_storage.local.list(project=project_id)))
+        for st in found or []:
+            if os.path.normpath(st.get("path") or "") == os.path.normpath(path):
+                return int(st["id"])
+        st = plain(
+            self._call(
+                "create local storage",
+                lambda: self._sdk.import_storage.local.create(
+                    project=project_id, path=path, title="mmdial images", use_blob_urls=True, regex_filter=r"^$"
+                ),
+                retry=False,
+            )
+        )
+        return int(st["id"])
 
     # -- tasks -----------------------------------------------------------------------------
     def list_tasks(self, project_id: int, page_size: int = 500) -> list[dict]:

@@ -46,11 +46,37 @@ DEFAULT_ADMIN = "admin@mmdial.local"
 _STARTED_RE = re.compile(r"Starting development server at http://[^:/]+:(\d+)/")
 # Names Label Studio reads with and without the LABEL_STUDIO_/HEARTEX_ prefix (core.utils.params.get_env):
 # a stray HOST (zsh sets it) or USERNAME in the caller's environment must not reach the server.
-_BARE_NAMES = ("USERNAME", "PASSWORD", "USER_TOKEN", "HOST", "PORT", "DATABASE_NAME", "DEBUG", "LOG_LEVEL", "SECRET_KEY", "BASE_DATA_DIR")
+_BARE_NAMES = (
+    "USERNAME",
+    "PASSWORD",
+    "USER_TOKEN",
+    "HOST",
+    "PORT",
+    "DATABASE_NAME",
+    "DEBUG",
+    "LOG_LEVEL",
+    "SECRET_KEY",
+    "BASE_DATA_DIR",
+    "LOCAL_FILES_SERVING_ENABLED",
+    "LOCAL_FILES_DOCUMENT_ROOT",
+)
+#: the local-files document root under the data dir: the image store of pushes (annotation.images), served to
+#: logged-in users only, under a local-files storage attached to the project
+FILES_FOLDER = "files"
+
+
+def files_root(data_dir: str | os.PathLike) -> Path:
+    return Path(data_dir).resolve() / FILES_FOLDER
 
 
 class ServerError(RuntimeError):
     """The server could not be started, reached or stopped."""
+
+
+def default_data_dir() -> str:
+    """Where `mmdial annotate server start` keeps its server without --data-dir: $XDG_DATA_HOME/mmdial/label-studio."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "mmdial", "label-studio")
 
 
 def repo_root() -> Path:
@@ -259,9 +285,15 @@ class LabelStudioServer:
         if _http_status(f"http://{HOST}:{port}/health", timeout=0.5) is not None:
             port = free_port()  # someone else answers there
         env = sanitized_env()
+        from annotation.images import IMAGES_FOLDER
+
+        (files_root(self.data_dir) / IMAGES_FOLDER).mkdir(parents=True, exist_ok=True, mode=0o700)
         env.update(
             {
                 "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
+                # images by reference: tasks hold /data/local-files/?d=images/... URLs of this folder (logged-in users only)
+                "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
+                "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(files_root(self.data_dir)),
                 "LABEL_STUDIO_USERNAME": admin["email"],
                 "LABEL_STUDIO_PASSWORD": admin["password"],
                 "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",

@@ -82,6 +82,7 @@ class PushReport:
     images_carried: int = 0
     unchecked_images: int = 0
     images_left_out: int = 0
+    images_published: int = 0  # images newly written to the image store (the tasks hold their URLs)
     dead: list[dict] = field(default_factory=list)
     recoveries: int = 0
     project_created: bool = False
@@ -131,6 +132,21 @@ def image_safety(flow: Flow, specs: list[TaskSpec], allow_unchecked: bool, witho
         LOG.warning("%s", w)
 
 
+def publish_images(client: LSClient, project_id: int, store, specs: list[TaskSpec], report: PushReport) -> None:
+    """Write the images of the tasks about to be imported into the store (after the privacy gate) and
+    attach the store's folder to the project as a local-files storage, so Label Studio serves them."""
+    from annotation.images import ImageStoreError
+
+    refs = {ref for s in specs for ref, _status in s.images}
+    if not refs or all(str(r).startswith(("http://", "https://")) for r in refs):
+        return
+    try:
+        report.images_published = store.publish(refs)
+    except (ImageStoreError, OSError) as exc:
+        raise SyncError(f"{exc}; set $MMDIAL_LS_FILES_ROOT to the server's local-files root for a server reached by --url") from None
+    client.ensure_local_storage(project_id, store.storage_path)
+
+
 def push(
     client: LSClient,
     flow_name: str,
@@ -144,9 +160,17 @@ def push(
     only: set[str] | None = None,
     allow_unchecked_images: bool = False,
     without_images: bool = False,
+    image_store=None,
 ) -> PushReport:
-    """Push a flow's tasks built from `tables`; safe to repeat and to resume after a server restart."""
+    """Push a flow's tasks built from `tables`; safe to repeat and to resume after a server restart.
+
+    Images go by reference: `image_store` (default: the client's, the server's local-files root) gets
+    the images of the tasks that pass the privacy gate, and the tasks hold their URLs."""
+    from annotation.images import LocalFilesStore
+
     options = dict(options or {})
+    store = image_store or client.image_store() or LocalFilesStore()  # the last: URLs only, fails below if images must go
+    options["image_store"] = store
     flow = get_flow(flow_name)
     info = find_project(client, project)
     if info is not None:
@@ -192,6 +216,7 @@ def push(
     report.tasks = len(specs)
     groups = assign_groups(specs, {d[SESSION_FIELD]: int(d[GROUP_FIELD]) for d in known.values() if SESSION_FIELD in d}, info.group_size)
     report.already_there = sum(1 for s in specs if s.key in known)
+    publish_images(client, info.id, store, specs, report)
     report.created, report.recoveries = import_specs(
         client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
     )
@@ -318,9 +343,13 @@ def build_pull_tables(project: ProjectInfo, flow: Flow, tasks: list[dict], users
     return {"tasks": task_rows, "history": history, "lines": lines, "dead": dead}
 
 
+_BLOB_PREFIXES = ("data:", "/data/local-files/")
+
+
 def _is_blob(v) -> bool:
-    return (isinstance(v, str) and v.startswith("data:")) or (
-        isinstance(v, list) and any(isinstance(x, str) and x.startswith("data:") for x in v)
+    """Images in the task (inline bytes of older pushes, image-store URLs): not part of the identity column."""
+    return (isinstance(v, str) and v.startswith(_BLOB_PREFIXES)) or (
+        isinstance(v, list) and any(isinstance(x, str) and x.startswith(_BLOB_PREFIXES) for x in v)
     )
 
 

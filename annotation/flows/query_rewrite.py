@@ -87,13 +87,14 @@ class QueryRewriteFlow(Flow):
                 )
                 query = "\n".join(f"[{t['turn_index']}] {render_turn(t)}" for t in block)
                 image_ids = [i for t in block for i in t.get("image_ids") or []]
-                srcs, shown, missing = turn_images(block, images)
+                srcs, shown, missing = turn_images(block, images, options.get("image_store"))
                 data = {
                     "session_id": session_id,
                     "turn_index": int(query_turn),
                     "query_turns": [int(t["turn_index"]) for t in block],
                     "context": context,
                     "query": query,
+                    "preview": f"{session_id} turn {query_turn}: {' '.join(query.split())[:80]}",
                     "images": srcs,
                 }
                 identity = {

@@ -1,0 +1,107 @@
+"""A person at the Label Studio web UI, in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+The browser is the system one (`$MMDIAL_CHROMIUM`, default /usr/bin/chromium: `make test` installs
+Debian's package); Playwright's own browser download is never used (nothing may download at run
+time). The annotator signs up through the organisation's invite link like the crowd does, and then
+opens labelling pages, reads them and submits through the editor's buttons.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+#: flags that work in a container without a GPU, a sandbox or a network
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("MMDIAL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return path if path and os.path.exists(path) else None
+
+
+class BrowserAnnotator:
+    """One annotator's browser session (its own profile and cookies)."""
+
+    def __init__(self, playwright, url: str, admin_token: str, email: str, profile_dir: str, password: str = "Crowd-pass-2026!"):
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.email = email
+        # a fresh profile per annotator (--user-data-dir): nothing carried over between runs
+        self.context = playwright.chromium.launch_persistent_context(
+            profile_dir,
+            executable_path=chromium_path(),
+            headless=True,
+            args=list(CHROMIUM_FLAGS[1:]),
+            viewport=VIEWPORT,
+            locale="zh-CN",
+        )
+        self.context.set_default_timeout(60_000)
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        invite = httpx.get(f"{self.url}/api/invite", headers={"Authorization": f"Token {admin_token}"}, timeout=60).json()["token"]
+        p = self.page
+        p.goto(f"{self.url}/user/signup/?token={invite}")
+        p.fill("input[name=email]", email)
+        p.fill("input[name=password]", password)
+        how = p.locator("input[name=how_find_us], select[name=how_find_us]")
+        if how.count():
+            if how.first.evaluate("e => e.tagName") == "SELECT":
+                how.first.select_option(index=1)
+            else:
+                how.first.fill("invite")
+        p.locator("button[type=submit], input[type=submit]").first.click()
+        p.wait_for_load_state("networkidle")
+        me = self.context.request.get(f"{self.url}/api/current-user/whoami")
+        assert me.status == 200, f"sign-up through the invite link failed: {me.status} at {p.url}"
+        self.id = me.json()["id"]
+
+    def open_task(self, project_id: int, task_id: int):
+        """The labelling page of one task, loaded: the editor is up and its images have decoded."""
+        p = self.page
+        p.goto(f"{self.url}/projects/{project_id}/data?task={task_id}")
+        p.wait_for_selector(".lsf-main-view, [class*=main-view]", state="visible")
+        p.wait_for_load_state("networkidle")
+        p.wait_for_function(
+            "() => [...document.querySelectorAll('img')].every(i => i.complete)",
+            timeout=60_000,
+        )
+        return p
+
+    def images(self) -> list[dict]:
+        """The task's images on the page: source, decoded size, on-screen box."""
+        return self.page.evaluate(
+            """() => [...document.querySelectorAll('img')]
+                 .filter(i => (i.getAttribute('src') || '').includes('/data/local-files/'))
+                 .map(i => { const r = i.getBoundingClientRect();
+                   return {src: i.getAttribute('src'), natural: i.naturalWidth, width: r.width, height: r.height, bottom: r.bottom}; })"""
+        )
+
+    def text(self) -> str:
+        return self.page.inner_text("body")
+
+    def screenshot(self, path: str) -> str:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.page.screenshot(path=path, full_page=False)
+        return path
+
+    def submit(self) -> None:
+        """Press the editor's Submit and wait until the annotation is stored."""
+        p = self.page
+        with p.expect_response(lambda r: "/annotations" in r.url and r.request.method == "POST", timeout=60_000) as resp:
+            p.get_by_role("button", name="Submit").click()
+        assert resp.value.status == 201, resp.value.text()[:300]
+
+    def close(self) -> None:
+        self.context.close()
