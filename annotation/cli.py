@@ -49,9 +49,7 @@ def one_line_errors():
 
 
 def _server(data_dir: str | None, port: int = 0, public_url: str | None = None):
-    from annotation.server import LabelStudioServer, ServerConfig
-
-    from annotation.server import default_data_dir
+    from annotation.server import LabelStudioServer, ServerConfig, default_data_dir
 
     return LabelStudioServer(ServerConfig(data_dir=data_dir or default_data_dir(), port=port, public_url=public_url))
 
@@ -59,9 +57,7 @@ def _server(data_dir: str | None, port: int = 0, public_url: str | None = None):
 def connect(url: str | None, data_dir: str | None):
     from annotation import credentials
     from annotation.client import LSClient
-    from annotation.server import ServerError
-
-    from annotation.server import default_data_dir
+    from annotation.server import ServerError, default_data_dir
 
     default_token_file = state_file = local_data_dir = None
     if not data_dir and not url and os.path.exists(os.path.join(default_data_dir(), "mmdial", "server.json")):

@@ -232,6 +232,16 @@ class LSClient:
         )
         return int(st["id"])
 
+    def ensure_view(self, project_id: int, title: str, hidden_data_keys: list[str]) -> None:
+        """A Data Manager tab (shared by the project's members) that hides the named task-data columns, so the
+        readable `preview` column is what the list and the labelling stream show, not raw JSON."""
+        views = plain(self._call("list views", lambda: self._sdk.views.list(project=project_id))) or []
+        if any((v.get("data") or {}).get("title") == title for v in views):
+            return
+        hidden = [f"tasks:data.{k}" for k in hidden_data_keys]
+        data = {"title": title, "hiddenColumns": {"explore": hidden, "labeling": hidden}}
+        self._call("create view", lambda: self._sdk.views.create(project=project_id, data=data), retry=False)
+
     # -- tasks -----------------------------------------------------------------------------
     def list_tasks(self, project_id: int, page_size: int = 500) -> list[dict]:
         """Every task of a project with its annotations (ids, authors, times, results)."""

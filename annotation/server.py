@@ -63,6 +63,8 @@ _BARE_NAMES = (
 #: the local-files document root under the data dir: the image store of pushes (annotation.images), served to
 #: logged-in users only, under a local-files storage attached to the project
 FILES_FOLDER = "files"
+#: the editor feature (contextual scrolling of Paragraphs synced to audio) that shows time ranges on every paragraph
+PARAGRAPH_TIMES_FLAG = "fflag_feat_front_lsdv_e_278_contextual_scrolling_short"
 
 
 def files_root(data_dir: str | os.PathLike) -> Path:
@@ -294,6 +296,8 @@ class LabelStudioServer:
                 # images by reference: tasks hold /data/local-files/?d=images/... URLs of this folder (logged-in users only)
                 "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
                 "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(files_root(self.data_dir)),
+                # Paragraphs without audio: this flag's layout prints a `00:00:00 - 00:00:00` time range on every EDU
+                PARAGRAPH_TIMES_FLAG: "false",
                 "LABEL_STUDIO_USERNAME": admin["email"],
                 "LABEL_STUDIO_PASSWORD": admin["password"],
                 "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",

@@ -65,6 +65,9 @@ from schemas.core import SPLIT_SHARED
 LOG = logging.getLogger("mmdial.annotation.sync")
 PULL_STATE = ".pull-state.json"
 SAFE_IMAGE_STATUSES = ("masked", "manual_masked", "clean")
+#: the Data Manager tab mmdial creates: only the readable `preview` column of the task data is shown
+DM_VIEW = "mmdial"
+PREVIEW_FIELD = "preview"
 
 
 # -- push -----------------------------------------------------------------------------------
@@ -217,6 +220,9 @@ def push(
     groups = assign_groups(specs, {d[SESSION_FIELD]: int(d[GROUP_FIELD]) for d in known.values() if SESSION_FIELD in d}, info.group_size)
     report.already_there = sum(1 for s in specs if s.key in known)
     publish_images(client, info.id, store, specs, report)
+    if specs:
+        sample = specs[0].payload(0)["data"]
+        client.ensure_view(info.id, DM_VIEW, sorted(k for k in sample if k != PREVIEW_FIELD))
     report.created, report.recoveries = import_specs(
         client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
     )

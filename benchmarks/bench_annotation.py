@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     server = LabelStudioServer(ServerConfig(args.data_dir or os.path.join(tmp, "ls")))
     own = not args.data_dir
     server.start()
-    client = LSClient(server.url, server.token(), retry=RetryPolicy(deadline_s=600), state_file=server.projects_file, data_dir=server.data_dir)
+    client = LSClient(
+        server.url, server.token(), retry=RetryPolicy(deadline_s=600), state_file=server.projects_file, data_dir=server.data_dir
+    )
     peak_server = [0]
     stop = threading.Event()
 
@@ -89,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         res["push_peak_rss_mb"] = round(_rss_mb(), 1)
         res["created"] = rep.created
         res["db_growth_bytes_per_task"] = round((db_bytes(server) - db0) / max(1, rep.created), 1)
-        res["image_store_bytes"] = sum(
-            os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(files_root(server.data_dir)) for f in fs
-        )
+        res["image_store_bytes"] = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(files_root(server.data_dir)) for f in fs)
         t0 = time.perf_counter()
         again = push(client, "summary", tables, project, batch_size=args.batch)
         res["repush_s"] = round(time.perf_counter() - t0, 2)

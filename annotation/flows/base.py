@@ -78,6 +78,8 @@ class Flow:
         return imgs
 
 
+#: how wide a task's context images are drawn (product photos are small: zoomed to the page width they pushed the form away)
+IMAGE_MAX_PX = 400
 IMAGE_VALUE_PREFIXES = ("data:", "http://", "https://", "/data/local-files/")
 #: task fields for the page (Data Manager column, pre-fill note), not for the reviewer
 NOT_REVIEWED = ("preview", "prefill_note")

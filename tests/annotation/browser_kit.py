@@ -50,6 +50,9 @@ class BrowserAnnotator:
         )
         self.context.set_default_timeout(60_000)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        #: (path, status) of every image-store request the page made
+        self.local_files: list[tuple[str, int]] = []
+        self.page.on("response", self._record)
         invite = httpx.get(f"{self.url}/api/invite", headers={"Authorization": f"Token {admin_token}"}, timeout=60).json()["token"]
         p = self.page
         p.goto(f"{self.url}/user/signup/?token={invite}")
@@ -67,6 +70,13 @@ class BrowserAnnotator:
         assert me.status == 200, f"sign-up through the invite link failed: {me.status} at {p.url}"
         self.id = me.json()["id"]
 
+    def _record(self, response) -> None:
+        path = response.url[len(self.url) :] if response.url.startswith(self.url) else response.url
+        if path.startswith("/data/local-files/"):
+            from urllib.parse import unquote
+
+            self.local_files.append((unquote(path), response.status))
+
     def open_task(self, project_id: int, task_id: int):
         """The labelling page of one task, loaded: the editor is up and its images have decoded."""
         p = self.page
@@ -80,13 +90,17 @@ class BrowserAnnotator:
         return p
 
     def images(self) -> list[dict]:
-        """The task's images on the page: source, decoded size, on-screen box."""
+        """The task's images the editor shows (it loads each into a blob: URL): decoded size, on-screen box."""
         return self.page.evaluate(
-            """() => [...document.querySelectorAll('img')]
-                 .filter(i => (i.getAttribute('src') || '').includes('/data/local-files/'))
+            """() => [...document.querySelectorAll('img[alt=image]')]
                  .map(i => { const r = i.getBoundingClientRect();
                    return {src: i.getAttribute('src'), natural: i.naturalWidth, width: r.width, height: r.height, bottom: r.bottom}; })"""
         )
+
+    def fetch(self, path: str) -> tuple[int, bytes]:
+        """GET with this annotator's session (cookies), as the page would."""
+        r = self.context.request.get(self.url + path)
+        return r.status, r.body()
 
     def text(self) -> str:
         return self.page.inner_text("body")
@@ -96,11 +110,62 @@ class BrowserAnnotator:
         self.page.screenshot(path=path, full_page=False)
         return path
 
+    # -- the form ------------------------------------------------------------------------
+    def form_values(self) -> list[str]:
+        """Values the text fields hold (pre-filled or added): the editor shows each as a text region."""
+        return [x.strip() for x in self.page.locator("[data-testid=htx-textbox-content]").all_inner_texts()]
+
+    def fill_text(self, field, text: str) -> None:
+        """Type into a text field and add it as the editor does (Enter on a one-line field, Shift+Enter on a text box)."""
+        field.click()
+        field.fill(text)
+        field.press("Shift+Enter" if field.evaluate("e => e.tagName") == "TEXTAREA" else "Enter")
+        self.page.get_by_text(text, exact=True).first.wait_for()
+
+    # -- regions and relations (the discourse flow) ------------------------------------------
+    def _tab(self, name: str) -> None:
+        self.page.locator(".lsf-tabs__tab, [role=tab], div, span").get_by_text(name, exact=True).first.click()
+
+    def region_items(self):
+        self._tab("Regions")
+        return self.page.locator(".lsf-outliner-item")
+
+    def region_count(self) -> int:
+        return self.region_items().count()
+
+    def link_regions(self, source: int, target: int) -> None:
+        """Draw a relation as a person does: select the source region, "create relation" (Alt+R), click the target."""
+        items = self.region_items()
+        items.nth(source).click()
+        self.page.keyboard.press("Alt+r")
+        items.nth(target).click()
+        self.page.keyboard.press("Escape")  # unselect, so the next link starts afresh
+
+    def label_relations(self, label: str) -> int:
+        """Give every relation in the Relations panel `label` (from its labels drop-down); returns how many."""
+        p = self.page
+        self._tab("Relations")
+        rels = p.locator(".lsf-relations__item")
+        for i in range(rels.count()):
+            rel = rels.nth(i)
+            rel.hover()
+            rel.get_by_label("Show Relation Labels").click()
+            p.locator(".lsf-relation-meta").last.get_by_text("Select labels").click()
+            p.locator(".ant-select-dropdown:visible, [role=listbox]:visible").last.get_by_text(label, exact=True).first.click()
+            p.keyboard.press("Escape")
+        return rels.count()
+
+    def submit_button(self):
+        return self.page.locator("[data-testid=bottombar-submit-button], button[aria-label='Submit current annotation']").first
+
+    def submit_disabled(self) -> bool:
+        return self.submit_button().is_disabled()
+
     def submit(self) -> None:
         """Press the editor's Submit and wait until the annotation is stored."""
         p = self.page
         with p.expect_response(lambda r: "/annotations" in r.url and r.request.method == "POST", timeout=60_000) as resp:
-            p.get_by_role("button", name="Submit").click()
+            self.submit_button().click()
         assert resp.value.status == 201, resp.value.text()[:300]
 
     def close(self) -> None:
