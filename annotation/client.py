@@ -232,14 +232,13 @@ class LSClient:
         )
         return int(st["id"])
 
-    def ensure_view(self, project_id: int, title: str, hidden_data_keys: list[str]) -> None:
-        """A Data Manager tab (shared by the project's members) that hides the named task-data columns, so the
-        readable `preview` column is what the list and the labelling stream show, not raw JSON."""
+    def ensure_view(self, project_id: int, title: str, hidden: dict[str, list[str]]) -> None:
+        """A Data Manager tab (shared by the project's members) hiding the columns `hidden` names per mode
+        (`explore`: the task list, `labeling`: the list beside the editor), e.g. raw JSON task data."""
         views = plain(self._call("list views", lambda: self._sdk.views.list(project=project_id))) or []
         if any((v.get("data") or {}).get("title") == title for v in views):
             return
-        hidden = [f"tasks:data.{k}" for k in hidden_data_keys]
-        data = {"title": title, "hiddenColumns": {"explore": hidden, "labeling": hidden}}
+        data = {"title": title, "hiddenColumns": {mode: [f"tasks:{c}" for c in cols] for mode, cols in hidden.items()}}
         self._call("create view", lambda: self._sdk.views.create(project=project_id, data=data), retry=False)
 
     # -- tasks -----------------------------------------------------------------------------

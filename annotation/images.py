@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, quote, urlparse
 URL_PREFIX = "/data/local-files/?d="
 #: the folder of the document root that holds the images (a storage path must be a subfolder of the root)
 IMAGES_FOLDER = "images"
+PLACEHOLDER_NAME = "no-image.png"
 _EXT = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "bmp": "bmp"}
 
 
@@ -40,6 +41,19 @@ def _ext(row: dict) -> str:
         return _EXT[fmt]
     uri_ext = os.path.splitext(str(row.get("uri") or row.get("source_key") or ""))[1].lower().lstrip(".")
     return _EXT.get(uri_ext, "jpg")
+
+
+def placeholder_png() -> bytes:
+    """A small grey picture that says there is no image (drawn, so nothing is shipped or downloaded)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (160, 40), (235, 235, 235))
+    ImageDraw.Draw(im).text((12, 14), "no image in these turns", fill=(90, 90, 90))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def image_bytes(row: dict) -> bytes | None:
@@ -76,6 +90,7 @@ class LocalFilesStore:
         self.root = None if root is None else os.path.abspath(root)
         self.folder = folder
         self._pending: dict[str, tuple[str, dict]] = {}  # image_id -> (relpath, row): computed, not yet written
+        self.needs_placeholder = False
 
     @property
     def storage_path(self) -> str | None:
@@ -97,11 +112,19 @@ class LocalFilesStore:
         self._pending[str(image_id)] = (rel, row)
         return URL_PREFIX + quote(rel, safe="/")
 
+    def placeholder(self) -> str:
+        """The URL of a small "no image" picture, for a task whose turns have none: the editor's Image tag
+        never finishes loading on an empty list (the page hangs), so the list is never empty."""
+        self.needs_placeholder = True
+        return URL_PREFIX + quote(f"{self.folder}/{PLACEHOLDER_NAME}", safe="/")
+
     def publish(self, image_ids: Iterable[str]) -> int:
         """Write the named images (those of the tasks that passed the privacy gate); returns how many were new."""
         if self.root is None:
             raise ImageStoreError("no image store: images by reference need the server's local-files root (--data-dir)")
         written = 0
+        if self.needs_placeholder and not os.path.exists(os.path.join(self.root, self.folder, PLACEHOLDER_NAME)):
+            self.put(f"{self.folder}/{PLACEHOLDER_NAME}", placeholder_png())
         for image_id in sorted(set(image_ids)):
             if image_id not in self._pending:
                 continue  # an http(s) URL, or not an image of this build

@@ -65,9 +65,37 @@ from schemas.core import SPLIT_SHARED
 LOG = logging.getLogger("mmdial.annotation.sync")
 PULL_STATE = ".pull-state.json"
 SAFE_IMAGE_STATUSES = ("masked", "manual_masked", "clean")
-#: the Data Manager tab mmdial creates: only the readable `preview` column of the task data is shown
+#: the Data Manager tab mmdial creates: of the task data only the readable `preview` column is shown
 DM_VIEW = "mmdial"
 PREVIEW_FIELD = "preview"
+#: task columns of the Data Manager that say nothing to an annotator (Label Studio hides them by default too)
+DM_QUIET_COLUMNS = (
+    "inner_id",
+    "annotations_results",
+    "annotations_ids",
+    "predictions_score",
+    "predictions_model_versions",
+    "predictions_results",
+    "file_upload",
+    "storage_filename",
+    "created_at",
+    "updated_at",
+    "updated_by",
+    "avg_lead_time",
+    "draft_exists",
+)
+#: shown beside the editor: the preview and how many answers a task has
+DM_LABELING_COLUMNS = ("data.preview", "total_annotations")
+
+
+def dm_hidden_columns(data: dict) -> dict[str, list[str]]:
+    """Columns the mmdial tab hides: every task-data field but `preview` (raw JSON: EDUs, image URLs, mmdial's keys)."""
+    raw = [f"data.{k}" for k in sorted(data) if k != PREVIEW_FIELD]
+    system = ["id", "completed_at", "cancelled_annotations", "total_predictions", "annotators", *DM_QUIET_COLUMNS]
+    return {
+        "explore": raw + list(DM_QUIET_COLUMNS),
+        "labeling": [c for c in raw + system + ["total_annotations"] if c not in DM_LABELING_COLUMNS],
+    }
 
 
 # -- push -----------------------------------------------------------------------------------
@@ -140,8 +168,8 @@ def publish_images(client: LSClient, project_id: int, store, specs: list[TaskSpe
     attach the store's folder to the project as a local-files storage, so Label Studio serves them."""
     from annotation.images import ImageStoreError
 
-    refs = {ref for s in specs for ref, _status in s.images}
-    if not refs or all(str(r).startswith(("http://", "https://")) for r in refs):
+    refs = {ref for s in specs for ref, _status in s.images if not str(ref).startswith(("http://", "https://"))}
+    if not refs and not getattr(store, "needs_placeholder", False):
         return
     try:
         report.images_published = store.publish(refs)
@@ -221,8 +249,7 @@ def push(
     report.already_there = sum(1 for s in specs if s.key in known)
     publish_images(client, info.id, store, specs, report)
     if specs:
-        sample = specs[0].payload(0)["data"]
-        client.ensure_view(info.id, DM_VIEW, sorted(k for k in sample if k != PREVIEW_FIELD))
+        client.ensure_view(info.id, DM_VIEW, dm_hidden_columns(specs[0].payload(0)["data"]))
     report.created, report.recoveries = import_specs(
         client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
     )

@@ -180,8 +180,12 @@ def turn_images(turns: list[dict], images: dict[str, dict], store=None) -> tuple
     """(srcs shown, ((image_id or URL, privacy_status), ...), missing image ids) for the images of `turns`.
 
     Images come from the `images` table (URLs of the image store, or their http(s) URI); a turn
-    without image ids but with http(s) `image_refs` shows those URLs (privacy status unknown).
+    without image ids but with http(s) `image_refs` shows those URLs (privacy status unknown). Turns
+    without images show the store's "no image" placeholder (an empty list hangs the editor).
     """
+    from annotation.images import LocalFilesStore
+
+    store = store or LocalFilesStore()
     srcs, shown, missing = [], [], []
     for t in turns:
         for iid in t.get("image_ids") or []:
@@ -197,7 +201,7 @@ def turn_images(turns: list[dict], images: dict[str, dict], store=None) -> tuple
                 if str(ref).startswith(("http://", "https://")):
                     srcs.append(str(ref))
                     shown.append((str(ref), None))
-    return srcs, tuple(shown), tuple(missing)
+    return srcs or [store.placeholder()], tuple(shown), tuple(missing)
 
 
 def render_turn(turn: dict) -> str:

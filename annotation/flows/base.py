@@ -79,7 +79,22 @@ class Flow:
 
 
 #: how wide a task's context images are drawn (product photos are small: zoomed to the page width they pushed the form away)
-IMAGE_MAX_PX = 400
+IMAGE_MAX_PX = 240
+
+
+def beside_images(main: str) -> str:
+    """`main` (labeling-config tags) with the task's images in a narrow column to its right, so a session's
+    text, its images and the form below fit one screen (images stacked under the text pushed the form away)."""
+    return (
+        '  <View style="display:flex;gap:12px;align-items:flex-start">\n'
+        f'    <View style="flex:1 1 auto;min-width:0">\n{main}    </View>\n'
+        f'    <View style="flex:0 0 {IMAGE_MAX_PX}px;max-width:{IMAGE_MAX_PX}px">\n'
+        f'      <Image name="images" valueList="$images" maxWidth="{IMAGE_MAX_PX}px"/>\n'
+        "    </View>\n"
+        "  </View>\n"
+    )
+
+
 IMAGE_VALUE_PREFIXES = ("data:", "http://", "https://", "/data/local-files/")
 #: task fields for the page (Data Manager column, pre-fill note), not for the reviewer
 NOT_REVIEWED = ("preview", "prefill_note")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from annotation import results as R
-from annotation.flows.base import IMAGE_MAX_PX, ExportOutcome, Flow, attr
+from annotation.flows.base import ExportOutcome, Flow, attr, beside_images
 from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
 from annotation.taxonomy import discourse_relations, normalise_relation
 
@@ -78,9 +78,8 @@ class DiscourseFlow(Flow):
             "<View>\n"
             '  <Header value="Session $session_id: draw a relation from every EDU to the earlier EDU it attaches to"/>\n'
             f'  <ParagraphLabels name="edu" toName="dialogue"><Label value="{EDU_LABEL}"/></ParagraphLabels>\n'
-            '  <Paragraphs name="dialogue" value="$edus" nameKey="speaker" textKey="text"/>\n'
-            f'  <Image name="images" valueList="$images" maxWidth="{IMAGE_MAX_PX}px"/>\n'
-            "  <Relations>\n"
+            + beside_images('      <Paragraphs name="dialogue" value="$edus" layout="dialogue" nameKey="speaker" textKey="text"/>\n')
+            + "  <Relations>\n"
             f"{relations}\n"
             "  </Relations>\n"
             "</View>\n"

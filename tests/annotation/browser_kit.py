@@ -8,6 +8,7 @@ opens labelling pages, reads them and submits through the editor's buttons.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -34,8 +35,12 @@ def chromium_path() -> str | None:
 class BrowserAnnotator:
     """One annotator's browser session (its own profile and cookies)."""
 
-    def __init__(self, playwright, url: str, admin_token: str, email: str, profile_dir: str, password: str = "Crowd-pass-2026!"):
+    def __init__(
+        self, playwright, url: str, admin_token: str, email: str, profile_dir: str, password: str = "Crowd-pass-2026!", artefacts=None
+    ):
         import httpx
+
+        self.artefacts = artefacts  # where a page that failed to open is photographed
 
         self.url = url.rstrip("/")
         self.email = email
@@ -81,7 +86,12 @@ class BrowserAnnotator:
         """The labelling page of one task, loaded: the editor is up and its images have decoded."""
         p = self.page
         p.goto(f"{self.url}/projects/{project_id}/data?task={task_id}")
-        p.wait_for_selector(".lsf-main-view, [class*=main-view]", state="visible")
+        try:
+            p.wait_for_selector(".lsf-main-view, [class*=main-view]", state="visible")
+        except Exception:
+            if self.artefacts:
+                self.screenshot(os.path.join(self.artefacts, f"failed-open-{project_id}-{task_id}.png"))
+            raise
         p.wait_for_load_state("networkidle")
         p.wait_for_function(
             "() => [...document.querySelectorAll('img')].every(i => i.complete)",
@@ -114,6 +124,11 @@ class BrowserAnnotator:
     def form_values(self) -> list[str]:
         """Values the text fields hold (pre-filled or added): the editor shows each as a text region."""
         return [x.strip() for x in self.page.locator("[data-testid=htx-textbox-content]").all_inner_texts()]
+
+    def choose(self, value: str) -> None:
+        """Tick a choice by its value, as a click on its label."""
+        p = self.page
+        p.locator("label.lsf-choice__checkbox, label").filter(has=p.locator(f"input[name={json.dumps(value)}]")).first.click()
 
     def fill_text(self, field, text: str) -> None:
         """Type into a text field and add it as the editor does (Enter on a one-line field, Shift+Enter on a text box)."""
@@ -154,6 +169,15 @@ class BrowserAnnotator:
             p.locator(".ant-select-dropdown:visible, [role=listbox]:visible").last.get_by_text(label, exact=True).first.click()
             p.keyboard.press("Escape")
         return rels.count()
+
+    def data_manager_columns(self, project_id: int) -> list[str]:
+        """Column titles of the project's task list (Data Manager, first tab), left to right."""
+        p = self.page
+        p.goto(f"{self.url}/projects/{project_id}/data")
+        p.wait_for_load_state("networkidle")
+        heads = p.locator(".lsf-th-content")
+        heads.first.wait_for()
+        return [t.strip() for t in heads.all_inner_texts() if t.strip()]
 
     def submit_button(self):
         return self.page.locator("[data-testid=bottombar-submit-button], button[aria-label='Submit current annotation']").first

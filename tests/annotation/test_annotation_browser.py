@@ -47,13 +47,14 @@ def artefacts(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def annotator(playwright_driver, ls_server, tmp_path_factory):
+def annotator(playwright_driver, ls_server, tmp_path_factory, artefacts):
     a = BrowserAnnotator(
         playwright_driver,
         ls_server.url,
         ls_server.token(),
         f"crowd-{uuid.uuid4().hex[:6]}@example.org",
         str(tmp_path_factory.mktemp("chromium-profile")),
+        artefacts=artefacts,
     )
     yield a
     a.close()
@@ -136,25 +137,34 @@ def test_query_rewrite_page_requires_the_choice_and_submits(ls_client, annotator
     push(ls_client, "query_rewrite", jddc_tables(1), project_name)
     _, task, page = _open_first(ls_client, annotator, project_name)
     _assert_page_basics(annotator, task, "query_rewrite.png", artefacts)
+    choice = annotator.page.locator("input[name=yes]").bounding_box()
+    assert choice is not None and choice["y"] + choice["height"] <= VIEWPORT["height"]  # the question is in view
     assert annotator.submit_disabled()  # the required choice is not made yet
-    page.get_by_text("yes", exact=True).first.click()
+    annotator.choose("yes")
     annotator.fill_text(page.locator("textarea").first, "电饭煲屏幕显示E3是什么故障")
     annotator.submit()
-    (line,) = [x for x in _pulled(ls_client, project_name, str(tmp_path / "p"), "query_rewrites.jsonl") if x["turn_index"] == task["data"]["turn_index"]]
+    (line,) = [
+        x
+        for x in _pulled(ls_client, project_name, str(tmp_path / "p"), "query_rewrites.jsonl")
+        if x["turn_index"] == task["data"]["turn_index"]
+    ]
     assert line["rewritable"] is True and line["rewritten"] == "电饭煲屏幕显示E3是什么故障"
 
 
 def test_summary_page_shows_edus_without_time_ranges_and_submits(ls_client, annotator, project_name, artefacts, tmp_path):
     push(ls_client, "summary", jddc_tables(1), project_name)
-    _, task, page = _open_first(ls_client, annotator, project_name)
+    info, task, page = _open_first(ls_client, annotator, project_name)
     _assert_page_basics(annotator, task, "summary.png", artefacts)
     assert annotator.submit_disabled()  # the summary is required
     annotator.fill_text(page.locator("textarea").first, "用户反映电饭煲显示E3，客服建议售后维修。")
     annotator.submit()
     (line,) = _pulled(ls_client, project_name, str(tmp_path / "p"), "summaries.jsonl")
     assert line["summary"] == "用户反映电饭煲显示E3，客服建议售后维修。" and line["session_id"] == "S0000"
-    # the Data Manager's column is the readable preview, not the EDUs' JSON
-    assert annotator.data_manager_columns() == ["preview"] or "preview" in annotator.data_manager_columns()
+    # the Data Manager shows the readable preview column, not the EDUs' JSON
+    columns = annotator.data_manager_columns(info.id)
+    assert "preview" in columns and "edus" not in columns, columns
+    annotator.screenshot(os.path.join(artefacts, "summary-data-manager.png"))
+    assert "S0000 · 5 EDUs · 你好，我买的电饭煲有问题" in annotator.text()
 
 
 def test_discourse_page_links_edus_through_the_editor(ls_client, annotator, project_name, artefacts, tmp_path):
@@ -178,7 +188,7 @@ def test_privacy_check_page_shows_the_image_and_submits(ls_client, annotator, pr
     push(ls_client, "privacy_check", {"images": tables["images"]}, project_name)
     _, task, page = _open_first(ls_client, annotator, project_name)
     _assert_page_basics(annotator, task, "privacy_check.png", artefacts, cjk=False)
-    page.get_by_text("clean", exact=True).first.click()
+    annotator.choose("clean")
     annotator.submit()
     lines = _pulled(ls_client, project_name, str(tmp_path / "p"), "privacy_manual.jsonl")
     assert [(x["image_id"], x["status"]) for x in lines] == [(task["data"]["image_id"], "clean")]

@@ -152,7 +152,7 @@ def test_tasks_without_their_images_are_refused_and_keyed_apart():
     _, without = _specs("query_rewrite", {"turns": tables["turns"]})
     assert [s.unit for s in with_images] == [s.unit for s in without]
     assert not {s.key for s in with_images} & {s.key for s in without}  # a corrected push creates them
-    assert all(s.images_missing and s.data["images"] == [] for s in without)
+    assert all(s.images_missing and s.data["images"] == ["/data/local-files/?d=images/no-image.png"] for s in without)
     with pytest.raises(SyncError, match=r"^6 task\(s\) reference 6 image\(s\) the inputs do not hold.*--without-images"):
         image_safety(flow, without, allow_unchecked=False, without_images=False, report=PushReport("p", "query_rewrite"))
     report = PushReport("p", "query_rewrite")
