@@ -65,7 +65,6 @@ _BARE_NAMES = (
 FILES_FOLDER = "files"
 #: the editor feature (contextual scrolling of Paragraphs synced to audio) that shows time ranges on every paragraph
 PARAGRAPH_TIMES_FLAG = "fflag_feat_front_lsdv_e_278_contextual_scrolling_short"
-PARAGRAPH_SELECT_ALL_FLAG = "fflag_feat_front_bros_199_enable_select_all_in_ner_phrase_short"
 
 
 def files_root(data_dir: str | os.PathLike) -> Path:
@@ -299,8 +298,6 @@ class LabelStudioServer:
                 "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(files_root(self.data_dir)),
                 # Paragraphs without audio: this flag's layout prints a `00:00:00 - 00:00:00` time range on every EDU
                 PARAGRAPH_TIMES_FLAG: "false",
-                # its "label whole utterance" button sits over the end of every paragraph's text
-                PARAGRAPH_SELECT_ALL_FLAG: "false",
                 "LABEL_STUDIO_USERNAME": admin["email"],
                 "LABEL_STUDIO_PASSWORD": admin["password"],
                 "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",

@@ -82,11 +82,16 @@ class Flow:
 IMAGE_MAX_PX = 240
 
 
+#: room at the end of each paragraph for the editor's "label whole utterance" button, which otherwise covers the
+#: last characters of the text (its feature flag is forced on in Label Studio 1.23); class names are CSS-module hashed
+PARAGRAPH_STYLE = '  <Style>[class*="withSelectAllButton"] { padding-right: 48px !important; }</Style>\n'
+
+
 def beside_images(main: str) -> str:
     """`main` (labeling-config tags) with the task's images in a narrow column to its right, so a session's
     text, its images and the form below fit one screen (images stacked under the text pushed the form away)."""
     return (
-        '  <View style="display:flex;gap:12px;align-items:flex-start">\n'
+        PARAGRAPH_STYLE + '  <View style="display:flex;gap:12px;align-items:flex-start">\n'
         f'    <View style="flex:1 1 auto;min-width:0">\n{main}    </View>\n'
         f'    <View style="flex:0 0 {IMAGE_MAX_PX}px;max-width:{IMAGE_MAX_PX}px">\n'
         f'      <Image name="images" valueList="$images" maxWidth="{IMAGE_MAX_PX}px"/>\n'

@@ -107,6 +107,17 @@ class BrowserAnnotator:
                    return {src: i.getAttribute('src'), natural: i.naturalWidth, width: r.width, height: r.height, bottom: r.bottom}; })"""
         )
 
+    def covered_paragraph_texts(self) -> list[str]:
+        """Paragraphs whose text runs under another element of the phrase (a button drawn over its last characters)."""
+        return self.page.evaluate(
+            """() => [...document.querySelectorAll('[class*=phraseContainer]')].filter(c => {
+                 const t = c.querySelector('[class^="text--"], [class*=" text--"]'); const b = c.querySelector('button');
+                 if (!t || !b) return false;
+                 const tr = t.getBoundingClientRect(), br = b.getBoundingClientRect();
+                 return tr.right > br.left + 1 && tr.left < br.right && tr.top < br.bottom && tr.bottom > br.top;
+               }).map(c => c.innerText)"""
+        )
+
     def fetch(self, path: str) -> tuple[int, bytes]:
         """GET with this annotator's session (cookies), as the page would."""
         r = self.context.request.get(self.url + path)

@@ -82,6 +82,7 @@ def _assert_page_basics(annotator, task, shot: str, artefacts: str, cjk: bool = 
         )
         assert 12 <= w <= 20 and h > 10, (w, h)
     assert "00:00:00" not in text  # no audio time ranges on dialogue turns
+    assert annotator.covered_paragraph_texts() == []  # every EDU readable to its last character
     urls = set(task["data"].get("images") or ([task["data"]["image"]] if "image" in task["data"] else []))
     assert urls and all(u.startswith("/data/local-files/") for u in urls)
     # the editor loaded the image it shows from the store; the others (behind its pager) are served too
