@@ -289,7 +289,9 @@ class LabelStudioServer:
         env = sanitized_env()
         from annotation.images import IMAGES_FOLDER
 
-        (files_root(self.data_dir) / IMAGES_FOLDER).mkdir(parents=True, exist_ok=True, mode=0o700)
+        for folder in (files_root(self.data_dir), files_root(self.data_dir) / IMAGES_FOLDER):  # owner-only, like the rest
+            folder.mkdir(exist_ok=True, mode=0o700)
+            os.chmod(folder, 0o700)
         env.update(
             {
                 "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
