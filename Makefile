@@ -36,7 +36,7 @@ demo: venv fonts
 	$(BIN)/mmdial train mese --config mese_smoke data=$(DEMO)/redial output_dir=$(DEMO)/runs/mese && $(BIN)/mmdial evaluate mese --run $(DEMO)/runs/mese
 	$(BIN)/python benchmarks/privacy_gen.py --out $(DEMO)/raw/privacy --n 12 --seed 1 && $(BIN)/mmdial mask --in $(DEMO)/raw/privacy/images --categories $(DEMO)/raw/privacy/image_categories.jsonl --out $(DEMO)/privacy-masked
 	$(BIN)/mmdial generate simmc --out $(DEMO)/raw/simmc --dialogs 200 --bad 5 --seed 1 && $(BIN)/mmdial build simmc --raw $(DEMO)/raw/simmc --out $(DEMO)/simmc
-	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc
+	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc --mask-images
 	$(BIN)/python tools/check_integrity.py $(DEMO)
 	$(BIN)/mmdial train semantic --config smoke data=$(DEMO)/mmd-v2 output_dir=$(DEMO)/runs/semantic && $(BIN)/mmdial evaluate semantic --run $(DEMO)/runs/semantic
 

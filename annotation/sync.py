@@ -157,7 +157,10 @@ def image_safety(flow: Flow, specs: list[TaskSpec], allow_unchecked: bool, witho
         statuses = sorted({str(carried[r]) for r in unsafe})
         msg = f"{len(unsafe)} image(s) with privacy_status {'/'.join(statuses)} (not masked, manual_masked or clean)"
         if not allow_unchecked:
-            raise SyncError(msg + " would go to the crowd: run the privacy stage (`mmdial mask`) first, or pass --allow-unchecked-images")
+            raise SyncError(
+                msg + " would go to the crowd: run the privacy stage first (`mmdial mask`, then the privacy_check flow and"
+                " `mmdial mask-manual` for the images it left unmasked), or pass --allow-unchecked-images"
+            )
         report.warnings.append(msg + " pushed to the crowd (--allow-unchecked-images)")
     for w in report.warnings:
         LOG.warning("%s", w)
