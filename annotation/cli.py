@@ -48,10 +48,11 @@ def one_line_errors():
         _fail(str(exc.args[0]) if exc.args else str(exc))
 
 
-def _server(data_dir: str | None, port: int = 0, public_url: str | None = None):
+def _server(data_dir: str | None, port: int = 0, public_url: str | None = None, private_object_store: bool = False):
     from annotation.server import LabelStudioServer, ServerConfig, default_data_dir
 
-    return LabelStudioServer(ServerConfig(data_dir=data_dir or default_data_dir(), port=port, public_url=public_url))
+    cfg = ServerConfig(data_dir=data_dir or default_data_dir(), port=port, public_url=public_url, private_object_store=private_object_store)
+    return LabelStudioServer(cfg)
 
 
 def connect(url: str | None, data_dir: str | None):
@@ -127,11 +128,16 @@ def register(app: typer.Typer) -> None:
         public_url: str | None = typer.Option(
             None, "--public-url", help="https URL of the TLS reverse proxy a remote crowd uses (see annotation/README.md)."
         ),
+        private_object_store: bool = typer.Option(
+            False,
+            "--private-object-store",
+            help="Allow an S3 image store on a private address (turns off Label Studio's SSRF protection; trusted crowds only).",
+        ),
     ) -> None:
         """Start Label Studio on 127.0.0.1 with DATA_DIR; admin and API token are created without prompts."""
         from annotation.server import ServerError, main_status_line
 
-        srv = _server(data_dir, port, public_url)
+        srv = _server(data_dir, port, public_url, private_object_store)
         try:
             st = srv.start()
         except ServerError as exc:

@@ -20,8 +20,8 @@ from typing import Any
 
 LOG = logging.getLogger("mmdial.annotation.client")
 TRANSIENT_STATUS = (502, 503, 504)
-#: the local-files document root of a server reached by --url, as seen from this machine (a shared disk)
-FILES_ROOT_ENV = "MMDIAL_LS_FILES_ROOT"
+#: where pushes put images: s3://bucket/prefix, or the local-files document root of a server reached by --url
+IMAGE_STORE_ENV = "MMDIAL_LS_IMAGE_STORE"
 
 
 class TransientError(RuntimeError):
@@ -206,13 +206,12 @@ class LSClient:
 
     # -- image store -----------------------------------------------------------------------
     def image_store(self):
-        """The store pushes write images into: the local-files root of the server's data dir
-        (or `$MMDIAL_LS_FILES_ROOT`, that root seen from here, for a server reached by --url); None if unknown."""
-        from annotation.images import LocalFilesStore
+        """The store pushes write images into: `$MMDIAL_LS_IMAGE_STORE` (`s3://bucket/prefix`, or the local-files
+        root of a server reached by --url as seen from here), else the local-files root of the server's data dir."""
+        from annotation.images import store_for
         from annotation.server import files_root
 
-        root = os.environ.get(FILES_ROOT_ENV) or (files_root(self.data_dir) if self.data_dir else None)
-        return None if root is None else LocalFilesStore(root)
+        return store_for(os.environ.get(IMAGE_STORE_ENV), files_root(self.data_dir) if self.data_dir else None)
 
     def ensure_local_storage(self, project_id: int, path: str) -> int:
         """A local-files storage on `path` attached to the project (Label Studio serves a file only under one)."""
@@ -226,6 +225,42 @@ class LSClient:
                 "create local storage",
                 lambda: self._sdk.import_storage.local.create(
                     project=project_id, path=path, title="mmdial images", use_blob_urls=True, regex_filter=r"^$"
+                ),
+                retry=False,
+            )
+        )
+        return int(st["id"])
+
+    def ensure_s3_storage(
+        self,
+        project_id: int,
+        bucket: str,
+        prefix: str,
+        endpoint: str | None,
+        region: str | None,
+        key_id: str | None,
+        secret: str | None,
+        presign_ttl_min: int = 15,
+    ) -> int:
+        """An S3 storage (presigned URLs, never synced) attached to the project, so it serves `s3://bucket/prefix/...`."""
+        found = plain(self._call("list s3 storages", lambda: self._sdk.import_storage.s3.list(project=project_id)))
+        for st in found or []:
+            if st.get("bucket") == bucket and (st.get("prefix") or "") == prefix:
+                return int(st["id"])
+        opt = {"s3endpoint": endpoint, "region_name": region, "aws_access_key_id": key_id, "aws_secret_access_key": secret}
+        st = plain(
+            self._call(
+                "create s3 storage",
+                lambda: self._sdk.import_storage.s3.create(
+                    project=project_id,
+                    bucket=bucket,
+                    prefix=prefix,
+                    presign=True,
+                    presign_ttl=presign_ttl_min,
+                    use_blob_urls=True,
+                    regex_filter=r"^$",
+                    title="mmdial images",
+                    **{k: v for k, v in opt.items() if v},
                 ),
                 retry=False,
             )

@@ -171,8 +171,8 @@ def sample(client: LSClient, project: str, seed: int = 0, fraction: Fraction = D
             specs.append(TaskSpec(REVIEW_FLOW, f"{g}:{rnd}:{key}", str(g), identity, data))
         summary["sampled"].append({"group": g, "round": rnd, "group_tasks": len(gtasks), "sample": len(chosen), "task_keys": chosen})
     store = client.image_store()
-    if store is not None and any(str(i).startswith("/data/local-files/") for s in specs for i in s.data["images"]):
-        client.ensure_local_storage(review.id, store.storage_path)
+    if store is not None and any(store.owns(i) for s in specs for i in s.data["images"]):
+        store.attach(client, review.id)
     import_specs(client, review.id, specs, lambda s: int(s.data["qc_group"]))
     return summary
 

@@ -59,6 +59,7 @@ _BARE_NAMES = (
     "BASE_DATA_DIR",
     "LOCAL_FILES_SERVING_ENABLED",
     "LOCAL_FILES_DOCUMENT_ROOT",
+    "SSRF_PROTECTION_ENABLED",
 )
 #: the local-files document root under the data dir: the image store of pushes (annotation.images), served to
 #: logged-in users only, under a local-files storage attached to the project
@@ -174,6 +175,10 @@ class ServerConfig:
     executable: str = field(default_factory=default_executable)
     startup_timeout: float = 240.0
     template_db: str | None = None  # a migrated empty database copied in before the first start
+    #: an S3-compatible store on this machine or a private network (MinIO, moto): Label Studio's SSRF protection
+    #: refuses storage endpoints on reserved addresses, so it is turned off. Members (everyone, in Community
+    #: Edition) can then make the server fetch private addresses (storages, webhooks): keep it to trusted crowds.
+    private_object_store: bool = False
 
 
 class LabelStudioServer:
@@ -309,6 +314,8 @@ class LabelStudioServer:
             env["LABEL_STUDIO_USER_TOKEN"] = token
         if self.config.public_url:
             env.update(public_env(self.config.public_url))
+        if self.config.private_object_store:
+            env["LABEL_STUDIO_SSRF_PROTECTION_ENABLED"] = "false"
         argv = [
             exe,
             "start",

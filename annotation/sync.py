@@ -172,13 +172,15 @@ def publish_images(client: LSClient, project_id: int, store, specs: list[TaskSpe
     from annotation.images import ImageStoreError
 
     refs = {ref for s in specs for ref, _status in s.images if not str(ref).startswith(("http://", "https://"))}
-    if not refs and not getattr(store, "needs_placeholder", False):
+    if not refs and not store.needs_placeholder:
         return
     try:
         report.images_published = store.publish(refs)
     except (ImageStoreError, OSError) as exc:
-        raise SyncError(f"{exc}; set $MMDIAL_LS_FILES_ROOT to the server's local-files root for a server reached by --url") from None
-    client.ensure_local_storage(project_id, store.storage_path)
+        raise SyncError(
+            f"{exc}; for a server reached by --url set $MMDIAL_LS_IMAGE_STORE (s3://bucket/prefix, or its local-files root)"
+        ) from None
+    store.attach(client, project_id)
 
 
 def push(
@@ -379,7 +381,7 @@ def build_pull_tables(project: ProjectInfo, flow: Flow, tasks: list[dict], users
     return {"tasks": task_rows, "history": history, "lines": lines, "dead": dead}
 
 
-_BLOB_PREFIXES = ("data:", "/data/local-files/")
+_BLOB_PREFIXES = ("data:", "/data/local-files/", "s3://")
 
 
 def _is_blob(v) -> bool:

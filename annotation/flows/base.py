@@ -100,7 +100,7 @@ def beside_images(main: str) -> str:
     )
 
 
-IMAGE_VALUE_PREFIXES = ("data:", "http://", "https://", "/data/local-files/")
+IMAGE_VALUE_PREFIXES = ("data:", "http://", "https://", "/data/local-files/", "s3://")
 #: task fields for the page (Data Manager column, pre-fill note), not for the reviewer
 NOT_REVIEWED = ("preview", "prefill_note")
 

@@ -153,3 +153,75 @@ def test_push_and_pull_killed_midway_resume_without_loss_or_duplicates(ls_server
     rep = pull(ls_client, project_name, out)
     assert rep.snapshot_reused and (rep.tasks, rep.done, rep.lines, rep.dead) == (n, n, n, 0)
     assert not [f for f in os.listdir(out) if f.startswith(".")]
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch):
+    """A local S3-compatible server (moto) on 127.0.0.1 with test credentials; nothing leaves the machine."""
+    from moto.server import ThreadedMotoServer
+
+    from annotation.server import free_port
+
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "mmdial-test",
+        "AWS_SECRET_ACCESS_KEY": "mmdial-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(k, v)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ls_private(tmp_path_factory, request):
+    """A second server allowed to reach an object store on 127.0.0.1 (SSRF protection off: not the shared one)."""
+    from annotation.client import LSClient
+    from annotation.server import LabelStudioServer, ServerConfig, default_executable, label_studio_fingerprint, migrate_template
+
+    exe = default_executable()
+    cache = request.config.cache.mkdir(f"mmdial-label-studio-{label_studio_fingerprint(exe)}")
+    cfg = ServerConfig(str(tmp_path_factory.mktemp("ls-private")), template_db=migrate_template(str(cache), exe), private_object_store=True)
+    server = LabelStudioServer(cfg)
+    server.start()
+    yield server, LSClient(server.url, server.token(), state_file=server.projects_file, data_dir=server.data_dir)
+    server.stop()
+
+
+def test_s3_store_serves_images_through_presigned_urls_to_members_only(ls_private, project_name, s3_endpoint):
+    import base64
+
+    import boto3
+
+    from annotation.images import S3Store
+
+    ls_server, ls_client = ls_private
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="mmdial-images")
+    tables = jddc_tables(3)
+    sizes = {r["image_id"]: len(r["data"]) for r in tables["images"].to_pylist()}
+    store = S3Store("s3://mmdial-images/run-1", endpoint_url=s3_endpoint, region="us-east-1")
+    rep = push(ls_client, "summary", tables, project_name, image_store=store)
+    assert rep.created == 3 and rep.images_published == len(sizes)
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="mmdial-images")["Contents"]}
+    assert {k.rsplit("/", 1)[1].split(".")[0] for k in keys} == set(sizes)  # the images, by id, and nothing else
+    # the task API hands the member a proxy URL of Label Studio for each s3:// URI, never the bucket's address
+    tasks = ls_client.list_tasks(open_project(ls_client, project_name).id)
+    proxied = [(t, u) for t in tasks for u in t["data"]["images"]]
+    assert proxied and all(u.startswith(f"/tasks/{t['id']}/resolve/?fileuri=") for t, u in proxied), proxied[0]
+
+    member = WebAnnotator(ls_server.url, ls_server.token(), f"s3-{uuid.uuid4().hex[:6]}@example.org")
+    anonymous = httpx.Client(base_url=ls_server.url, follow_redirects=False, timeout=60)
+    for _t, resolve in proxied:
+        uri = base64.urlsafe_b64decode(resolve.split("fileuri=", 1)[1]).decode()
+        assert uri.startswith("s3://mmdial-images/run-1/images/")
+        served = member.http.get(resolve)  # redirected to a presigned URL of the bucket
+        image_id = uri.rsplit("/", 1)[1].split(".")[0]
+        assert served.status_code == 200 and len(served.content) == sizes[image_id], served.status_code
+        assert "X-Amz-Signature=" in str(served.url) or any(
+            "X-Amz-Signature=" in str(r.headers.get("location", "")) for r in served.history
+        )
+        refused = anonymous.get(resolve)
+        assert refused.status_code in (302, 401, 403, 404) and "X-Amz-Signature" not in refused.headers.get("location", "")
