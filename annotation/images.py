@@ -239,7 +239,20 @@ class S3Store(ImageStore):
     def url(self, rel: str) -> str:
         return f"s3://{self.bucket}/{self.key(rel)}"
 
+    @staticmethod
+    def raw_uri(src):
+        """`s3://...` of a task value, also when Label Studio's task API handed it out as its proxy URL."""
+        if isinstance(src, str) and src.startswith("/tasks/") and "fileuri=" in src:
+            import base64
+
+            try:
+                return base64.urlsafe_b64decode(src.split("fileuri=", 1)[1]).decode()
+            except ValueError:
+                return src
+        return src
+
     def owns(self, src) -> bool:
+        src = self.raw_uri(src)
         return isinstance(src, str) and src.startswith(f"s3://{self.bucket}/")
 
     def exists(self, rel: str) -> bool:
@@ -259,6 +272,7 @@ class S3Store(ImageStore):
     def read(self, src: str) -> bytes | None:
         if not self.owns(src):
             return None
+        src = self.raw_uri(src)
         from botocore.exceptions import ClientError
 
         try:

@@ -300,3 +300,28 @@ def test_server_commands_work_without_a_data_dir(tmp_path, monkeypatch):
 
     with pytest.raises(typer.Exit):  # the same one-line error when called as a library
         connect(None, None)
+
+
+def test_s3_store_reads_its_keys_also_through_label_studios_proxy_urls():
+    import base64
+
+    from annotation.images import S3Store
+
+    class FakeS3:  # the two calls the store makes, in memory
+        def __init__(self):
+            self.objects = {}
+
+        def put_object(self, Bucket, Key, Body, ContentType):  # noqa: N803 - boto3's names
+            self.objects[(Bucket, Key)] = Body
+
+        def get_object(self, Bucket, Key):  # noqa: N803
+            import io
+
+            return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+    store = S3Store("s3://bucket/run", s3=FakeS3())
+    url = store.put("images/qc/x.png", b"png")
+    assert url == "s3://bucket/run/images/qc/x.png"
+    proxied = f"/tasks/7/resolve/?fileuri={base64.urlsafe_b64encode(url.encode()).decode()}"
+    assert store.owns(proxied) and store.read(proxied) == store.read(url) == b"png"
+    assert not store.owns("s3://other/run/images/qc/x.png") and store.read("/data/local-files/?d=x") is None
