@@ -60,12 +60,13 @@ class PrivacyCheckFlow(Flow):
         return (
             "<View>\n"
             '  <Header value="Image $source_key: draw a box over every piece of private information, or mark the image clean"/>\n'
-            '  <Image name="image" value="$image" zoom="true"/>\n'
+            # labels and verdict above the image: a small image zoomed to the page width pushed them below the fold
             f'  <RectangleLabels name="box" toName="image">{labels}</RectangleLabels>\n'
-            '  <Choices name="verdict" toName="image" choice="single" required="true">\n'
+            '  <Choices name="verdict" toName="image" choice="single" required="true" layout="inline">\n'
             f"    <Choice value={attr(CLEAN)}/>\n"
             f"    <Choice value={attr(BOXED)}/>\n"
             "  </Choices>\n"
+            '  <Image name="image" value="$image" zoom="true"/>\n'
             "</View>\n"
         )
 

@@ -189,6 +189,8 @@ def test_privacy_check_page_shows_the_image_and_submits(ls_client, annotator, pr
     push(ls_client, "privacy_check", {"images": tables["images"]}, project_name)
     _, task, page = _open_first(ls_client, annotator, project_name)
     _assert_page_basics(annotator, task, "privacy_check.png", artefacts, cjk=False)
+    verdict = annotator.page.locator("input[name=clean]").bounding_box()
+    assert verdict is not None and verdict["y"] + verdict["height"] <= VIEWPORT["height"]  # the verdict is in view
     annotator.choose("clean")
     annotator.submit()
     lines = _pulled(ls_client, project_name, str(tmp_path / "p"), "privacy_manual.jsonl")
