@@ -41,13 +41,14 @@ def noisy_jpeg(seed: int, min_bytes: int = IMAGE_BYTES) -> bytes:
         side += 32
 
 
-def with_big_images(tables: dict) -> dict:
-    """The same sessions with every image replaced by a >= 100 KB one (its id the sha256 of its bytes, as in a build)."""
+def with_big_images(tables: dict, seed: int = 0, min_bytes: int = IMAGE_BYTES) -> dict:
+    """The same sessions with every image replaced by a fresh one of >= `min_bytes` (its id the sha256 of its
+    bytes, as in a build; `seed` keeps them apart from other tests' images in the session's shared store)."""
     import hashlib
 
     rows, new_id = tables["images"].to_pylist(), {}
     for i, r in enumerate(rows):
-        r["data"] = noisy_jpeg(i)
+        r["data"] = noisy_jpeg(seed + i, min_bytes)
         new_id[r["image_id"]] = r["image_id"] = hashlib.sha256(r["data"]).hexdigest()
     turns = tables["turns"].to_pylist()
     for t in turns:
@@ -93,8 +94,9 @@ def test_push_stores_no_image_bytes_and_serves_images_to_members_only(ls_server,
 
 
 def test_images_the_privacy_gate_refuses_never_reach_the_store(ls_server, ls_client, project_name):
-    tables = jddc_tables(3, privacy_status="unchecked")
+    tables = with_big_images(jddc_tables(3, privacy_status="unchecked"), seed=7_000, min_bytes=1_000)  # never pushed before
     ids = [r["image_id"] for r in tables["images"].to_pylist()]
+    assert ids
     with pytest.raises(SyncError, match="privacy_status unchecked"):
         push(ls_client, "query_rewrite", tables, project_name)
     store = files_root(ls_server.data_dir)
