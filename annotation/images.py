@@ -116,6 +116,11 @@ class ImageStore:
     def owns(self, src) -> bool:
         raise NotImplementedError
 
+    @property
+    def writable(self) -> bool:
+        """False for a store that only computes URLs (offline builds): a push of images must fail before it starts."""
+        return True
+
     def relpath(self, image_id: str, ext: str) -> str:
         return f"{self.folder}/{image_id[:2]}/{image_id}.{ext}"
 
@@ -174,6 +179,10 @@ class LocalFilesStore(ImageStore):
 
     def owns(self, src) -> bool:
         return is_reference(src)
+
+    @property
+    def writable(self) -> bool:
+        return self.root is not None
 
     def _root(self) -> str:
         if self.root is None:

@@ -68,6 +68,10 @@ SAFE_IMAGE_STATUSES = ("masked", "manual_masked", "clean")
 #: the Data Manager tab mmdial creates: of the task data only the readable `preview` column is shown
 DM_VIEW = "mmdial"
 PREVIEW_FIELD = "preview"
+NO_STORE_HINT = (
+    "images go by reference: give --data-dir of a server started here, or for a server reached by --url set "
+    "$MMDIAL_LS_IMAGE_STORE (s3://bucket/prefix, or that server's local-files root as seen from here)"
+)
 #: task columns of the Data Manager that say nothing to an annotator (Label Studio hides them by default too)
 DM_QUIET_COLUMNS = (
     "inner_id",
@@ -171,16 +175,19 @@ def publish_images(client: LSClient, project_id: int, store, specs: list[TaskSpe
     attach the store's folder to the project as a local-files storage, so Label Studio serves them."""
     from annotation.images import ImageStoreError
 
-    refs = {ref for s in specs for ref, _status in s.images if not str(ref).startswith(("http://", "https://"))}
+    refs = _store_refs(specs)
     if not refs and not store.needs_placeholder:
         return
     try:
         report.images_published = store.publish(refs)
     except (ImageStoreError, OSError) as exc:
-        raise SyncError(
-            f"{exc}; for a server reached by --url set $MMDIAL_LS_IMAGE_STORE (s3://bucket/prefix, or its local-files root)"
-        ) from None
+        raise SyncError(f"{exc}; {NO_STORE_HINT}") from None
     store.attach(client, project_id)
+
+
+def _store_refs(specs: list[TaskSpec]) -> set[str]:
+    """Image ids the tasks show from the store (http(s) URLs are shown as they are)."""
+    return {ref for s in specs for ref, _status in s.images if not str(ref).startswith(("http://", "https://"))}
 
 
 def push(
@@ -242,6 +249,9 @@ def push(
             seen.add(spec.key)
             specs.append(spec)
     image_safety(flow, specs, allow_unchecked_images, without_images, report)
+    if _store_refs(specs) or (store.needs_placeholder and specs):
+        if not store.writable:  # known before anything is created on the server
+            raise SyncError(f"no image store for {len(_store_refs(specs))} image(s): {NO_STORE_HINT}")
     info, report.project_created = ensure_project(client, project, flow.name, params, config, group_size, flow.empty_is_answer)
     server_tasks = client.list_tasks(info.id)
     known = {t["data"][KEY_FIELD]: t["data"] for t in server_tasks if KEY_FIELD in t["data"]}

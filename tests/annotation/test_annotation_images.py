@@ -227,3 +227,13 @@ def test_s3_store_serves_images_through_presigned_urls_to_members_only(ls_privat
         )
         refused = anonymous.get(resolve)
         assert refused.status_code in (302, 401, 403, 404) and "X-Amz-Signature" not in refused.headers.get("location", "")
+
+
+def test_a_push_of_images_without_a_store_fails_before_creating_anything(ls_server, project_name, monkeypatch):
+    from annotation.client import LSClient
+
+    monkeypatch.delenv("MMDIAL_LS_IMAGE_STORE", raising=False)
+    remote = LSClient(ls_server.url, ls_server.token(), state_file=ls_server.projects_file)  # --url: no data dir here
+    with pytest.raises(SyncError, match=r"^no image store for 3 image\(s\): .*MMDIAL_LS_IMAGE_STORE"):
+        push(remote, "summary", jddc_tables(2), project_name)
+    assert all(p["title"] != project_name for p in remote.projects())

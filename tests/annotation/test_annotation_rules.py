@@ -254,6 +254,11 @@ def test_dialog_state_form_shows_images_and_carries_the_previous_state_forward()
     assert carried.prefill_source == "carried from gold turn 0"
     assert {R.text_of(carried.prefill, _slot_field(i)) for i in (0, 2)} == {"red", "shirt"}
     assert by_unit["d1:5"].prefill_source == "carried from annotated turn 4"
+    # the page says what the form starts from, as it is
+    assert by_unit["d1:0"].data["prefill_note"] == "Pre-filled with 2 value(s), source: gold. Check and correct them."
+    assert by_unit["d1:2"].data["prefill_note"] == "Pre-filled with 2 value(s), source: carried from gold turn 0. Check and correct them."
+    first = get_flow("dialog_state").build({"turns": turns}, params, {}).tasks[0]
+    assert first.unit == "d1:0" and first.data["prefill_note"].startswith("Starts empty: no earlier user turn")
     assert R.text_of(by_unit["d1:5"].prefill, _slot_field(0)) == "blue"
     # the images of the last turns and of the turn itself are shown as images, in order
     # by reference: a URL of the image store (images/<id[:2]>/<id>.jpg under the local-files root), never bytes
