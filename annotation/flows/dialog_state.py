@@ -24,7 +24,7 @@ DEFAULT_SLOTS = ("type", "color", "material", "brand", "gender", "price", "patte
 _NOT_SLOTS = re.compile(r"name|title|description|image|url|^id$|_id$|taxonomy")
 CONTEXT_TURNS = 8
 #: images shown: those of the turn and of the last turns before it (what "the second one" refers to);
-#: older ones would repeat in every later task of the dialog (inline bytes: tasks would grow with the dialog)
+#: older ones would repeat in every later task of the dialog (a wall of images above the form)
 IMAGE_TURNS = 2
 PREFILL_ORDER = ("gold", "predicted")
 #: width of the image column beside the slot fields (the fields stay in view on a 1280x800 screen)
