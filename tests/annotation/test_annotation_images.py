@@ -160,6 +160,7 @@ def test_push_and_pull_killed_midway_resume_without_loss_or_duplicates(ls_server
 @pytest.fixture
 def s3_endpoint(monkeypatch):
     """A local S3-compatible server (moto) on 127.0.0.1 with test credentials; nothing leaves the machine."""
+    pytest.importorskip("moto.server", reason="moto[server] (dev extra) runs the local S3 server")
     from moto.server import ThreadedMotoServer
 
     from annotation.server import free_port
