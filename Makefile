@@ -8,7 +8,7 @@ VENV_LS := .venv-ls
 LABEL_STUDIO_SPEC ?= label-studio>=1.23,<2
 DEMO := demo-out
 
-.PHONY: venv demo test lint bench clean fonts
+.PHONY: venv demo test lint bench clean fonts chromium
 
 venv: $(VENV)/.installed
 
@@ -36,7 +36,7 @@ demo: venv fonts
 	$(BIN)/mmdial train mese --config mese_smoke data=$(DEMO)/redial output_dir=$(DEMO)/runs/mese && $(BIN)/mmdial evaluate mese --run $(DEMO)/runs/mese
 	$(BIN)/python benchmarks/privacy_gen.py --out $(DEMO)/raw/privacy --n 12 --seed 1 && $(BIN)/mmdial mask --in $(DEMO)/raw/privacy/images --categories $(DEMO)/raw/privacy/image_categories.jsonl --out $(DEMO)/privacy-masked
 	$(BIN)/mmdial generate simmc --out $(DEMO)/raw/simmc --dialogs 200 --bad 5 --seed 1 && $(BIN)/mmdial build simmc --raw $(DEMO)/raw/simmc --out $(DEMO)/simmc
-	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc
+	$(BIN)/mmdial generate jddc --out $(DEMO)/raw/jddc --sessions 300 --bad 11 --seed 1 && $(BIN)/mmdial build jddc --raw $(DEMO)/raw/jddc --out $(DEMO)/jddc --mask-images
 	$(BIN)/python tools/check_integrity.py $(DEMO)
 	$(BIN)/mmdial train semantic --config smoke data=$(DEMO)/mmd-v2 output_dir=$(DEMO)/runs/semantic && $(BIN)/mmdial evaluate semantic --run $(DEMO)/runs/semantic
 
@@ -47,7 +47,14 @@ fonts:
 	  ( $$SUDO apt-get install -y -q fonts-noto-cjk || ( $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-noto-cjk ) ); } \
 	  || echo "warning: fonts-noto-cjk not installed; the privacy generator tests will be skipped"
 
-test: venv fonts $(VENV_LS)/.installed
+# headless Chromium for the annotation pages' browser tests (Debian's chromium; Playwright drives it and never downloads its own)
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ) && \
+	  ( $$SUDO apt-get install -y -q chromium || ( $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium ) ); } \
+	  || echo "warning: chromium not installed; the annotation browser tests will fail"
+
+test: venv fonts chromium $(VENV_LS)/.installed
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -9,13 +9,17 @@ a token on a command line is visible to every user of the machine.
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from fractions import Fraction
 
 import typer
 
 DataDirOpt = typer.Option(
-    None, "--data-dir", envvar="MMDIAL_LS_DATA_DIR", help="Data directory of a server started by `mmdial annotate server start`."
+    None,
+    "--data-dir",
+    envvar="MMDIAL_LS_DATA_DIR",
+    help="Data directory of a server started by `mmdial annotate server start` (default ~/.local/share/mmdial/label-studio).",
 )
 UrlOpt = typer.Option(
     None, "--url", envvar="MMDIAL_LS_URL", help="Label Studio URL (token from $MMDIAL_LS_TOKEN or $MMDIAL_LS_TOKEN_FILE)."
@@ -44,20 +48,21 @@ def one_line_errors():
         _fail(str(exc.args[0]) if exc.args else str(exc))
 
 
-def _server(data_dir: str | None, port: int = 0, public_url: str | None = None):
-    from annotation.server import LabelStudioServer, ServerConfig
+def _server(data_dir: str | None, port: int = 0, public_url: str | None = None, private_object_store: bool = False):
+    from annotation.server import LabelStudioServer, ServerConfig, default_data_dir
 
-    if not data_dir:
-        _fail("--data-dir (or $MMDIAL_LS_DATA_DIR) is required")
-    return LabelStudioServer(ServerConfig(data_dir=data_dir, port=port, public_url=public_url))
+    cfg = ServerConfig(data_dir=data_dir or default_data_dir(), port=port, public_url=public_url, private_object_store=private_object_store)
+    return LabelStudioServer(cfg)
 
 
 def connect(url: str | None, data_dir: str | None):
     from annotation import credentials
     from annotation.client import LSClient
-    from annotation.server import ServerError
+    from annotation.server import ServerError, default_data_dir
 
     default_token_file = state_file = local_data_dir = None
+    if not data_dir and not url and os.path.exists(os.path.join(default_data_dir(), "mmdial", "server.json")):
+        data_dir = default_data_dir()  # the server `mmdial annotate server start` started without --data-dir
     if data_dir:
         srv = _server(data_dir)
         default_token_file = srv.token_file
@@ -123,11 +128,16 @@ def register(app: typer.Typer) -> None:
         public_url: str | None = typer.Option(
             None, "--public-url", help="https URL of the TLS reverse proxy a remote crowd uses (see annotation/README.md)."
         ),
+        private_object_store: bool = typer.Option(
+            False,
+            "--private-object-store",
+            help="Allow an S3 image store on a private address (turns off Label Studio's SSRF protection; trusted crowds only).",
+        ),
     ) -> None:
         """Start Label Studio on 127.0.0.1 with DATA_DIR; admin and API token are created without prompts."""
         from annotation.server import ServerError, main_status_line
 
-        srv = _server(data_dir, port, public_url)
+        srv = _server(data_dir, port, public_url, private_object_store)
         try:
             st = srv.start()
         except ServerError as exc:

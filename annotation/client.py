@@ -20,6 +20,8 @@ from typing import Any
 
 LOG = logging.getLogger("mmdial.annotation.client")
 TRANSIENT_STATUS = (502, 503, 504)
+#: where pushes put images: s3://bucket/prefix, or the local-files document root of a server reached by --url
+IMAGE_STORE_ENV = "MMDIAL_LS_IMAGE_STORE"
 
 
 class TransientError(RuntimeError):
@@ -201,6 +203,78 @@ class LSClient:
             )
         )
         return {"id": p["id"], "title": p["title"], "description": p.get("description") or "", "label_config": p.get("label_config")}
+
+    # -- image store -----------------------------------------------------------------------
+    def image_store(self):
+        """The store pushes write images into: `$MMDIAL_LS_IMAGE_STORE` (`s3://bucket/prefix`, or the local-files
+        root of a server reached by --url as seen from here), else the local-files root of the server's data dir."""
+        from annotation.images import store_for
+        from annotation.server import files_root
+
+        return store_for(os.environ.get(IMAGE_STORE_ENV), files_root(self.data_dir) if self.data_dir else None)
+
+    def ensure_local_storage(self, project_id: int, path: str) -> int:
+        """A local-files storage on `path` attached to the project (Label Studio serves a file only under one)."""
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        found = plain(self._call("list local storages", lambda: self._sdk.import_storage.local.list(project=project_id)))
+        for st in found or []:
+            if os.path.normpath(st.get("path") or "") == os.path.normpath(path):
+                return int(st["id"])
+        st = plain(
+            self._call(
+                "create local storage",
+                lambda: self._sdk.import_storage.local.create(
+                    project=project_id, path=path, title="mmdial images", use_blob_urls=True, regex_filter=r"^$"
+                ),
+                retry=False,
+            )
+        )
+        return int(st["id"])
+
+    def ensure_s3_storage(
+        self,
+        project_id: int,
+        bucket: str,
+        prefix: str,
+        endpoint: str | None,
+        region: str | None,
+        key_id: str | None,
+        secret: str | None,
+        presign_ttl_min: int = 15,
+    ) -> int:
+        """An S3 storage (presigned URLs, never synced) attached to the project, so it serves `s3://bucket/prefix/...`."""
+        found = plain(self._call("list s3 storages", lambda: self._sdk.import_storage.s3.list(project=project_id)))
+        for st in found or []:
+            if st.get("bucket") == bucket and (st.get("prefix") or "") == prefix:
+                return int(st["id"])
+        opt = {"s3endpoint": endpoint, "region_name": region, "aws_access_key_id": key_id, "aws_secret_access_key": secret}
+        st = plain(
+            self._call(
+                "create s3 storage",
+                lambda: self._sdk.import_storage.s3.create(
+                    project=project_id,
+                    bucket=bucket,
+                    prefix=prefix,
+                    presign=True,
+                    presign_ttl=presign_ttl_min,
+                    use_blob_urls=True,
+                    regex_filter=r"^$",
+                    title="mmdial images",
+                    **{k: v for k, v in opt.items() if v},
+                ),
+                retry=False,
+            )
+        )
+        return int(st["id"])
+
+    def ensure_view(self, project_id: int, title: str, hidden: dict[str, list[str]]) -> None:
+        """A Data Manager tab (shared by the project's members) hiding the columns `hidden` names per mode
+        (`explore`: the task list, `labeling`: the list beside the editor), e.g. raw JSON task data."""
+        views = plain(self._call("list views", lambda: self._sdk.views.list(project=project_id))) or []
+        if any((v.get("data") or {}).get("title") == title for v in views):
+            return
+        data = {"title": title, "hiddenColumns": {mode: [f"tasks:{c}" for c in cols] for mode, cols in hidden.items()}}
+        self._call("create view", lambda: self._sdk.views.create(project=project_id, data=data), retry=False)
 
     # -- tasks -----------------------------------------------------------------------------
     def list_tasks(self, project_id: int, page_size: int = 500) -> list[dict]:

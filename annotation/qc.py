@@ -158,7 +158,7 @@ def sample(client: LSClient, project: str, seed: int = 0, fraction: Fraction = D
             lines = flow.export(task["data"], ann["result"], info.params)
             data = {
                 "html": flow.review_html(task["data"], lines.lines or [{"problems": lines.problems}]),
-                "images": flow.review_images(task["data"], ann["result"]),
+                "images": flow.review_images(task["data"], ann["result"], client.image_store()),
                 "qc_group": g,
                 "qc_round": rnd,
                 "seed": seed,
@@ -170,6 +170,9 @@ def sample(client: LSClient, project: str, seed: int = 0, fraction: Fraction = D
             identity = {k: data[k] for k in ("qc_group", "qc_round", "target_key", "target_annotation")}
             specs.append(TaskSpec(REVIEW_FLOW, f"{g}:{rnd}:{key}", str(g), identity, data))
         summary["sampled"].append({"group": g, "round": rnd, "group_tasks": len(gtasks), "sample": len(chosen), "task_keys": chosen})
+    store = client.image_store()
+    if store is not None and any(store.owns(i) for s in specs for i in s.data["images"]):
+        store.attach(client, review.id)
     import_specs(client, review.id, specs, lambda s: int(s.data["qc_group"]))
     return summary
 

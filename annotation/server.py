@@ -46,11 +46,40 @@ DEFAULT_ADMIN = "admin@mmdial.local"
 _STARTED_RE = re.compile(r"Starting development server at http://[^:/]+:(\d+)/")
 # Names Label Studio reads with and without the LABEL_STUDIO_/HEARTEX_ prefix (core.utils.params.get_env):
 # a stray HOST (zsh sets it) or USERNAME in the caller's environment must not reach the server.
-_BARE_NAMES = ("USERNAME", "PASSWORD", "USER_TOKEN", "HOST", "PORT", "DATABASE_NAME", "DEBUG", "LOG_LEVEL", "SECRET_KEY", "BASE_DATA_DIR")
+_BARE_NAMES = (
+    "USERNAME",
+    "PASSWORD",
+    "USER_TOKEN",
+    "HOST",
+    "PORT",
+    "DATABASE_NAME",
+    "DEBUG",
+    "LOG_LEVEL",
+    "SECRET_KEY",
+    "BASE_DATA_DIR",
+    "LOCAL_FILES_SERVING_ENABLED",
+    "LOCAL_FILES_DOCUMENT_ROOT",
+    "SSRF_PROTECTION_ENABLED",
+)
+#: the local-files document root under the data dir: the image store of pushes (annotation.images), served to
+#: logged-in users only, under a local-files storage attached to the project
+FILES_FOLDER = "files"
+#: the editor feature (contextual scrolling of Paragraphs synced to audio) that shows time ranges on every paragraph
+PARAGRAPH_TIMES_FLAG = "fflag_feat_front_lsdv_e_278_contextual_scrolling_short"
+
+
+def files_root(data_dir: str | os.PathLike) -> Path:
+    return Path(data_dir).resolve() / FILES_FOLDER
 
 
 class ServerError(RuntimeError):
     """The server could not be started, reached or stopped."""
+
+
+def default_data_dir() -> str:
+    """Where `mmdial annotate server start` keeps its server without --data-dir: $XDG_DATA_HOME/mmdial/label-studio."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "mmdial", "label-studio")
 
 
 def repo_root() -> Path:
@@ -146,6 +175,10 @@ class ServerConfig:
     executable: str = field(default_factory=default_executable)
     startup_timeout: float = 240.0
     template_db: str | None = None  # a migrated empty database copied in before the first start
+    #: an S3-compatible store on this machine or a private network (MinIO, moto): Label Studio's SSRF protection
+    #: refuses storage endpoints on reserved addresses, so it is turned off. Members (everyone, in Community
+    #: Edition) can then make the server fetch private addresses (storages, webhooks): keep it to trusted crowds.
+    private_object_store: bool = False
 
 
 class LabelStudioServer:
@@ -259,9 +292,19 @@ class LabelStudioServer:
         if _http_status(f"http://{HOST}:{port}/health", timeout=0.5) is not None:
             port = free_port()  # someone else answers there
         env = sanitized_env()
+        from annotation.images import IMAGES_FOLDER
+
+        for folder in (files_root(self.data_dir), files_root(self.data_dir) / IMAGES_FOLDER):  # owner-only, like the rest
+            folder.mkdir(exist_ok=True, mode=0o700)
+            os.chmod(folder, 0o700)
         env.update(
             {
                 "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
+                # images by reference: tasks hold /data/local-files/?d=images/... URLs of this folder (logged-in users only)
+                "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
+                "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(files_root(self.data_dir)),
+                # Paragraphs without audio: this flag's layout prints a `00:00:00 - 00:00:00` time range on every EDU
+                PARAGRAPH_TIMES_FLAG: "false",
                 "LABEL_STUDIO_USERNAME": admin["email"],
                 "LABEL_STUDIO_PASSWORD": admin["password"],
                 "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
@@ -271,6 +314,8 @@ class LabelStudioServer:
             env["LABEL_STUDIO_USER_TOKEN"] = token
         if self.config.public_url:
             env.update(public_env(self.config.public_url))
+        if self.config.private_object_store:
+            env["LABEL_STUDIO_SSRF_PROTECTION_ENABLED"] = "false"
         argv = [
             exe,
             "start",

@@ -65,6 +65,41 @@ from schemas.core import SPLIT_SHARED
 LOG = logging.getLogger("mmdial.annotation.sync")
 PULL_STATE = ".pull-state.json"
 SAFE_IMAGE_STATUSES = ("masked", "manual_masked", "clean")
+#: the Data Manager tab mmdial creates: of the task data only the readable `preview` column is shown
+DM_VIEW = "mmdial"
+PREVIEW_FIELD = "preview"
+NO_STORE_HINT = (
+    "images go by reference: give --data-dir of a server started here, or for a server reached by --url set "
+    "$MMDIAL_LS_IMAGE_STORE (s3://bucket/prefix, or that server's local-files root as seen from here)"
+)
+#: task columns of the Data Manager that say nothing to an annotator (Label Studio hides them by default too)
+DM_QUIET_COLUMNS = (
+    "inner_id",
+    "annotations_results",
+    "annotations_ids",
+    "predictions_score",
+    "predictions_model_versions",
+    "predictions_results",
+    "file_upload",
+    "storage_filename",
+    "created_at",
+    "updated_at",
+    "updated_by",
+    "avg_lead_time",
+    "draft_exists",
+)
+#: shown beside the editor: the preview and how many answers a task has
+DM_LABELING_COLUMNS = ("data.preview", "total_annotations")
+
+
+def dm_hidden_columns(data: dict) -> dict[str, list[str]]:
+    """Columns the mmdial tab hides: every task-data field but `preview` (raw JSON: EDUs, image URLs, mmdial's keys)."""
+    raw = [f"data.{k}" for k in sorted(data) if k != PREVIEW_FIELD]
+    system = ["id", "completed_at", "cancelled_annotations", "total_predictions", "annotators", *DM_QUIET_COLUMNS]
+    return {
+        "explore": raw + list(DM_QUIET_COLUMNS),
+        "labeling": [c for c in raw + system + ["total_annotations"] if c not in DM_LABELING_COLUMNS],
+    }
 
 
 # -- push -----------------------------------------------------------------------------------
@@ -82,6 +117,7 @@ class PushReport:
     images_carried: int = 0
     unchecked_images: int = 0
     images_left_out: int = 0
+    images_published: int = 0  # images newly written to the image store (the tasks hold their URLs)
     dead: list[dict] = field(default_factory=list)
     recoveries: int = 0
     project_created: bool = False
@@ -125,10 +161,33 @@ def image_safety(flow: Flow, specs: list[TaskSpec], allow_unchecked: bool, witho
         statuses = sorted({str(carried[r]) for r in unsafe})
         msg = f"{len(unsafe)} image(s) with privacy_status {'/'.join(statuses)} (not masked, manual_masked or clean)"
         if not allow_unchecked:
-            raise SyncError(msg + " would go to the crowd: run the privacy stage (`mmdial mask`) first, or pass --allow-unchecked-images")
+            raise SyncError(
+                msg + " would go to the crowd: run the privacy stage first (`mmdial mask`, then the privacy_check flow and"
+                " `mmdial mask-manual` for the images it left unmasked), or pass --allow-unchecked-images"
+            )
         report.warnings.append(msg + " pushed to the crowd (--allow-unchecked-images)")
     for w in report.warnings:
         LOG.warning("%s", w)
+
+
+def publish_images(client: LSClient, project_id: int, store, specs: list[TaskSpec], report: PushReport) -> None:
+    """Write the images of the tasks about to be imported into the store (after the privacy gate) and
+    attach the store's folder to the project as a local-files storage, so Label Studio serves them."""
+    from annotation.images import ImageStoreError
+
+    refs = _store_refs(specs)
+    if not refs and not store.needs_placeholder:
+        return
+    try:
+        report.images_published = store.publish(refs)
+    except (ImageStoreError, OSError) as exc:
+        raise SyncError(f"{exc}; {NO_STORE_HINT}") from None
+    store.attach(client, project_id)
+
+
+def _store_refs(specs: list[TaskSpec]) -> set[str]:
+    """Image ids the tasks show from the store (http(s) URLs are shown as they are)."""
+    return {ref for s in specs for ref, _status in s.images if not str(ref).startswith(("http://", "https://"))}
 
 
 def push(
@@ -144,9 +203,17 @@ def push(
     only: set[str] | None = None,
     allow_unchecked_images: bool = False,
     without_images: bool = False,
+    image_store=None,
 ) -> PushReport:
-    """Push a flow's tasks built from `tables`; safe to repeat and to resume after a server restart."""
+    """Push a flow's tasks built from `tables`; safe to repeat and to resume after a server restart.
+
+    Images go by reference: `image_store` (default: the client's, the server's local-files root) gets
+    the images of the tasks that pass the privacy gate, and the tasks hold their URLs."""
+    from annotation.images import LocalFilesStore
+
     options = dict(options or {})
+    store = image_store or client.image_store() or LocalFilesStore()  # the last: URLs only, fails below if images must go
+    options["image_store"] = store
     flow = get_flow(flow_name)
     info = find_project(client, project)
     if info is not None:
@@ -182,6 +249,9 @@ def push(
             seen.add(spec.key)
             specs.append(spec)
     image_safety(flow, specs, allow_unchecked_images, without_images, report)
+    if _store_refs(specs) or (store.needs_placeholder and specs):
+        if not store.writable:  # known before anything is created on the server
+            raise SyncError(f"no image store for {len(_store_refs(specs))} image(s): {NO_STORE_HINT}")
     info, report.project_created = ensure_project(client, project, flow.name, params, config, group_size, flow.empty_is_answer)
     server_tasks = client.list_tasks(info.id)
     known = {t["data"][KEY_FIELD]: t["data"] for t in server_tasks if KEY_FIELD in t["data"]}
@@ -192,6 +262,9 @@ def push(
     report.tasks = len(specs)
     groups = assign_groups(specs, {d[SESSION_FIELD]: int(d[GROUP_FIELD]) for d in known.values() if SESSION_FIELD in d}, info.group_size)
     report.already_there = sum(1 for s in specs if s.key in known)
+    publish_images(client, info.id, store, specs, report)
+    if specs:
+        client.ensure_view(info.id, DM_VIEW, dm_hidden_columns(specs[0].payload(0)["data"]))
     report.created, report.recoveries = import_specs(
         client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
     )
@@ -318,9 +391,13 @@ def build_pull_tables(project: ProjectInfo, flow: Flow, tasks: list[dict], users
     return {"tasks": task_rows, "history": history, "lines": lines, "dead": dead}
 
 
+_BLOB_PREFIXES = ("data:", "/data/local-files/", "s3://")
+
+
 def _is_blob(v) -> bool:
-    return (isinstance(v, str) and v.startswith("data:")) or (
-        isinstance(v, list) and any(isinstance(x, str) and x.startswith("data:") for x in v)
+    """Images in the task (inline bytes of older pushes, image-store URLs): not part of the identity column."""
+    return (isinstance(v, str) and v.startswith(_BLOB_PREFIXES)) or (
+        isinstance(v, list) and any(isinstance(x, str) and x.startswith(_BLOB_PREFIXES) for x in v)
     )
 
 

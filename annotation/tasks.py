@@ -1,14 +1,13 @@
 """Tasks as mmdial sees them: a content-hash identity, the data shown, the pre-fill, and the inputs they come from.
 
 Task identity is a hash of what the task asks (flow, unit, and the content shown: texts, image ids,
-pre-filled values), never of server ids or of how an image is delivered (data URI or URL). Pushing
+pre-filled values), never of server ids or of how an image is delivered (store URL or http URL). Pushing
 the same Parquet twice therefore finds every task already there, and a restart mid-push can be
 resumed by comparing keys with the server.
 """
 
 from __future__ import annotations
 
-import base64
 import glob
 import hashlib
 import json
@@ -27,7 +26,6 @@ SUPERSEDED_FIELD = "mmdial_superseded"
 FLOW_FIELD = "mmdial_flow"
 #: the model version of every mmdial pre-fill: the editor pre-fills only predictions of the project's model version
 PREFILL_MODEL_VERSION = "mmdial"
-MAX_INLINE_IMAGE_BYTES = 4 * 1024 * 1024
 
 
 def canonical_json(obj) -> str:
@@ -166,34 +164,33 @@ def image_index(images: pa.Table | None) -> dict[str, dict]:
     return {r["image_id"]: r for r in images.to_pylist()}
 
 
-def image_src(row: dict | None) -> str | None:
-    """How a task shows an image: its http(s) URI, or its bytes inline as a data URI."""
+def image_src(row: dict | None, store=None) -> str | None:
+    """How a task shows an image: its http(s) URI, or a URL of the image store (never its bytes).
+
+    `store` (annotation.images.LocalFilesStore) records the image for publication after the privacy
+    gate; without one the URL is computed and nothing is recorded (offline builds)."""
     if not row:
         return None
-    uri = row.get("uri") or ""
-    if uri.startswith(("http://", "https://")):
-        return uri
-    data = row.get("data")
-    if data is None and uri and os.path.exists(uri):
-        with open(uri, "rb") as fh:
-            data = fh.read()
-    if data is None or len(data) > MAX_INLINE_IMAGE_BYTES:
-        return None
-    fmt = (row.get("format") or "jpeg").lower()
-    return f"data:image/{'jpeg' if fmt in ('jpg', 'jpeg') else fmt};base64,{base64.b64encode(data).decode()}"
+    from annotation.images import LocalFilesStore
+
+    return (store or LocalFilesStore()).src(row)
 
 
-def turn_images(turns: list[dict], images: dict[str, dict]) -> tuple[list[str], tuple, tuple]:
+def turn_images(turns: list[dict], images: dict[str, dict], store=None) -> tuple[list[str], tuple, tuple]:
     """(srcs shown, ((image_id or URL, privacy_status), ...), missing image ids) for the images of `turns`.
 
-    Images come from the `images` table (bytes inline as data URIs, or their http(s) URI); a turn
-    without image ids but with http(s) `image_refs` shows those URLs (privacy status unknown).
+    Images come from the `images` table (URLs of the image store, or their http(s) URI); a turn
+    without image ids but with http(s) `image_refs` shows those URLs (privacy status unknown). Turns
+    without images show the store's "no image" placeholder (an empty list hangs the editor).
     """
+    from annotation.images import LocalFilesStore
+
+    store = store or LocalFilesStore()
     srcs, shown, missing = [], [], []
     for t in turns:
         for iid in t.get("image_ids") or []:
             row = images.get(iid)
-            src = image_src(row)
+            src = image_src(row, store)
             if src is None:
                 missing.append(iid)
                 continue
@@ -204,7 +201,7 @@ def turn_images(turns: list[dict], images: dict[str, dict]) -> tuple[list[str], 
                 if str(ref).startswith(("http://", "https://")):
                     srcs.append(str(ref))
                     shown.append((str(ref), None))
-    return srcs, tuple(shown), tuple(missing)
+    return srcs or [store.placeholder()], tuple(shown), tuple(missing)
 
 
 def render_turn(turn: dict) -> str:

@@ -62,7 +62,7 @@ class Flow:
         wrap = "white-space:pre-wrap;word-break:break-word;max-width:100%"
         out = [f"<h3>{html.escape(self.name)}: {html.escape(str(data.get('mmdial_unit')))}</h3>"]
         for k, v in data.items():
-            if k.startswith("mmdial_") or _is_image_value(v):
+            if k.startswith("mmdial_") or k in NOT_REVIEWED or _is_image_value(v):
                 continue
             if isinstance(v, list) and v and isinstance(v[0], dict):
                 v = "\n".join(f"{d.get('speaker', '')}: {d.get('text', '')}" for d in v)
@@ -71,14 +71,41 @@ class Flow:
         out.append(f'<h4>annotation</h4><pre style="{wrap}">{html.escape(body)}</pre>')
         return "\n".join(out)
 
-    def review_images(self, data: dict, result: list[dict]) -> list[str]:
-        """The images a QC reviewer sees (data URIs or URLs, shown by an Image tag, which renders them)."""
+    def review_images(self, data: dict, result: list[dict], store=None) -> list[str]:
+        """The images a QC reviewer sees (URLs of the image store or http(s), shown by an Image tag)."""
         imgs = [data["image"]] if isinstance(data.get("image"), str) else []
         imgs += [x for x in data.get("images") or [] if isinstance(x, str)]
         return imgs
 
 
+#: how wide a task's context images are drawn (product photos are small: zoomed to the page width they pushed the form away)
+IMAGE_MAX_PX = 240
+
+
+#: room at the end of each paragraph for the editor's "label whole utterance" button, which otherwise covers the
+#: last characters of the text (its feature flag is forced on in Label Studio 1.23); class names are CSS-module hashed
+PARAGRAPH_STYLE = '  <Style>[class*="withSelectAllButton"] { padding-right: 48px !important; }</Style>\n'
+
+
+def beside_images(main: str) -> str:
+    """`main` (labeling-config tags) with the task's images in a narrow column to its right, so a session's
+    text, its images and the form below fit one screen (images stacked under the text pushed the form away)."""
+    return (
+        PARAGRAPH_STYLE + '  <View style="display:flex;gap:12px;align-items:flex-start">\n'
+        f'    <View style="flex:1 1 auto;min-width:0">\n{main}    </View>\n'
+        f'    <View style="flex:0 0 {IMAGE_MAX_PX}px;max-width:{IMAGE_MAX_PX}px">\n'
+        f'      <Image name="images" valueList="$images" maxWidth="{IMAGE_MAX_PX}px"/>\n'
+        "    </View>\n"
+        "  </View>\n"
+    )
+
+
+IMAGE_VALUE_PREFIXES = ("data:", "http://", "https://", "/data/local-files/", "s3://")
+#: task fields for the page (Data Manager column, pre-fill note), not for the reviewer
+NOT_REVIEWED = ("preview", "prefill_note")
+
+
 def _is_image_value(v) -> bool:
     if isinstance(v, str):
-        return v.startswith(("data:", "http://", "https://"))
-    return isinstance(v, list) and bool(v) and all(isinstance(x, str) and x.startswith(("data:", "http://", "https://")) for x in v)
+        return v.startswith(IMAGE_VALUE_PREFIXES)
+    return isinstance(v, list) and bool(v) and all(isinstance(x, str) and x.startswith(IMAGE_VALUE_PREFIXES) for x in v)

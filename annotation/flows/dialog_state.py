@@ -24,10 +24,24 @@ DEFAULT_SLOTS = ("type", "color", "material", "brand", "gender", "price", "patte
 _NOT_SLOTS = re.compile(r"name|title|description|image|url|^id$|_id$|taxonomy")
 CONTEXT_TURNS = 8
 #: images shown: those of the turn and of the last turns before it (what "the second one" refers to);
-#: older ones would repeat in every later task of the dialog (inline bytes: tasks would grow with the dialog)
+#: older ones would repeat in every later task of the dialog (a wall of images above the form)
 IMAGE_TURNS = 2
 PREFILL_ORDER = ("gold", "predicted")
+#: width of the image column beside the slot fields (the fields stay in view on a 1280x800 screen)
+IMAGE_COLUMN_PX = 260
 NONE_VALUES = ("", "none", "null", "n/a")
+
+
+PREVIEW_CHARS = 80
+
+
+def prefill_note(source: str | None, n_values: int) -> str:
+    """What the form starts from, said as it is (a heading that promised a pre-fill over empty fields misled)."""
+    if source is None:
+        return "Starts empty: no earlier user turn of this dialog has a known state."
+    if not n_values:
+        return f"Starts empty: the known state (source: {source}) has no values yet."
+    return f"Pre-filled with {n_values} value(s), source: {source}. Check and correct them."
 
 
 def _slot_field(i: int) -> str:
@@ -52,22 +66,29 @@ class DialogStateFlow(Flow):
 
     def label_config(self, params: dict) -> str:
         fields = "\n".join(
-            f'    <View style="padding:2px 8px"><Header value={attr(slot)} size="6"/>'
+            f'        <View style="padding:2px 8px"><Header value={attr(slot)} size="6"/>'
             f'<TextArea name="{_slot_field(i)}" toName="utterance" maxSubmissions="1" editable="true" rows="1" placeholder="none"/></View>'
             for i, slot in enumerate(params["slots"])
         )
+        # images in a narrow column beside the slot fields: a 64 px image zoomed to the page width pushed the form below the fold
         return (
             "<View>\n"
             '  <Header value="Dialog $dialog_id, turn $turn_index"/>\n'
             '  <Text name="context" value="$context" granularity="word"/>\n'
             '  <Header value="User turn" size="5"/>\n'
             '  <Text name="utterance" value="$utterance"/>\n'
-            '  <Header value="Images of the last turns and of this turn, in order ([image] marks above)" size="6"/>\n'
-            '  <Image name="images" valueList="$images"/>\n'
-            '  <Header value="Belief state after this turn (pre-filled from the previous turn): one value per slot, '
-            'empty (or none) when not mentioned so far" size="5"/>\n'
-            '  <View style="display:grid;grid-template-columns:repeat(3, 1fr)">\n'
+            '  <View style="display:flex;gap:12px;align-items:flex-start">\n'
+            f'    <View style="flex:0 0 {IMAGE_COLUMN_PX}px;max-width:{IMAGE_COLUMN_PX}px">\n'
+            '      <Header value="Images of the last turns and of this turn, in order ([image] marks above)" size="6"/>\n'
+            f'      <Image name="images" valueList="$images" width="{IMAGE_COLUMN_PX}px" maxWidth="{IMAGE_COLUMN_PX}px"/>\n'
+            "    </View>\n"
+            '    <View style="flex:1 1 auto">\n'
+            '      <Header value="Belief state after this turn: one value per slot, empty (or none) when not mentioned so far" size="5"/>\n'
+            '      <Text name="prefill_note" value="$prefill_note"/>\n'
+            '      <View style="display:grid;grid-template-columns:repeat(3, 1fr)">\n'
             f"{fields}\n"
+            "      </View>\n"
+            "    </View>\n"
             "  </View>\n"
             "</View>\n"
         )
@@ -106,7 +127,7 @@ class DialogStateFlow(Flow):
                 shown_turns = turns[max(0, pos - CONTEXT_TURNS) : pos]
                 context = "\n".join(f"{t['speaker']}: {render_turn(t)}" for t in shown_turns) or "(start of dialog)"
                 utterance = render_turn(turn)
-                srcs, shown, missing = turn_images([*shown_turns[-IMAGE_TURNS:], turn], images)
+                srcs, shown, missing = turn_images([*shown_turns[-IMAGE_TURNS:], turn], images, options.get("image_store"))
                 if k in prefills:
                     source, state = prefills[k]
                 elif carried is not None:  # the belief state is cumulative: start from the previous turn's
@@ -137,6 +158,8 @@ class DialogStateFlow(Flow):
                     "utterance": utterance,
                 }
                 identity = {**data, "prefill": {k: str(v) for k, v in sorted(state.items())}}
+                data["prefill_note"] = prefill_note(source, len(prefill))
+                data["preview"] = f"{dialog_id} turn {turn['turn_index']}: {utterance[:PREVIEW_CHARS]}"
                 if missing:  # pushed without these images: another task than the one with them
                     identity["images_missing"] = list(missing)
                 data["images"] = srcs

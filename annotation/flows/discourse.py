@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from annotation import results as R
-from annotation.flows.base import ExportOutcome, Flow, attr
+from annotation.flows.base import ExportOutcome, Flow, attr, beside_images
 from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
 from annotation.taxonomy import discourse_relations, normalise_relation
 
@@ -24,12 +24,27 @@ def edu_text(turn: dict) -> str:
     return f"[{turn['turn_index']}] {render_turn(turn)}"
 
 
-def session_data(session_id: str, turns: list[dict], images: dict[str, dict]) -> tuple[dict, dict, dict]:
+PREVIEW_CHARS = 80
+
+
+def session_preview(session_id: str, turns: list[dict]) -> str:
+    """The Data Manager's readable column: the session, its size and how it starts (not the EDUs' JSON)."""
+    first = next((render_turn(t) for t in turns if (t.get("text") or "").strip()), "")
+    return f"{session_id} · {len(turns)} EDUs · {first[:PREVIEW_CHARS]}"
+
+
+def session_data(session_id: str, turns: list[dict], images: dict[str, dict], store=None) -> tuple[dict, dict, dict]:
     """(task data, identity, image fields of the TaskSpec) shared by the per-session flows."""
     edus = [{"speaker": t["speaker"], "text": edu_text(t)} for t in turns]
     image_ids = [i for t in turns for i in t.get("image_ids") or []]
-    srcs, shown, missing = turn_images(turns, images)
-    data = {"session_id": session_id, "edus": edus, "edu_turns": [int(t["turn_index"]) for t in turns], "images": srcs}
+    srcs, shown, missing = turn_images(turns, images, store)
+    data = {
+        "session_id": session_id,
+        "preview": session_preview(session_id, turns),
+        "edus": edus,
+        "edu_turns": [int(t["turn_index"]) for t in turns],
+        "images": srcs,
+    }
     identity = {"session_id": session_id, "edus": edus, "edu_turns": data["edu_turns"], "image_ids": image_ids}
     if missing:  # pushed without these images: another task than the one with them
         identity["images_missing"] = list(missing)
@@ -63,9 +78,8 @@ class DiscourseFlow(Flow):
             "<View>\n"
             '  <Header value="Session $session_id: draw a relation from every EDU to the earlier EDU it attaches to"/>\n'
             f'  <ParagraphLabels name="edu" toName="dialogue"><Label value="{EDU_LABEL}"/></ParagraphLabels>\n'
-            '  <Paragraphs name="dialogue" value="$edus" layout="dialogue" nameKey="speaker" textKey="text"/>\n'
-            '  <Image name="images" valueList="$images"/>\n'
-            "  <Relations>\n"
+            + beside_images('      <Paragraphs name="dialogue" value="$edus" layout="dialogue" nameKey="speaker" textKey="text"/>\n')
+            + "  <Relations>\n"
             f"{relations}\n"
             "  </Relations>\n"
             "</View>\n"
@@ -81,7 +95,7 @@ class DiscourseFlow(Flow):
             if len(turns) < 2:
                 out.reject("turns", session_id, "a session needs at least two EDUs to link", None)
                 continue
-            data, identity, shown = session_data(session_id, turns, images)
+            data, identity, shown = session_data(session_id, turns, images, options.get("image_store"))
             prefill = [
                 R.paragraph_label(f"edu{t}", "edu", "dialogue", i, e["text"], EDU_LABEL)
                 for i, (t, e) in enumerate(zip(data["edu_turns"], data["edus"], strict=True))

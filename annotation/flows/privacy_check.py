@@ -9,6 +9,7 @@ integer pixels of the unmasked image; "clean" together with boxes, or neither, i
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pyarrow as pa
@@ -59,12 +60,13 @@ class PrivacyCheckFlow(Flow):
         return (
             "<View>\n"
             '  <Header value="Image $source_key: draw a box over every piece of private information, or mark the image clean"/>\n'
-            '  <Image name="image" value="$image" zoom="true"/>\n'
+            # labels and verdict above the image: a small image zoomed to the page width pushed them below the fold
             f'  <RectangleLabels name="box" toName="image">{labels}</RectangleLabels>\n'
-            '  <Choices name="verdict" toName="image" choice="single" required="true">\n'
+            '  <Choices name="verdict" toName="image" choice="single" required="true" layout="inline">\n'
             f"    <Choice value={attr(CLEAN)}/>\n"
             f"    <Choice value={attr(BOXED)}/>\n"
             "  </Choices>\n"
+            '  <Image name="image" value="$image" zoom="true"/>\n'
             "</View>\n"
         )
 
@@ -94,7 +96,7 @@ class PrivacyCheckFlow(Flow):
                 continue
             seen.add(image_id)
             row = {**cand, **images.get(image_id, {})}
-            src = image_src(row)
+            src = image_src(row, options.get("image_store"))
             width, height = _size(row)
             if src is None or width is None:
                 out.reject(
@@ -104,7 +106,14 @@ class PrivacyCheckFlow(Flow):
                     {k: cand.get(k) for k in ("image_id", "source_key", "uri")},
                 )
                 continue
-            data = {"image": src, "image_id": image_id, "source_key": row.get("source_key") or "", "width": width, "height": height}
+            data = {
+                "image": src,
+                "image_id": image_id,
+                "source_key": row.get("source_key") or "",
+                "width": width,
+                "height": height,
+                "preview": f"{row.get('source_key') or image_id} ({width}x{height}, {row.get('privacy_status') or 'unchecked'})",
+            }
             out.tasks.append(
                 TaskSpec(
                     self.name,
@@ -143,23 +152,25 @@ class PrivacyCheckFlow(Flow):
     def sort_key(self, line: dict) -> tuple:
         return (line["image_id"],)
 
-    def review_images(self, data: dict, result: list[dict]) -> list[str]:
-        """The reviewer sees the boxes drawn on the image (and the image as it came, to check what is under them)."""
+    def review_images(self, data: dict, result: list[dict], store=None) -> list[str]:
+        """The reviewer sees the boxes drawn on the image (and the image as it came, to check what is under them).
+
+        The drawn image is written to the image store next to the original (never inlined in the task)."""
         src = data.get("image")
         if not isinstance(src, str):
             return []
-        if not src.startswith("data:") or not R.items(result, "box"):
+        raw = store.read(src) if store is not None else None
+        if raw is None or not R.items(result, "box"):
             return [src]
-        return [_draw_boxes(src, result), src]
+        drawn = _draw_boxes(raw, result)
+        rel = f"{store.folder}/qc/{hashlib.sha256(drawn).hexdigest()}.png"  # under the storage's folder: served
+        return [store.put(rel, drawn), src]
 
 
-def _draw_boxes(src: str, result: list[dict]) -> str:
-    """The image of a data URI with the annotator's boxes drawn on it (red, labelled), as a PNG data URI."""
-    import base64
-
+def _draw_boxes(raw: bytes, result: list[dict]) -> bytes:
+    """The image with the annotator's boxes drawn on it (red, labelled), as PNG bytes."""
     from PIL import Image, ImageDraw
 
-    raw = base64.b64decode(src.split(",", 1)[1])
     with Image.open(io.BytesIO(raw)) as im:
         im = im.convert("RGB")
         draw = ImageDraw.Draw(im)
@@ -172,4 +183,4 @@ def _draw_boxes(src: str, result: list[dict]) -> str:
             draw.text((b["x"] + width + 1, max(0, b["y"] - 11)), label, fill=(255, 0, 0))
         buf = io.BytesIO()
         im.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return buf.getvalue()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from annotation import results as R
-from annotation.flows.base import ExportOutcome, Flow
+from annotation.flows.base import IMAGE_MAX_PX, ExportOutcome, Flow
 from annotation.tasks import BuildResult, TaskSpec, image_index, render_turn, sessions, turn_images
 
 CONTEXT_TURNS = 10
@@ -53,7 +53,7 @@ class QueryRewriteFlow(Flow):
             '  <Text name="context" value="$context"/>\n'
             '  <Header value="Multimodal user query" size="5"/>\n'
             '  <Text name="query" value="$query"/>\n'
-            '  <Image name="images" valueList="$images"/>\n'
+            f'  <Image name="images" valueList="$images" maxWidth="{IMAGE_MAX_PX}px"/>\n'
             '  <Header value="Can the query (text and images) be rewritten as text alone?" size="5"/>\n'
             '  <Choices name="rewritable" toName="query" choice="single" required="true">\n'
             '    <Choice value="yes"/>\n'
@@ -87,13 +87,14 @@ class QueryRewriteFlow(Flow):
                 )
                 query = "\n".join(f"[{t['turn_index']}] {render_turn(t)}" for t in block)
                 image_ids = [i for t in block for i in t.get("image_ids") or []]
-                srcs, shown, missing = turn_images(block, images)
+                srcs, shown, missing = turn_images(block, images, options.get("image_store"))
                 data = {
                     "session_id": session_id,
                     "turn_index": int(query_turn),
                     "query_turns": [int(t["turn_index"]) for t in block],
                     "context": context,
                     "query": query,
+                    "preview": f"{session_id} turn {query_turn}: {' '.join(query.split())[:80]}",
                     "images": srcs,
                 }
                 identity = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from annotation import results as R
-from annotation.flows.base import ExportOutcome, Flow, attr
+from annotation.flows.base import ExportOutcome, Flow, attr, beside_images
 from annotation.flows.discourse import region_turns, session_data
 from annotation.tasks import BuildResult, TaskSpec, image_index, sessions
 from annotation.taxonomy import TRIVIAL_KINDS
@@ -27,9 +27,8 @@ class SummaryFlow(Flow):
             "<View>\n"
             '  <Header value="Session $session_id: mark trivial messages (greeting, waiting, self-introduction), then summarise"/>\n'
             f'  <ParagraphLabels name="trivial" toName="dialogue">{labels}</ParagraphLabels>\n'
-            '  <Paragraphs name="dialogue" value="$edus" layout="dialogue" nameKey="speaker" textKey="text"/>\n'
-            '  <Image name="images" valueList="$images"/>\n'
-            '  <TextArea name="summary" toName="dialogue" maxSubmissions="1" editable="true" required="true" rows="4" '
+            + beside_images('      <Paragraphs name="dialogue" value="$edus" layout="dialogue" nameKey="speaker" textKey="text"/>\n')
+            + '  <TextArea name="summary" toName="dialogue" maxSubmissions="1" editable="true" required="true" rows="4" '
             'placeholder="the key information of the session"/>\n'
             "</View>\n"
         )
@@ -41,7 +40,7 @@ class SummaryFlow(Flow):
         out = BuildResult()
         for session_id, turns in sessions(tables["turns"]).items():
             out.records_in += 1
-            data, identity, shown = session_data(session_id, turns, images)
+            data, identity, shown = session_data(session_id, turns, images, options.get("image_store"))
             out.tasks.append(TaskSpec(self.name, session_id, session_id, identity, data, **shown))
         return out
 

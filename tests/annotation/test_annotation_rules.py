@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import xml.etree.ElementTree as ET
 
@@ -153,7 +152,7 @@ def test_tasks_without_their_images_are_refused_and_keyed_apart():
     _, without = _specs("query_rewrite", {"turns": tables["turns"]})
     assert [s.unit for s in with_images] == [s.unit for s in without]
     assert not {s.key for s in with_images} & {s.key for s in without}  # a corrected push creates them
-    assert all(s.images_missing and s.data["images"] == [] for s in without)
+    assert all(s.images_missing and s.data["images"] == ["/data/local-files/?d=images/no-image.png"] for s in without)
     with pytest.raises(SyncError, match=r"^6 task\(s\) reference 6 image\(s\) the inputs do not hold.*--without-images"):
         image_safety(flow, without, allow_unchecked=False, without_images=False, report=PushReport("p", "query_rewrite"))
     report = PushReport("p", "query_rewrite")
@@ -255,9 +254,15 @@ def test_dialog_state_form_shows_images_and_carries_the_previous_state_forward()
     assert carried.prefill_source == "carried from gold turn 0"
     assert {R.text_of(carried.prefill, _slot_field(i)) for i in (0, 2)} == {"red", "shirt"}
     assert by_unit["d1:5"].prefill_source == "carried from annotated turn 4"
+    # the page says what the form starts from, as it is
+    assert by_unit["d1:0"].data["prefill_note"] == "Pre-filled with 2 value(s), source: gold. Check and correct them."
+    assert by_unit["d1:2"].data["prefill_note"] == "Pre-filled with 2 value(s), source: carried from gold turn 0. Check and correct them."
+    first = get_flow("dialog_state").build({"turns": turns}, params, {}).tasks[0]
+    assert first.unit == "d1:0" and first.data["prefill_note"].startswith("Starts empty: no earlier user turn")
     assert R.text_of(by_unit["d1:5"].prefill, _slot_field(0)) == "blue"
     # the images of the last turns and of the turn itself are shown as images, in order
-    assert [x[:15] for x in by_unit["d1:2"].data["images"]] == ["data:image/jpeg"]
+    # by reference: a URL of the image store (images/<id[:2]>/<id>.jpg under the local-files root), never bytes
+    assert by_unit["d1:2"].data["images"] == [f"/data/local-files/?d=images/{image_ids[0][:2]}/{image_ids[0]}.jpg"]
     img = {r["image_id"]: r for r in jt["images"].to_pylist()}
     assert by_unit["d1:5"].data["images"] == [image_src(img[image_ids[1]])]  # turn 1's image is 4 turns back: not repeated
     config = flow.label_config(params)
@@ -265,19 +270,23 @@ def test_dialog_state_form_shows_images_and_carries_the_previous_state_forward()
     assert any(i.get("valueList") == "$images" for i in ET.fromstring(config).iter("Image"))
 
 
-def test_privacy_reviewer_sees_the_boxes_drawn_on_the_image():
+def test_privacy_reviewer_sees_the_boxes_drawn_on_the_image(tmp_path):
     from PIL import Image
+
+    from annotation.images import LocalFilesStore
 
     row = jddc_tables(1, privacy_status="unchecked")["images"].to_pylist()[0]
     flow = get_flow("privacy_check")
-    (spec,) = flow.build({"images": get("images").to_arrow([row])}, flow.params({}), {}).tasks
+    store = LocalFilesStore(tmp_path / "files")
+    (spec,) = flow.build({"images": get("images").to_arrow([row])}, flow.params({}), {"image_store": store}).tasks
+    assert store.publish([row["image_id"]]) == 1 and store.read(spec.data["image"]) == row["data"]
     result = [
         R.rectangle("b", "box", "image", 25, 25, 50, 50, "phone", 48, 48),
         R.choices("verdict", "image", ["private information boxed"]),
     ]
-    drawn, original = flow.review_images(spec.data, result)
-    assert original == spec.data["image"]
-    with Image.open(io.BytesIO(base64.b64decode(drawn.split(",", 1)[1]))) as im:
+    drawn, original = flow.review_images(spec.data, result, store)
+    assert original == spec.data["image"] and drawn.startswith("/data/local-files/?d=images/qc/")  # a file, not bytes in the task
+    with Image.open(io.BytesIO(store.read(drawn))) as im:
         px = im.convert("RGB").load()
         assert px[12, 24][0] > 200 and px[12, 24][1] < 60  # the box's left edge, red
     html = flow.review_html(spec.data, flow.export(spec.data, result, {}).lines)

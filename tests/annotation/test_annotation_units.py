@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import stat
@@ -273,3 +274,54 @@ def test_schema_docs_are_current():
 
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "schemas.md"), encoding="utf-8") as fh:
         assert fh.read() == render()
+
+
+def test_server_commands_work_without_a_data_dir(tmp_path, monkeypatch):
+    """`mmdial annotate server start|status|stop` as the README writes them: the data dir defaults to
+    $XDG_DATA_HOME/mmdial/label-studio, and the other commands find that server without --data-dir."""
+    from typer.testing import CliRunner
+
+    from annotation.cli import connect
+    from pipelines.cli.main import app
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    for var in ("MMDIAL_LS_DATA_DIR", "MMDIAL_LS_URL", "MMDIAL_LS_TOKEN", "MMDIAL_LS_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    default = tmp_path / "mmdial" / "label-studio"
+    res = CliRunner().invoke(app, ["annotate", "server", "status"])
+    assert res.exit_code == 3 and f"not running (data {default})" in res.output, res.output
+    assert CliRunner().invoke(app, ["annotate", "server", "stop"]).output.strip() == "not running"
+    # a server once started there (its state file) is what `push`/`pull` talk to when given neither option
+    (default / "mmdial").mkdir(parents=True)
+    (default / "mmdial" / "server.json").write_text(json.dumps({"pid": 0, "port": 1, "url": "http://127.0.0.1:1"}))
+    res = CliRunner().invoke(app, ["annotate", "status"])
+    assert res.exit_code == 2 and f"the Label Studio server of {default} is not running" in res.stderr, res.output
+    import typer
+
+    with pytest.raises(typer.Exit):  # the same one-line error when called as a library
+        connect(None, None)
+
+
+def test_s3_store_reads_its_keys_also_through_label_studios_proxy_urls():
+    import base64
+
+    from annotation.images import S3Store
+
+    class FakeS3:  # the two calls the store makes, in memory
+        def __init__(self):
+            self.objects = {}
+
+        def put_object(self, Bucket, Key, Body, ContentType):  # noqa: N803 - boto3's names
+            self.objects[(Bucket, Key)] = Body
+
+        def get_object(self, Bucket, Key):  # noqa: N803
+            import io
+
+            return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+    store = S3Store("s3://bucket/run", s3=FakeS3())
+    url = store.put("images/qc/x.png", b"png")
+    assert url == "s3://bucket/run/images/qc/x.png"
+    proxied = f"/tasks/7/resolve/?fileuri={base64.urlsafe_b64encode(url.encode()).decode()}"
+    assert store.owns(proxied) and store.read(proxied) == store.read(url) == b"png"
+    assert not store.owns("s3://other/run/images/qc/x.png") and store.read("/data/local-files/?d=x") is None
