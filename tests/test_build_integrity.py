@@ -6,6 +6,7 @@ Small generated MMD corpora; the subprocess kill tests are marked slow."""
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import signal
@@ -338,3 +339,78 @@ def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp
     assert result["dangling"] == {"turns.item_ids -> products.product_id": 1}
     lines = references.problems(result)
     assert any("duplicate key(s) in dialogs(dialog_id)" in line and "'7'" in line for line in lines)
+
+
+# -- readers during a publish (issue #21 item 1) --------------------------------------------------
+def _table_files(snapshot: Path) -> dict[str, bytes]:
+    return {os.path.relpath(p, snapshot): open(p, "rb").read() for p in glob.glob(f"{snapshot}/*/*.parquet")}
+
+
+def test_two_builds_into_one_output_share_a_file_name_only_with_the_same_bytes(tmp_path):
+    """File names carry the shard's content token: a reader that lists OUT/table through the link
+    and opens the names through it again reads one build, or gets FileNotFoundError."""
+    a, b = make_corpus(tmp_path / "a", dialogs=12, seed=1), make_corpus(tmp_path / "b", dialogs=12, seed=2)
+    out = tmp_path / "out"
+    seen = []
+    for raw in (a, b, a):
+        build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+        seen.append(_table_files(Path(os.path.realpath(out))))
+    first, second, third = seen
+    assert first == third  # the same corpus again: the same names and bytes
+    shared = set(first) & set(second)
+    assert all(first[n] == second[n] for n in shared)
+    differing_tables = {n.split("/")[0] for n in set(first) ^ set(second)}
+    assert {"turns", "dialogs"} <= differing_tables  # the two corpora really differ in those tables
+
+
+_READER = r"""
+import glob, hashlib, json, sys
+import pyarrow.parquet as pq
+out, want, n = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+known = {tuple(v): k for k, v in want.items()}
+seen = {"reads": 0, "whole": {}, "mixed": 0, "retry": 0, "examples": []}
+while seen["reads"] < n:
+    seen["reads"] += 1
+    try:
+        files = sorted(glob.glob(out + "/turns/*.parquet"))
+        rows = sorted(r for f in files for r in zip(*pq.read_table(f, columns=["dialog_id", "turn_index"]).to_pydict().values()))
+    except (FileNotFoundError, OSError):
+        seen["retry"] += 1
+        continue
+    key = (len(rows), hashlib.sha256(json.dumps(rows).encode()).hexdigest())
+    name = known.get(key)
+    if name is None:
+        seen["mixed"] += 1
+        seen["examples"] = (seen["examples"] + [len(rows)])[:5]
+    else:
+        seen["whole"][name] = seen["whole"].get(name, 0) + 1
+print(json.dumps(seen))
+"""
+
+
+def _turns_key(out: Path) -> list[int]:
+    t = read_table(str(out), "turns", columns=["dialog_id", "turn_index"])
+    rows = sorted(zip(*t.to_pydict().values()))
+    return [len(rows), hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()]
+
+
+@pytest.mark.slow
+def test_a_reader_loop_during_alternating_publishes_never_sees_a_mix(tmp_path):
+    """10,000 glob-then-read passes over OUT/turns while two corpora are published into OUT in
+    turn: every pass returns exactly one build's rows or raises (retryable); none mixes."""
+    a, b = make_corpus(tmp_path / "a", dialogs=12, seed=1), make_corpus(tmp_path / "b", dialogs=12, seed=2)
+    out = tmp_path / "out"
+    want = {}
+    for name, raw in (("b", b), ("a", a)):
+        build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+        want[name] = _turns_key(out)
+    assert want["a"] != want["b"]
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(out), json.dumps(want), "10000"], stdout=subprocess.PIPE, text=True)
+    publishes = 0
+    while reader.poll() is None:
+        build(mmd(b if publishes % 2 == 0 else a), out, shard_bytes=SMALL_SHARDS)
+        publishes += 1
+    seen = json.loads(reader.stdout.read())
+    assert seen["reads"] >= 10_000 and publishes >= 2
+    assert seen["mixed"] == 0, seen
+    assert seen["whole"].get("a", 0) > 0 and seen["whole"].get("b", 0) > 0, seen

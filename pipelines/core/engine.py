@@ -144,12 +144,12 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
         for split in layout[table_name]:
             part = arrow.filter(_split_mask(arrow, split)) if arrow.num_rows else arrow
             if part.num_rows:  # no 0-row files: a split without rows in this shard has no file here
-                files.setdefault(table_name, {})[split] = _write(out, table_name, split, shard, num_shards, part)
+                files.setdefault(table_name, {})[split] = _write(out, table_name, split, shard, num_shards, part, fingerprint)
     table_stats = {t: {**builder.table_stats(t, []), **table_stats[t]} for t in sorted(layout) if t != "dead_letters"}
     dl_table = get("dead_letters")
     dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
     if dl.num_rows:
-        files["dead_letters"] = {SPLIT_SHARED: _write(out, "dead_letters", SPLIT_SHARED, shard, num_shards, dl)}
+        files["dead_letters"] = {SPLIT_SHARED: _write(out, "dead_letters", SPLIT_SHARED, shard, num_shards, dl, fingerprint)}
     marker = {
         "fingerprint": fingerprint,
         "shard": shard,
@@ -175,8 +175,8 @@ def _rel(path: str, root: str) -> str:
     return os.path.relpath(path, root)
 
 
-def _write(out: str, table: str, split: str, shard: int, num_shards: int, arrow: pa.Table) -> dict:
-    path = shard_path(out, table, split, shard, num_shards)
+def _write(out: str, table: str, split: str, shard: int, num_shards: int, arrow: pa.Table, fingerprint: str) -> dict:
+    path = shard_path(out, table, split, shard, num_shards, token=fingerprint)
     size = write_table_file(path, arrow)
     return {"path": _rel(path, out), "rows": arrow.num_rows, "bytes": size}
 
@@ -191,6 +191,14 @@ def _sorted(arrow, sort_key):
     if not sort_key or arrow.num_rows == 0:
         return arrow
     return arrow.sort_by([(k, "ascending") for k in sort_key])
+
+
+def build_token(fingerprints: list[str]) -> str:
+    """The content digest of a whole build (every shard's fingerprint): names the files that
+    depend on all shards (the reference check's dead letters)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(fingerprints).encode()).hexdigest()
 
 
 def plan_path(out: str) -> str:
@@ -256,9 +264,10 @@ class WriteReferenceCheck(beam.DoFn):
     Gets every outcome under one key (plus a `None` so the group exists when there are none):
     a GroupByKey, which every runner implements the same way, rather than a global combine."""
 
-    def __init__(self, dataset: str, out: str):
+    def __init__(self, dataset: str, out: str, token: str):
         self.dataset = dataset
         self.out = out
+        self.token = token  # the digest of every shard's fingerprint: this file's content follows from them
 
     def process(self, keyed):
         _, grouped = keyed
@@ -280,7 +289,7 @@ class WriteReferenceCheck(beam.DoFn):
                         "excerpt": excerpt,
                     }
                 )
-        path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1)
+        path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1, token=self.token)
         doc = {"stages": stages, "file": None, "rows": 0, "bytes": 0}
         if dead:  # no 0-row file when every reference resolved
             table = get("dead_letters")
@@ -291,7 +300,14 @@ class WriteReferenceCheck(beam.DoFn):
 
 
 def construct(
-    p: beam.Pipeline, builder: Builder, todo: list[tuple[int, str]], num_shards: int, out: str, resumed_markers: list[dict], plan: str
+    p: beam.Pipeline,
+    builder: Builder,
+    todo: list[tuple[int, str]],
+    num_shards: int,
+    out: str,
+    resumed_markers: list[dict],
+    plan: str,
+    token: str = "",
 ):
     """Add the build's transforms to `p` (no local side effects: safe on any runner)."""
     events = (
@@ -312,7 +328,7 @@ def construct(
         | "WithSentinel" >> beam.Flatten()
         | "OneKey" >> beam.Map(lambda outcome: (0, outcome))
         | "Collect" >> beam.GroupByKey()
-        | "WriteReferences" >> beam.ParDo(WriteReferenceCheck(builder.dataset, out))
+        | "WriteReferences" >> beam.ParDo(WriteReferenceCheck(builder.dataset, out, token))
     )
 
 
@@ -551,7 +567,7 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     with runner_session(run) as run_opts, _Progress(opts, stage, n, len(plan.resumed)):
         options = pipeline_options(run_opts)
         p = beam.Pipeline(runner=make_runner(run.runner, run.workers), options=options)
-        construct(p, builder, todo, n, stage, resumed_markers, plan_file)
+        construct(p, builder, todo, n, stage, resumed_markers, plan_file, build_token(plan.fingerprints))
         result = p.run()
         try:
             result.wait_until_finish()
