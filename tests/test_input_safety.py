@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import struct
 import time
 import zlib
@@ -247,3 +248,58 @@ def test_jddc_byte_order_mark_does_not_split_the_first_session(tmp_path):
     assert [s.key for s in second_range] == [b"s2"]
     kb = UTF8_BOM + "1001\t品类\t电水壶\n".encode()
     assert [line for _, line in iter_lines(kb)] == ["1001\t品类\t电水壶".encode()]
+
+
+# -- one refused reference drops what depends on it, not the build (issue #21 item 2) ------------
+def _plant(raw: Path, ref: str) -> tuple[str, str]:
+    """Put `ref` first among the positives of the first recommendation turn found; returns the
+    dialog id and the sample id it affects."""
+    for path in sorted((raw / "dialogs").rglob("*.json")):
+        doc = json.loads(path.read_text())
+        for index, utt in enumerate(doc):
+            u = utt.get("utterance", {})
+            if utt.get("speaker") == "system" and u.get("images") and u.get("false images"):
+                u["images"] = [ref] + u["images"][1:]
+                path.write_text(json.dumps(doc))
+                return path.stem, f"{path.stem}:{index}"
+    raise AssertionError("no recommendation turn in the corpus")
+
+
+BAD_REFERENCES = ["parent"] + [pytest.param(c, marks=pytest.mark.slow) for c in ("absolute", "missing", "url2img_outside", "colliding_ids")]
+
+
+@pytest.mark.parametrize("case", BAD_REFERENCES)
+def test_one_refused_reference_in_200_dialogs_publishes_the_rest_with_a_dead_letter(tmp_path, case):
+    raw = tmp_path / "raw"
+    fmt = "mmd2" if case == "colliding_ids" else "saha"
+    generate(GeneratorConfig(out=str(raw), dialogs=200, products=1000, seed=3, image_size=8, states_fraction=0.0, fmt=fmt))
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(jpeg(1, 8))
+    if case == "parent":
+        ref = "../outside.jpg"
+    elif case == "absolute":
+        ref = str(outside)
+    elif case == "missing":
+        ref = "NOPE.jpg"
+    elif case == "url2img_outside":
+        ref = "http://img.example/evil.jpg"
+        with open(raw / "url2img.txt", "a") as fh:
+            fh.write(f"{ref} ../outside.jpg\n")
+    else:  # two URLs share one id in image_id.json: the id is ambiguous
+        (mapping,) = json.loads((raw / "image_id.json").read_text())
+        urls = sorted(mapping)
+        mapping[urls[1]] = ref = mapping[urls[0]]
+        (raw / "image_id.json").write_text(json.dumps([mapping]))
+    dialog_id, sample_id = _plant(raw, ref)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "ok" and m["counts_reconcile"] and m["integrity"]["dangling"] == {}
+    dialogs = read_table(str(out), "dialogs", columns=["dialog_id"]).column("dialog_id").to_pylist()
+    assert len(dialogs) >= 199 and dialog_id in dialogs
+    dead = [d for d in read_table(str(out), "dead_letters").to_pylist() if d["stage"] == "rec_samples.references"]
+    assert any(ref in d["reason"] and sample_id in d["reason"] for d in dead), dead
+    assert not os.path.isabs(dead[0]["source"])
+    stage = m["stages"]["rec_samples.references"]
+    assert stage["dead"] >= 1 and stage["in"] == stage["out"] + stage["dead"] + stage["filtered"]

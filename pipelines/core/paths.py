@@ -19,15 +19,24 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def refused_name(name: str) -> str | None:
+    """Why a file name found in the data can never be inside a folder, judged on the name alone
+    (empty, absolute, `..`), or None."""
+    if not name or "\0" in name:
+        return "empty or invalid file name"
+    if name.startswith("/") or "://" in name or (len(name) > 1 and name[1] == ":"):
+        return f"{OUTSIDE}: absolute path {name!r} (references must be relative to the image folder)"
+    if ".." in name.replace("\\", "/").split("/"):
+        return f"{OUTSIDE}: {name!r} climbs out of the image folder"
+    return None
+
+
 def contained(root: str, name: str) -> tuple[str | None, str]:
     """(path, '') for a file `name` inside `root`, else (None, reason)."""
-    if not name or "\0" in name:
-        return None, "empty or invalid file name"
-    if name.startswith("/") or "://" in name or (len(name) > 1 and name[1] == ":"):
-        return None, f"{OUTSIDE}: absolute path {name!r} (references must be relative to the image folder)"
+    refused = refused_name(name)
+    if refused:
+        return None, refused
     parts = name.replace("\\", "/").split("/")
-    if ".." in parts:
-        return None, f"{OUTSIDE}: {name!r} climbs out of the image folder"
     path = posixpath.join(root.rstrip("/"), *[p for p in parts if p not in ("", ".")])
     if "://" in root:
         return path, ""

@@ -184,6 +184,8 @@ class MMDBuilder(Builder):
         data = ctx.read(unit)
         dialog_id = img.stem(unit.path)
         split = normalise_split_name(unit.split)
+        refused: dict[tuple[str, str], list[str]] = {}
+        committed = False
         with ctx.record("parse", unit.path, dialog_id, raw=data, split=split) as rec:
             utts = parse_dialog(data)
             states = self._states.get(dialog_id, [])
@@ -207,7 +209,7 @@ class MMDBuilder(Builder):
                         )
                 ids_by_turn[u.index] = ids
                 ctx.emit("turns", turn_row(dialog_id, split, u, ids))
-            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns):
+            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns, refused):
                 ctx.emit("rec_samples", row)
             ctx.emit(
                 "dialogs",
@@ -222,6 +224,23 @@ class MMDBuilder(Builder):
             )
             ctx.claim("dialog", dialog_id)
             self._dialog_states(unit, ctx, dialog_id, split, utts, states)
+            committed = True
+        if committed:
+            self._refused_references(unit, ctx, dialog_id, split, refused)
+
+    def _refused_references(self, unit, ctx, dialog_id, split, refused) -> None:
+        """One dead letter per refused image reference of a published dialog, naming the
+        reference, why, and the rec_samples it was left out of (stage `rec_samples.references`)."""
+        for (ref, why), samples in sorted(refused.items()):
+            names = sorted(set(samples))
+            ctx.reject(
+                "rec_samples.references",
+                posixpath.relpath(unit.path, self.raw),
+                f"{dialog_id}:{ref}",
+                f"image reference {ref!r} refused ({why}): its product id is left out of rec_samples {names}"[:600],
+                raw={"image_ref": ref, "rec_samples": names},
+                split=split,
+            )
 
     def _dialog_states(self, unit, ctx, dialog_id, split, utts, states) -> None:
         for s in states:
