@@ -303,3 +303,58 @@ def test_one_refused_reference_in_200_dialogs_publishes_the_rest_with_a_dead_let
     assert not os.path.isabs(dead[0]["source"])
     stage = m["stages"]["rec_samples.references"]
     assert stage["dead"] >= 1 and stage["in"] == stage["out"] + stage["dead"] + stage["filtered"]
+
+
+# -- options are validated before any work (issue #21 item 4) ------------------------------------
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--quite"], "unknown option --quite (did you mean --quiet?)"),
+        (["--workerz", "3"], "unknown option --workerz (did you mean --workers?)"),
+        (["--dask_clinet_address=tcp://x:1"], "did you mean --dask_client_address?"),
+        (["--runner", "NoSuchRunner"], "--runner NoSuchRunner: no such Beam runner"),
+        (["--context-turns", "-3"], "--context-turns must be 0 or more, got -3"),
+        (["--shard-mib", "-1"], "--shard-mib must be 0 or more"),
+    ],
+)
+def test_unknown_or_out_of_range_options_exit_2_before_any_work(small_raw, tmp_path, extra, needle):
+    out = tmp_path / "out"
+    _one_line_exit_2(["build", "mmd", "--raw", str(small_raw), "--out", str(out), "--workers", "1", *extra], needle)
+    assert not out.exists() and not (tmp_path / ".out.builds").exists()  # refused before the lock or a snapshot
+
+
+def test_every_builder_refuses_an_unknown_option_and_generators_refuse_negative_counts(tmp_path):
+    for dataset in ("mmd", "simmc", "jddc", "redial"):
+        _one_line_exit_2(["build", dataset, "--raw", str(tmp_path), "--out", str(tmp_path / "o"), "--quite"], "did you mean --quiet?")
+    _one_line_exit_2(["generate", "mmd", "--out", str(tmp_path / "g"), "--dialogs", "-5"], "--dialogs must be 0 or more, got -5")
+    assert not (tmp_path / "g").exists()
+
+
+def test_standard_beam_options_still_pass_through(small_raw, tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app,
+        ["build", "mmd", "--raw", str(small_raw), "--out", str(out), "--quiet", "--workers", "1", "--job_name=x", "--save_main_session"],
+    )
+    assert res.exit_code == 0, res.output
+    beam = json.loads((out / "manifest.json").read_text())["beam"]["options"]
+    assert beam.get("job_name") == "x"
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_shard_is_one_line_naming_its_shard(tmp_path):
+    import subprocess
+    import sys
+
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(out=str(raw), dialogs=150, seed=2, images=False, rounds=(8, 10)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "MMDIAL_FAULT": "shard_started@1"}
+    cmd = [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "out")]
+    res = subprocess.run([*cmd, "--quiet", "--workers", "2", "--shard-mib", "1"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stderr
+    lines = [ln for ln in (res.stdout + res.stderr).splitlines() if ln.strip()]
+    assert len(lines) == 1 and "shard 1 (of 2)" in lines[0] and "killed by signal 9" in lines[0], lines
+    env.pop("MMDIAL_FAULT")
+    assert (
+        subprocess.run([*cmd, "--quiet", "--workers", "2", "--shard-mib", "1"], env=env, capture_output=True, timeout=300).returncode == 0
+    )

@@ -58,12 +58,14 @@ class BuildOptions:
     card: bool = True  # write the dataset card (README.md, statistics, plots) after the manifest
 
 
-def fault_point(name: str) -> None:
+def fault_point(name: str, shard: int | None = None) -> None:
     """Fault injection for the integrity tests: `MMDIAL_FAULT=<name>` kills the process here with
-    SIGKILL (no clean-up runs, exactly like kill -9). Points: planned, shard_written, shards_done,
-    manifest_written, committed. `MMDIAL_FAULT=stop:<name>` stops the process there instead
+    SIGKILL (no clean-up runs, exactly like kill -9). Points: planned, shard_started, shard_written, shards_done,
+    manifest_written, committed (`shard_started@3`: only while building shard 3). `MMDIAL_FAULT=stop:<name>` stops the process there instead
     (SIGSTOP: it keeps its lock until the test sends SIGCONT), so races are tested deterministically."""
     spec = os.environ.get("MMDIAL_FAULT")
+    if shard is not None and spec == f"{name}@{shard}":  # only the worker that builds this shard
+        spec = name
     if spec in (name, f"stop:{name}"):
         import signal
 
@@ -74,6 +76,51 @@ def fault_point(name: str) -> None:
 def plan_shards(units: list[WorkUnit], shard_bytes: int) -> list[list[WorkUnit]]:
     """Cut units into balanced shards; the count follows from the total size (see layout.deal_units)."""
     return deal_units(units, shard_bytes)
+
+
+def started_path(out: str, shard: int) -> str:
+    return io.join(out, SHARDS_DIR, f"started-{shard:05d}")
+
+
+class WorkerFailed(Exception):
+    """The runner failed while shards were being built (a worker killed, out of memory, a bug):
+    the CLI prints this one line and exits 1; the snapshot stays resumable."""
+
+
+@contextlib.contextmanager
+def _runner_errors():
+    """While the pipeline runs, the runner's own error logs and its threads' tracebacks (hundreds
+    of lines when a worker dies) are collected, not printed: the launcher reports one line."""
+    seen: list[str] = []
+    beam_log = logging.getLogger("apache_beam")
+    level, hook = beam_log.level, threading.excepthook
+
+    def collect(args):
+        seen.append(f"{args.exc_type.__name__}: {args.exc_value}")
+
+    beam_log.setLevel(logging.CRITICAL)
+    threading.excepthook = collect
+    try:
+        yield seen
+    finally:
+        threading.excepthook = hook
+        beam_log.setLevel(level)
+
+
+def _worker_failure(stage: str, todo: list[int], num_shards: int, exc: BaseException, seen: list[str] = ()) -> WorkerFailed:
+    unfinished = [i for i in todo if not io.exists(marker_path(stage, i, num_shards))]
+    started = [i for i in unfinished if io.exists(started_path(stage, i))]
+    exited = [m for m in seen if "exited with return code" in m]  # a worker process that died: its exit code says how
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    cause = (exited[0] if exited else f"{type(exc).__name__}: {lines[-1] if lines else ''}")[:300]
+    code = cause.rsplit(" ", 1)[-1]
+    if exited and code.lstrip("-").isdigit() and (int(code) < 0 or int(code) > 128):
+        cause += f" (killed by signal {-int(code) if int(code) < 0 else int(code) - 128})"
+    shards = started or unfinished
+    which = f"shard {shards[0]}" if len(shards) == 1 else f"shards {shards[:10]}" + (" ..." if len(shards) > 10 else "")
+    return WorkerFailed(
+        f"a worker failed while building {which} (of {num_shards}); {len(unfinished)} shard(s) unfinished, re-run to resume: {cause}"
+    )
 
 
 def marker_path(out: str, shard: int, num_shards: int) -> str:
@@ -96,6 +143,8 @@ def _beam_counter_hook():
 
 def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: list[WorkUnit], fingerprint: str, hook=None) -> dict:
     """Process one shard's units and write its files and marker; returns the marker."""
+    io.write_bytes_atomic(started_path(out, shard), fingerprint.encode())  # names the shard if its worker dies
+    fault_point("shard_started", shard)
     layout = builder.layout()
     batches: dict[str, list[tuple[pa.Table, list[int]]]] = defaultdict(list)
     table_stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -568,11 +617,15 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
         options = pipeline_options(run_opts)
         p = beam.Pipeline(runner=make_runner(run.runner, run.workers), options=options)
         construct(p, builder, todo, n, stage, resumed_markers, plan_file, build_token(plan.fingerprints))
-        result = p.run()
-        try:
-            result.wait_until_finish()
-        finally:
-            finish(result)
+        with _runner_errors() as seen:
+            try:
+                result = p.run()
+                try:
+                    result.wait_until_finish()
+                finally:
+                    finish(result)
+            except Exception as exc:  # noqa: BLE001 - one line naming the shard, not the runner's traceback
+                raise _worker_failure(stage, plan.todo, n, exc, seen) from exc
     fault_point("shards_done")
     metrics = _query_metrics(result)
     markers = [io.read_json(marker_path(stage, i, n)) for i in range(n)]
