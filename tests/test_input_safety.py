@@ -358,3 +358,48 @@ def test_a_worker_killed_mid_shard_is_one_line_naming_its_shard(tmp_path):
     assert (
         subprocess.run([*cmd, "--quiet", "--workers", "2", "--shard-mib", "1"], env=env, capture_output=True, timeout=300).returncode == 0
     )
+
+
+# -- no absolute local path in a published table (issue #21 item 5) ------------------------------
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+
+
+@pytest.mark.parametrize("name", ["mmd", "simmc", "jddc", "redial"])
+def test_no_published_table_holds_an_absolute_local_path(tmp_path, name):
+    """Built from an absolute --raw (with malformed records, so dead letters exist too): every
+    string of every table is free of the machine's folders."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.consumer_builds import generate_raw, make_builder
+
+    raw = generate_raw(name, tmp_path)
+    if name == "mmd":  # a malformed dialog and a product file: dead letters name their sources
+        next((raw / "dialogs" / "train").glob("*.json")).write_text("{not json")
+        next((raw / "knowledge" / "products").glob("*.json")).write_text("[1]")
+    assert raw.is_absolute()
+    out = tmp_path / "out"
+    m = build(make_builder(name, raw), out)
+    assert m["status"] == "ok"
+    found = {}
+    for path in sorted(out.glob("*/*.parquet")):
+        table = pq.read_table(path)
+        for col in table.column_names:
+            if pa.types.is_binary(table.schema.field(col).type) or pa.types.is_large_binary(table.schema.field(col).type):
+                continue
+            for value in table.column(col).to_pylist():
+                for s in _strings(value):
+                    if str(tmp_path) in s or s.startswith("/"):
+                        found.setdefault(f"{path.parent.name}.{col}", s)
+    assert found == {}, found
+    if name == "mmd":
+        dead = read_table(str(out), "dead_letters").to_pylist()
+        assert {d["source"] for d in dead} >= {"dialogs/train/" + next(iter(sorted(d["locator"] for d in dead if d["stage"] == "parse"))) + ".json"}

@@ -156,7 +156,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
             table_stats[table_name][key] += value
         batches[table_name].append(to_arrow_checked(ctx, get(table_name), rows, ids))
 
-    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch)
+    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch, roots=builder.input_roots())
     # Rows stay alive until their batch is converted, so the cyclic garbage collector would rescan
     # a growing heap again and again; parsed rows hold no reference cycles, so it waits until the end.
     gc_was_enabled = gc.isenabled()

@@ -56,6 +56,32 @@ def contained(root: str, name: str) -> tuple[str | None, str]:
     return path, ""
 
 
+def relative_to(path: str, roots: list[str]) -> str:
+    """`path` relative to the deepest of `roots` (the declared input folders) that holds it, so
+    no published table carries the folder layout of the machine that built it (issue #21
+    item 5). A local absolute path under none of them keeps its file name only."""
+    if not path:
+        return path
+    bare = path.split("@", 1)[0].split("#", 1)[0]  # a byte range or a crop box after the file
+    best = ""
+    for root in roots:
+        r = root.rstrip("/")
+        if r and len(r) > len(best) and (bare == r or bare.startswith(r + "/")):
+            best = r
+    if best:
+        return path[len(best) + 1 :] or posixpath.basename(best)
+    if path.startswith("/"):
+        return posixpath.basename(bare) + path[len(bare) :]
+    return path
+
+
+def relative_text(text: str, roots: list[str]) -> str:
+    """`text` (a dead letter's reason) with every declared root prefix taken out."""
+    for root in sorted((r.rstrip("/") for r in roots if r), key=len, reverse=True):
+        text = text.replace(root + "/", "")
+    return text
+
+
 def walk_local(root: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
     """Regular files under a local `root` (hidden names skipped, like a glob), as (path, size),
     plus {path: reason} for entries that cannot be read safely: links that dangle, loop, or lead

@@ -58,6 +58,27 @@ def _check_states(path: str) -> None:
         raise UsageError(f"--states {path}: not a readable Parquet file ({exc})") from None
 
 
+def product_doc(data: bytes) -> dict:
+    """A product file's JSON object; the one acceptance rule of the product unit and of the
+    dialog shards that decide which product ids a sample may name."""
+    doc = json.loads(data)
+    if not isinstance(doc, dict):
+        raise Reject(f"wrong type: a product file must be a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def published_products(paths: list[str]) -> set[str]:
+    """Ids (file stems) of the product files that the build publishes."""
+    out = set()
+    for path in paths:
+        try:
+            product_doc(io.read_bytes(path))
+        except Exception:  # noqa: BLE001 - whatever makes the product unit dead-letter it (deep JSON: RecursionError)
+            continue
+        out.add(img.stem(path))
+    return out
+
+
 def find_named(files: list[tuple[str, int]], name: str) -> str | None:
     hits = [p for p, _ in files if posixpath.basename(p) == name]
     return sorted(hits, key=len)[0] if hits else None
@@ -76,11 +97,15 @@ class MMDBuilder(Builder):
     _states: dict | None = field(default=None, repr=False, compare=False)
     _url2img: str | None = None
     _image_id: str | None = None
+    _product_paths: list[str] = field(default_factory=list, repr=False, compare=False)
+    _products: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "rec_samples", "dialog_states", "missing_images")
     shared_tables = ("products", "images")
-    shared_kinds = ("image",)  # dialog and product shards hash images into their rows
+    # dialog and product shards hash images into their rows; dialog shards keep in rec_samples only
+    # the products that publish, so a product file's content is part of every shard's fingerprint
+    shared_kinds = ("image", "product")
     content_keyed_kinds = ("image",)
     primary_kinds = ("dialog",)
 
@@ -119,6 +144,7 @@ class MMDBuilder(Builder):
         if not any(u.kind == "dialog" for u in units):
             raise UsageError(f"--raw {self.raw}: no dialog files (expected JSON files in folders named train/valid/test)")
         units = _duplicate_dialogs(units)
+        self._product_paths = sorted(u.path for u in units if u.kind == "product")
         self._check_side_files()
         if self.images_dir:
             for path, size in io.list_files(self.images_dir):
@@ -167,6 +193,7 @@ class MMDBuilder(Builder):
     def setup(self) -> None:
         self._resolver = img.ImageResolver(self.images_dir, img.load_url2img(self._url2img), img.load_image_ids(self._image_id))
         self._states = st.load_valid_states(self.states_path) if self.states_path else {}
+        self._products = frozenset(published_products(self._product_paths)) if self._product_paths else None
         if self.mask is not None:
             self.mask.setup()  # the OCR engine: once per worker
 
@@ -209,14 +236,14 @@ class MMDBuilder(Builder):
                         )
                 ids_by_turn[u.index] = ids
                 ctx.emit("turns", turn_row(dialog_id, split, u, ids))
-            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns, refused):
+            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns, refused, self._products):
                 ctx.emit("rec_samples", row)
             ctx.emit(
                 "dialogs",
                 {
                     "dialog_id": dialog_id,
                     "split": split,
-                    "source": posixpath.relpath(unit.path, self.raw),
+                    "source": self.rel(unit.path),
                     "num_turns": len(utts),
                     "domain": None,
                     "meta": None,
@@ -235,7 +262,7 @@ class MMDBuilder(Builder):
             names = sorted(set(samples))
             ctx.reject(
                 "rec_samples.references",
-                posixpath.relpath(unit.path, self.raw),
+                self.rel(unit.path),
                 f"{dialog_id}:{ref}",
                 f"image reference {ref!r} refused ({why}): its product id is left out of rec_samples {names}"[:600],
                 raw={"image_ref": ref, "rec_samples": names},
@@ -261,10 +288,8 @@ class MMDBuilder(Builder):
     def _product(self, unit: WorkUnit, ctx: ShardContext) -> None:
         data = ctx.read(unit)
         with ctx.record("products", unit.path, img.stem(unit.path), raw=data):
-            doc = json.loads(data)
-            if not isinstance(doc, dict):
-                raise Reject(f"wrong type: a product file must be a JSON object, got {type(doc).__name__}")
-            ctx.emit("products", product_row(unit.path, doc, self._resolver))
+            doc = product_doc(data)
+            ctx.emit("products", {**product_row(unit.path, doc, self._resolver), "source": self.rel(unit.path)})
 
     def _duplicate(self, unit: WorkUnit, ctx: ShardContext) -> None:
         ctx.reject(
@@ -279,7 +304,7 @@ class MMDBuilder(Builder):
         data = ctx.read(unit)
         name = posixpath.basename(unit.path)
         with ctx.record("images", unit.path, name, raw=None):
-            row = image_row(data, name, unit.path, embed=self.embed_image_bytes)
+            row = image_row(data, name, self.rel(unit.path), embed=self.embed_image_bytes)
             if self.mask is not None:
                 self.mask.emit(ctx, row)  # masked row, or quarantine (+ manual-check candidate)
             else:

@@ -36,6 +36,7 @@ def rec_sample_rows(
     resolver: ImageResolver,
     context_turns: int,
     refused: dict[tuple[str, str], list[str]] | None = None,
+    products: set[str] | frozenset[str] | None = None,
 ) -> list[dict]:
     """One sample per system utterance with both positives (images) and negatives (false images).
 
@@ -51,10 +52,13 @@ def rec_sample_rows(
         out = []
         for r in refs:
             why = resolver.refusal(r)
+            pid = resolver.product_id(r)
+            if not why and products is not None and pid not in products:
+                why = f"product {pid!r} is not in the build (no readable product file)"
             if why:
                 refused.setdefault((r, why), []).append(sample_id)
             else:
-                out.append(resolver.product_id(r))
+                out.append(pid)
         return _dedup(out)
 
     for u in utts:
