@@ -402,4 +402,23 @@ def test_no_published_table_holds_an_absolute_local_path(tmp_path, name):
     assert found == {}, found
     if name == "mmd":
         dead = read_table(str(out), "dead_letters").to_pylist()
-        assert {d["source"] for d in dead} >= {"dialogs/train/" + next(iter(sorted(d["locator"] for d in dead if d["stage"] == "parse"))) + ".json"}
+        assert {d["source"] for d in dead} >= {
+            "dialogs/train/" + next(iter(sorted(d["locator"] for d in dead if d["stage"] == "parse"))) + ".json"
+        }
+
+
+# -- an empty side file is a warning, or an error where its table is required (issue #21 item 6) -
+def test_an_empty_states_file_warns_and_an_mmd_v3_build_refuses_it(small_raw, tmp_path):
+    empty = tmp_path / "states.jsonl"
+    empty.write_text("\n  \n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app, ["build", "mmd", "--raw", str(small_raw), "--out", str(out), "--states", str(empty), "--quiet", "--workers", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning: the states file states.jsonl holds no records" in res.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "ok" and any("states.jsonl holds no records" in w for w in m["warnings"])
+    base = ["build", "mmd", "--raw", str(small_raw), "--states", str(empty), "--v3", "--quiet", "--workers", "1"]
+    _one_line_exit_2([*base, "--out", str(tmp_path / "v3")], "holds no records, and this build needs it")
+    assert not (tmp_path / "v3").exists()

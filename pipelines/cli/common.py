@@ -52,6 +52,8 @@ def run_build_command(
     except WorkerFailed as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    for warning in manifest.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
     if not quiet:
         render(manifest, console)
     if manifest.get("status") == "failed":

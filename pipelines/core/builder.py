@@ -75,6 +75,11 @@ class Builder(ABC):
         """Files read whole by every worker (name -> path): checksummed into the manifest."""
         return {}
 
+    def required_side_files(self) -> tuple[str, ...]:
+        """Names in `side_files` whose table the build cannot do without: an empty one stops the
+        build (exit 2); any other empty side file is a warning in the manifest and on stderr."""
+        return ()
+
     def shared_inputs(self) -> list[str]:
         """Other files any worker may read that are not work units (e.g. SIMMC screenshots): their
         content is part of every shard's fingerprint."""

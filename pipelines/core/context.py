@@ -175,7 +175,9 @@ class ShardContext:
         without loading every dialog into one place."""
         from pipelines.core.paths import relative_to
 
-        self.expected.append((namespace, key, stage, relative_to(source, self.roots), relative_to(str(locator), self.roots), excerpt_of(raw)))
+        self.expected.append(
+            (namespace, key, stage, relative_to(source, self.roots), relative_to(str(locator), self.roots), excerpt_of(raw))
+        )
 
     def claim(self, namespace: str, key: str) -> None:
         self.claimed.add((namespace, key))

@@ -156,7 +156,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
             table_stats[table_name][key] += value
         batches[table_name].append(to_arrow_checked(ctx, get(table_name), rows, ids))
 
-    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch, roots=builder.input_roots())
+    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch, roots=getattr(builder, "input_roots", list)())
     # Rows stay alive until their batch is converted, so the cyclic garbage collector would rescan
     # a growing heap again and again; parsed rows hold no reference cycles, so it waits until the end.
     gc_was_enabled = gc.isenabled()
@@ -389,6 +389,7 @@ class BuildPlan:
     todo: list[int]
     resumed: list[int]
     seeded: dict[int, str] = field(default_factory=dict)  # shard -> earlier snapshot whose files it reuses
+    warnings: list[str] = field(default_factory=list)  # shown on stderr and kept in the manifest
 
 
 def _reusable(root: str, shard: int, num_shards: int, fingerprint: str) -> bool:
@@ -419,6 +420,7 @@ def make_plan(
     if not units:
         raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
     _refuse_empty(builder, units)
+    warnings = empty_side_files(builder)
     hasher = hasher or ContentHasher()
     digests = {u: unit_digest(hasher, u) for u in units}
     units = mark_duplicates(builder, units, digests)
@@ -438,7 +440,32 @@ def make_plan(
             seeded[i] = published
         else:
             todo.append(i)
-    return BuildPlan(shards, fps, todo, resumed, seeded)
+    return BuildPlan(shards, fps, todo, resumed, seeded, warnings)
+
+
+def empty_side_files(builder: Builder) -> list[str]:
+    """One warning per side file with no records (0 bytes, white space only, a 0-row Parquet);
+    UsageError (exit 2) when the builder cannot do without it (`required_side_files`)."""
+    warnings = []
+    required = set(builder.required_side_files())
+    for name, path in sorted(builder.side_files().items()):
+        if not path or not _no_records(path):
+            continue
+        if name in required:
+            raise UsageError(f"{builder.dataset}: the {name} file {posixpath.basename(path)} holds no records, and this build needs it")
+        warnings.append(f"the {name} file {posixpath.basename(path)} holds no records: the tables built from it will be empty")
+    return warnings
+
+
+def _no_records(path: str) -> bool:
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_metadata(pa.BufferReader(io.read_bytes(path))).num_rows == 0
+        except (OSError, ValueError, pa.ArrowException):
+            return False  # unreadable: the builder's own check says why
+    return _blank(WorkUnit("side", path))
 
 
 def _refuse_empty(builder: Builder, units: list[WorkUnit]) -> None:
@@ -650,6 +677,8 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     if not manifest["counts_reconcile"]:
         failures.append("records in != out + dead + filtered for some stage (a bug)")
     finalise_manifest(manifest, integrity, failures)
+    if plan.warnings:
+        manifest["warnings"] = list(plan.warnings)
     manifest["run"]["snapshot"] = stage
     store.prune(stage, manifest, keep=set())
     if opts.card and manifest["status"] == "ok":

@@ -180,6 +180,9 @@ class MMDBuilder(Builder):
     def side_files(self) -> dict[str, str]:
         return {k: v for k, v in {"url2img": self._url2img, "image_id": self._image_id, "states": self.states_path}.items() if v}
 
+    def required_side_files(self) -> tuple[str, ...]:
+        return ("states",) if self.v3 else ()  # MMD-v3 is the dialogs that have states
+
     def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:
         if table == "rec_samples":
             return {
