@@ -606,23 +606,41 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
     the published one), check it, and publish it whole (see pipelines/core/publish.py)."""
     from pipelines.core import publish
     from pipelines.core.fingerprint import CACHE_NAME
-    from pipelines.core.lock import build_lock
+    from pipelines.core.lock import BuildLocked, build_lock, still_held
 
+    _filesystem_options(opts)
     store = publish.store_for(opts.out)
     store.check_usable()
-    with build_lock(store.root, opts.out, command):
+    with build_lock(store.root, opts.out, command) as lock:
         hasher = ContentHasher(None if "://" in store.root else io.join(store.root, CACHE_NAME))
         published = store.current()
-        stage = store.staging()
+        stage = store.staging(fresh=bool(lock.get("took_over")))  # never continue a snapshot its old holder may still write
         plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
         hasher.save()
         fault_point("planned")
         manifest = _build_snapshot(builder, opts, plan, store, stage, command)
         if manifest["status"] == "ok":
+            if not still_held(store.root, lock):
+                raise BuildLocked(
+                    f"--out {opts.out}: another run took the lock over while this one was building; "
+                    f"its snapshot {stage} is left unpublished and nothing was deleted"
+                )
             store.commit(stage)
             fault_point("committed")
-            store.finish(posixpath.basename(stage.rstrip("/")), posixpath.basename(published.rstrip("/")) if published else None)
+            if still_held(store.root, lock):  # clean-up only under our own lock
+                store.finish(posixpath.basename(stage.rstrip("/")), posixpath.basename(published.rstrip("/")) if published else None)
         return manifest
+
+
+def _filesystem_options(opts: BuildOptions) -> None:
+    """Give the launcher's own file access (planning, markers, manifest, commit) the Beam
+    options the workers get, so object-store settings (`--s3_endpoint_url`, credentials, ...)
+    hold for both."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if opts.beam_args:
+        FileSystems.set_options(PipelineOptions(list(opts.beam_args)))
 
 
 def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str, command: str) -> dict:
