@@ -28,6 +28,9 @@ from pipelines.core.builder import Builder, WorkUnit
 from schemas import get
 
 CACHE_NAME = "hashes.json"
+#: what the core writes for the same input (file names with content tokens, relative paths, refused
+#: references left out): shards of an older core format are rebuilt, never reused or seeded
+CORE_FORMAT = 2
 READ_CHUNK = 1 << 22
 
 
@@ -108,6 +111,7 @@ def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int, 
         {
             "dataset": builder.dataset,
             "version": pipelines.__version__,
+            "core_format": CORE_FORMAT,
             "config": builder.config(),
             "layout": builder.layout(),
             "num_shards": num_shards,
