@@ -414,3 +414,18 @@ def test_a_reader_loop_during_alternating_publishes_never_sees_a_mix(tmp_path):
     assert seen["reads"] >= 10_000 and publishes >= 2
     assert seen["mixed"] == 0, seen
     assert seen["whole"].get("a", 0) > 0 and seen["whole"].get("b", 0) > 0, seen
+
+
+# -- phase timings (issue #22) ------------------------------------------------------------------
+def test_every_manifest_records_phase_timings_and_inspect_prints_them(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=6)
+    out = tmp_path / "out"
+    m = build(mmd(raw), out)
+    phases = m["run"]["phases"]
+    assert list(phases) == ["plan", "shards", "checks", "card", "publish"]
+    assert all(p["seconds"] >= 0 and p["cpu_seconds"] >= 0 for p in phases.values())
+    assert sum(p["seconds"] for p in phases.values()) <= m["run"]["seconds"] + phases["plan"]["seconds"] + phases["card"]["seconds"] + 5
+    assert json.loads((out / "manifest.json").read_text())["run"]["phases"] == phases
+    res = CliRunner().invoke(app, ["inspect", str(out), "--rows", "0"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0 and "phases: plan " in text and "· shards " in text and "· publish " in text

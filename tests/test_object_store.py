@@ -68,6 +68,10 @@ def s3():
             f"--s3_access_key_id={CREDENTIALS['AWS_ACCESS_KEY_ID']}",
             f"--s3_secret_access_key={CREDENTIALS['AWS_SECRET_ACCESS_KEY']}",
         ]
+        from apache_beam.io.filesystems import FileSystems
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        FileSystems.set_options(PipelineOptions(args))  # this process reads the builds back through Beam too
         yield {"client": client, "args": args, "env": env}
     finally:
         server.terminate()

@@ -607,18 +607,21 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
     from pipelines.core import publish
     from pipelines.core.fingerprint import CACHE_NAME
     from pipelines.core.lock import BuildLocked, build_lock, still_held
+    from pipelines.core.phases import Phases
 
+    phases = Phases()
     _filesystem_options(opts)
     store = publish.store_for(opts.out)
     store.check_usable()
     with build_lock(store.root, opts.out, command) as lock:
-        hasher = ContentHasher(None if "://" in store.root else io.join(store.root, CACHE_NAME))
-        published = store.current()
-        stage = store.staging(fresh=bool(lock.get("took_over")))  # never continue a snapshot its old holder may still write
-        plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
-        hasher.save()
+        with phases.phase("plan"):
+            hasher = ContentHasher(None if "://" in store.root else io.join(store.root, CACHE_NAME))
+            published = store.current()
+            stage = store.staging(fresh=bool(lock.get("took_over")))  # never continue a snapshot its old holder may still write
+            plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
+            hasher.save()
         fault_point("planned")
-        manifest = _build_snapshot(builder, opts, plan, store, stage, command)
+        manifest = _build_snapshot(builder, opts, plan, store, stage, command, phases)
         if manifest["status"] == "ok":
             if not still_held(store.root, lock):
                 raise BuildLocked(
@@ -643,13 +646,34 @@ def _filesystem_options(opts: BuildOptions) -> None:
         FileSystems.set_options(PipelineOptions(list(opts.beam_args)))
 
 
-def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str, command: str) -> dict:
-    from pipelines.core import references
-    from pipelines.core.manifest import finalise_manifest, write_manifest
+def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str, command: str, phases=None) -> dict:
+    from pipelines.core.phases import Phases
+
+    phases = phases or Phases()
+    t0 = time.time()
+    with phases.phase("shards"):
+        result, options = _run_shards(builder, opts, plan, store, stage)
+    fault_point("shards_done")
+    with phases.phase("checks"):
+        manifest = _checked_manifest(builder, opts, plan, stage, command, result, options, t0)
+    if opts.card and manifest["status"] == "ok":
+        from pipelines.core.card import write_card
+
+        with phases.phase("card"):
+            write_card(stage, manifest)
+    with phases.phase("publish"):  # the snapshot made exactly the manifest's; the commit after it is one rename or PUT
+        store.prune(stage, manifest, keep=set())
+    manifest["run"]["phases"] = phases.as_dict()
+    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
+    fault_point("manifest_written")
+    return manifest
+
+
+def _run_shards(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str):
+    """Seed reusable shards, then run the pipeline over the rest; returns (result, options)."""
     from pipelines.core.options import make_runner
     from pipelines.core.runners import finish
 
-    t0 = time.time()
     n = len(plan.shards)
     _clear_stale(stage, n)
     seed_shards(store, plan, stage)
@@ -671,7 +695,15 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
                     finish(result)
             except Exception as exc:  # noqa: BLE001 - one line naming the shard, not the runner's traceback
                 raise _worker_failure(stage, plan.todo, n, exc, seen) from exc
-    fault_point("shards_done")
+    return result, options
+
+
+def _checked_manifest(builder: Builder, opts: BuildOptions, plan: BuildPlan, stage: str, command: str, result, options, t0: float) -> dict:
+    """The manifest from the markers, with the publish checks' verdict (status, failures)."""
+    from pipelines.core import references
+    from pipelines.core.manifest import finalise_manifest, write_manifest
+
+    n = len(plan.shards)
     metrics = _query_metrics(result)
     markers = [io.read_json(marker_path(stage, i, n)) for i in range(n)]
     refs = io.read_json(io.join(stage, SHARDS_DIR, "references.json"))
@@ -698,13 +730,6 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     if plan.warnings:
         manifest["warnings"] = list(plan.warnings)
     manifest["run"]["snapshot"] = stage
-    store.prune(stage, manifest, keep=set())
-    if opts.card and manifest["status"] == "ok":
-        from pipelines.core.card import write_card
-
-        write_card(stage, manifest)
-    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
-    fault_point("manifest_written")
     return manifest
 
 
