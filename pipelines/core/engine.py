@@ -29,7 +29,7 @@ from apache_beam.metrics import Metrics
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import ShardContext
-from pipelines.core.fingerprint import ContentHasher, shard_fingerprint, shared_digest, unit_digest
+from pipelines.core.fingerprint import ContentHasher, shard_fingerprint, shared_digest
 from pipelines.core.layout import deal_units
 from pipelines.core.parquet import shard_path, to_arrow_checked, write_table_file
 from pipelines.core.runners import dask_session, is_dask
@@ -422,7 +422,7 @@ def make_plan(
     _refuse_empty(builder, units)
     warnings = empty_side_files(builder)
     hasher = hasher or ContentHasher()
-    digests = {u: unit_digest(hasher, u) for u in units}
+    digests = dict(zip(units, hasher.many([(u.path, u.start, u.end) for u in units])))
     units = mark_duplicates(builder, units, digests)
     units += [WorkUnit(REJECTED_PATH, path, 1, key=reason) for path, reason in sorted(io.take_rejected().items())]
     digests.update({u: "refused:" + u.key for u in units if u.kind == REJECTED_PATH})  # never read
