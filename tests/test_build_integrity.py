@@ -69,6 +69,15 @@ def cli_build(raw: Path, out: Path, *extra: str, fault: str | None = None, timeo
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
 
 
+def wait_until_stopped(proc: subprocess.Popen, seconds: float) -> None:
+    """Wait until `proc` has stopped itself at its fault point (state T in /proc); it must still live."""
+    for _ in range(int(seconds / 0.05)):
+        if proc.poll() is not None or Path(f"/proc/{proc.pid}/stat").read_text().split(") ", 1)[1].startswith("T"):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()[1]
+
+
 # -- lock ---------------------------------------------------------------------------------------
 def test_a_second_build_into_the_same_output_is_refused_naming_the_first(tmp_path):
     raw = make_corpus(tmp_path / "raw", dialogs=10)
@@ -101,11 +110,7 @@ def test_concurrent_cli_builds_one_refused_and_a_killed_holder_leaves_no_stale_l
         cmd, env={**env, "MMDIAL_FAULT": "stop:planned"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
     )
     try:
-        for _ in range(1200):  # until the first run is stopped at the point (state T in /proc)
-            if first.poll() is not None or Path(f"/proc/{first.pid}/stat").read_text().split(") ", 1)[1].startswith("T"):
-                break
-            time.sleep(0.05)
-        assert first.poll() is None, first.communicate()[1]
+        wait_until_stopped(first, 60)
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, timeout=180)
     finally:
         first.send_signal(signal.SIGCONT)

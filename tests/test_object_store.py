@@ -27,6 +27,7 @@ import pytest
 
 from pipelines.mmd.builder import MMDBuilder
 from pipelines.mmd.generator import GeneratorConfig, generate
+from tests.test_build_integrity import wait_until_stopped
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -167,11 +168,7 @@ def test_a_second_build_into_the_same_output_is_refused_while_the_first_holds_th
     out = f"s3://{BUCKET}/concurrent"
     first = cli_build(a, out, s3, fault="stop:planned", popen=True)
     try:
-        for _ in range(2400):  # until the first run is stopped at the point (state T in /proc)
-            if first.poll() is not None or Path(f"/proc/{first.pid}/stat").read_text().split(") ", 1)[1].startswith("T"):
-                break
-            time.sleep(0.05)
-        assert first.poll() is None, first.communicate()[1]
+        wait_until_stopped(first, 120)
         second = cli_build(a, out, s3)
     finally:
         first.send_signal(signal.SIGCONT)

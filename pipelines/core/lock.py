@@ -105,6 +105,20 @@ def _read(path: str) -> dict:
     return doc if isinstance(doc, dict) else {}
 
 
+def _dead_here(held: dict) -> bool:
+    """A holder on this host whose process is gone (kill -9): its lock is stale at once, not
+    after `STALE_S` (other hosts cannot be asked, so their locks wait for the heartbeat)."""
+    if held.get("host") != socket.gethostname() or not isinstance(held.get("pid"), int):
+        return False
+    try:
+        os.kill(held["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 @contextlib.contextmanager
 def _object_lock(path: str, out: str, command: str) -> Iterator[dict]:
     """Best effort where there is no atomic create: write, wait, re-read, and keep a heartbeat.
@@ -117,7 +131,7 @@ def _object_lock(path: str, out: str, command: str) -> Iterator[dict]:
     took_over = None
     if io.exists(path):
         held = _read(path)
-        if held and time.time() - float(held.get("heartbeat", 0)) < STALE_S:
+        if held and time.time() - float(held.get("heartbeat", 0)) < STALE_S and not _dead_here(held):
             raise BuildLocked(f"--out {out} is being built by another run ({describe(held)}); wait for it to finish")
         took_over = held or None
     info = _holder(command)
