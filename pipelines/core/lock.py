@@ -133,7 +133,7 @@ def _object_lock(path: str, out: str, command: str) -> Iterator[dict]:
         held = _read(path)
         if held and time.time() - float(held.get("heartbeat", 0)) < STALE_S and not _dead_here(held):
             raise BuildLocked(f"--out {out} is being built by another run ({describe(held)}); wait for it to finish")
-        took_over = held or None
+        took_over = (held or None) if not _dead_here(held) else None  # a dead holder's snapshot is safe to resume
     info = _holder(command)
     info["took_over"] = bool(took_over)
     io.write_json_atomic(path, info)
