@@ -256,11 +256,14 @@ class MMDBuilder(Builder):
             self._dialog_states(unit, ctx, dialog_id, split, utts, states)
             committed = True
         if committed:
-            self._refused_references(unit, ctx, dialog_id, split, refused)
+            self._refused_references(unit, ctx, dialog_id, split, utts, refused)
 
-    def _refused_references(self, unit, ctx, dialog_id, split, refused) -> None:
-        """One dead letter per refused image reference of a published dialog, naming the
-        reference, why, and the rec_samples it was left out of (stage `rec_samples.references`)."""
+    def _refused_references(self, unit, ctx, dialog_id, split, utts, refused) -> None:
+        """Stage `rec_samples.references`, one record per distinct image reference a published
+        dialog's samples use: out when it names a product, else one dead letter naming the
+        reference, why, and the rec_samples it was left out of."""
+        used = {r for u in utts if u.speaker == "system" and u.images and u.false_images for r in (*u.images, *u.false_images)}
+        ctx.count("rec_samples.references", out=len(used - {ref for ref, _ in refused}))
         for (ref, why), samples in sorted(refused.items()):
             names = sorted(set(samples))
             ctx.reject(
