@@ -369,12 +369,12 @@ def test_two_builds_into_one_output_share_a_file_name_only_with_the_same_bytes(t
 
 
 _READER = r"""
-import glob, hashlib, json, sys
+import glob, hashlib, json, os, sys
 import pyarrow.parquet as pq
-out, want, n = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+out, want, n, stop = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 known = {tuple(v): k for k, v in want.items()}
 seen = {"reads": 0, "whole": {}, "mixed": 0, "retry": 0, "examples": []}
-while seen["reads"] < n:
+while seen["reads"] < n or not os.path.exists(stop):
     seen["reads"] += 1
     try:
         files = sorted(glob.glob(out + "/turns/*.parquet"))
@@ -399,24 +399,31 @@ def _turns_key(out: Path) -> list[int]:
     return [len(rows), hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()]
 
 
+ONE_SHARD = 64 * 2**20  # both corpora in one shard: without content tokens their file names would be the same
+PUBLISHES = 16  # link swaps during the reads (with the names of one build for both, several of them mix)
+
+
 @pytest.mark.slow
 def test_a_reader_loop_during_alternating_publishes_never_sees_a_mix(tmp_path):
     """10,000 glob-then-read passes over OUT/turns while two corpora are published into OUT in
     turn: every pass returns exactly one build's rows or raises (retryable); none mixes."""
-    a, b = make_corpus(tmp_path / "a", dialogs=12, seed=1), make_corpus(tmp_path / "b", dialogs=12, seed=2)
+    a, b = make_corpus(tmp_path / "a", dialogs=40, seed=1), make_corpus(tmp_path / "b", dialogs=40, seed=2)  # train, valid and test files
     out = tmp_path / "out"
     want = {}
     for name, raw in (("b", b), ("a", a)):
-        build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+        build(mmd(raw), out, shard_bytes=ONE_SHARD)
         want[name] = _turns_key(out)
     assert want["a"] != want["b"]
-    reader = subprocess.Popen([sys.executable, "-c", _READER, str(out), json.dumps(want), "10000"], stdout=subprocess.PIPE, text=True)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(out), json.dumps(want), "10000", str(stop)], stdout=subprocess.PIPE, text=True)
     publishes = 0
-    while reader.poll() is None:
-        build(mmd(b if publishes % 2 == 0 else a), out, shard_bytes=SMALL_SHARDS)
+    while publishes < PUBLISHES or reader.poll() is None:
+        build(mmd(b if publishes % 2 == 0 else a), out, shard_bytes=ONE_SHARD)
         publishes += 1
+        if publishes >= PUBLISHES:
+            stop.touch()
     seen = json.loads(reader.stdout.read())
-    assert seen["reads"] >= 10_000 and publishes >= 2
+    assert seen["reads"] >= 10_000 and publishes >= PUBLISHES
     assert seen["mixed"] == 0, seen
     assert seen["whole"].get("a", 0) > 0 and seen["whole"].get("b", 0) > 0, seen
 
