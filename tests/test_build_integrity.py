@@ -415,7 +415,9 @@ def test_a_reader_loop_during_alternating_publishes_never_sees_a_mix(tmp_path):
         want[name] = _turns_key(out)
     assert want["a"] != want["b"]
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", _READER, str(out), json.dumps(want), "10000", str(stop)], stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(out), json.dumps(want), "10000", str(stop)], stdout=subprocess.PIPE, text=True
+    )
     publishes = 0
     while publishes < PUBLISHES or reader.poll() is None:
         build(mmd(b if publishes % 2 == 0 else a), out, shard_bytes=ONE_SHARD)
