@@ -6,6 +6,7 @@ Small generated MMD corpora; the subprocess kill tests are marked slow."""
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import signal
@@ -68,6 +69,15 @@ def cli_build(raw: Path, out: Path, *extra: str, fault: str | None = None, timeo
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
 
 
+def wait_until_stopped(proc: subprocess.Popen, seconds: float) -> None:
+    """Wait until `proc` has stopped itself at its fault point (state T in /proc); it must still live."""
+    for _ in range(int(seconds / 0.05)):
+        if proc.poll() is not None or Path(f"/proc/{proc.pid}/stat").read_text().split(") ", 1)[1].startswith("T"):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()[1]
+
+
 # -- lock ---------------------------------------------------------------------------------------
 def test_a_second_build_into_the_same_output_is_refused_naming_the_first(tmp_path):
     raw = make_corpus(tmp_path / "raw", dialogs=10)
@@ -100,11 +110,7 @@ def test_concurrent_cli_builds_one_refused_and_a_killed_holder_leaves_no_stale_l
         cmd, env={**env, "MMDIAL_FAULT": "stop:planned"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
     )
     try:
-        for _ in range(1200):  # until the first run is stopped at the point (state T in /proc)
-            if first.poll() is not None or Path(f"/proc/{first.pid}/stat").read_text().split(") ", 1)[1].startswith("T"):
-                break
-            time.sleep(0.05)
-        assert first.poll() is None, first.communicate()[1]
+        wait_until_stopped(first, 60)
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, timeout=180)
     finally:
         first.send_signal(signal.SIGCONT)
@@ -338,3 +344,102 @@ def test_the_publish_check_counts_a_dialog_in_two_splits_and_a_dangling_item(tmp
     assert result["dangling"] == {"turns.item_ids -> products.product_id": 1}
     lines = references.problems(result)
     assert any("duplicate key(s) in dialogs(dialog_id)" in line and "'7'" in line for line in lines)
+
+
+# -- readers during a publish (issue #21 item 1) --------------------------------------------------
+def _table_files(snapshot: Path) -> dict[str, bytes]:
+    return {os.path.relpath(p, snapshot): open(p, "rb").read() for p in glob.glob(f"{snapshot}/*/*.parquet")}
+
+
+def test_two_builds_into_one_output_share_a_file_name_only_with_the_same_bytes(tmp_path):
+    """File names carry the shard's content token: a reader that lists OUT/table through the link
+    and opens the names through it again reads one build, or gets FileNotFoundError."""
+    a, b = make_corpus(tmp_path / "a", dialogs=12, seed=1), make_corpus(tmp_path / "b", dialogs=12, seed=2)
+    out = tmp_path / "out"
+    seen = []
+    for raw in (a, b, a):
+        build(mmd(raw), out, shard_bytes=SMALL_SHARDS)
+        seen.append(_table_files(Path(os.path.realpath(out))))
+    first, second, third = seen
+    assert first == third  # the same corpus again: the same names and bytes
+    shared = set(first) & set(second)
+    assert all(first[n] == second[n] for n in shared)
+    differing_tables = {n.split("/")[0] for n in set(first) ^ set(second)}
+    assert {"turns", "dialogs"} <= differing_tables  # the two corpora really differ in those tables
+
+
+_READER = r"""
+import glob, hashlib, json, os, sys
+import pyarrow.parquet as pq
+out, want, n, stop = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+known = {tuple(v): k for k, v in want.items()}
+seen = {"reads": 0, "whole": {}, "mixed": 0, "retry": 0, "examples": []}
+while seen["reads"] < n or not os.path.exists(stop):
+    seen["reads"] += 1
+    try:
+        files = sorted(glob.glob(out + "/turns/*.parquet"))
+        rows = sorted(r for f in files for r in zip(*pq.read_table(f, columns=["dialog_id", "turn_index"]).to_pydict().values()))
+    except (FileNotFoundError, OSError):
+        seen["retry"] += 1
+        continue
+    key = (len(rows), hashlib.sha256(json.dumps(rows).encode()).hexdigest())
+    name = known.get(key)
+    if name is None:
+        seen["mixed"] += 1
+        seen["examples"] = (seen["examples"] + [len(rows)])[:5]
+    else:
+        seen["whole"][name] = seen["whole"].get(name, 0) + 1
+print(json.dumps(seen))
+"""
+
+
+def _turns_key(out: Path) -> list[int]:
+    t = read_table(str(out), "turns", columns=["dialog_id", "turn_index"])
+    rows = sorted(zip(*t.to_pydict().values()))
+    return [len(rows), hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()]
+
+
+ONE_SHARD = 64 * 2**20  # both corpora in one shard: without content tokens their file names would be the same
+PUBLISHES = 16  # link swaps during the reads (with the names of one build for both, several of them mix)
+
+
+@pytest.mark.slow
+def test_a_reader_loop_during_alternating_publishes_never_sees_a_mix(tmp_path):
+    """10,000 glob-then-read passes over OUT/turns while two corpora are published into OUT in
+    turn: every pass returns exactly one build's rows or raises (retryable); none mixes."""
+    a, b = make_corpus(tmp_path / "a", dialogs=40, seed=1), make_corpus(tmp_path / "b", dialogs=40, seed=2)  # train, valid and test files
+    out = tmp_path / "out"
+    want = {}
+    for name, raw in (("b", b), ("a", a)):
+        build(mmd(raw), out, shard_bytes=ONE_SHARD)
+        want[name] = _turns_key(out)
+    assert want["a"] != want["b"]
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(out), json.dumps(want), "10000", str(stop)], stdout=subprocess.PIPE, text=True
+    )
+    publishes = 0
+    while publishes < PUBLISHES or reader.poll() is None:
+        build(mmd(b if publishes % 2 == 0 else a), out, shard_bytes=ONE_SHARD)
+        publishes += 1
+        if publishes >= PUBLISHES:
+            stop.touch()
+    seen = json.loads(reader.stdout.read())
+    assert seen["reads"] >= 10_000 and publishes >= PUBLISHES
+    assert seen["mixed"] == 0, seen
+    assert seen["whole"].get("a", 0) > 0 and seen["whole"].get("b", 0) > 0, seen
+
+
+# -- phase timings (issue #22) ------------------------------------------------------------------
+def test_every_manifest_records_phase_timings_and_inspect_prints_them(tmp_path):
+    raw = make_corpus(tmp_path / "raw", dialogs=6)
+    out = tmp_path / "out"
+    m = build(mmd(raw), out)
+    phases = m["run"]["phases"]
+    assert list(phases) == ["plan", "shards", "checks", "card", "publish"]
+    assert all(p["seconds"] >= 0 and p["cpu_seconds"] >= 0 for p in phases.values())
+    assert sum(p["seconds"] for p in phases.values()) <= m["run"]["seconds"] + phases["plan"]["seconds"] + phases["card"]["seconds"] + 5
+    assert json.loads((out / "manifest.json").read_text())["run"]["phases"] == phases
+    res = CliRunner().invoke(app, ["inspect", str(out), "--rows", "0"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0 and "phases: plan " in text and "· shards " in text and "· publish " in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import struct
 import time
 import zlib
@@ -248,3 +249,177 @@ def test_jddc_byte_order_mark_does_not_split_the_first_session(tmp_path):
     assert [s.key for s in second_range] == [b"s2"]
     kb = UTF8_BOM + "1001\t品类\t电水壶\n".encode()
     assert [line for _, line in iter_lines(kb)] == ["1001\t品类\t电水壶".encode()]
+
+
+# -- one refused reference drops what depends on it, not the build (issue #21 item 2) ------------
+def _plant(raw: Path, ref: str) -> tuple[str, str]:
+    """Put `ref` first among the positives of the first recommendation turn found; returns the
+    dialog id and the sample id it affects."""
+    for path in sorted((raw / "dialogs").rglob("*.json")):
+        doc = json.loads(path.read_text())
+        for index, utt in enumerate(doc):
+            u = utt.get("utterance", {})
+            if utt.get("speaker") == "system" and u.get("images") and u.get("false images"):
+                u["images"] = [ref] + u["images"][1:]
+                path.write_text(json.dumps(doc))
+                return path.stem, f"{path.stem}:{index}"
+    raise AssertionError("no recommendation turn in the corpus")
+
+
+BAD_REFERENCES = ["parent"] + [pytest.param(c, marks=pytest.mark.slow) for c in ("absolute", "missing", "url2img_outside", "colliding_ids")]
+
+
+@pytest.mark.parametrize("case", BAD_REFERENCES)
+def test_one_refused_reference_in_200_dialogs_publishes_the_rest_with_a_dead_letter(tmp_path, case):
+    raw = tmp_path / "raw"
+    fmt = "mmd2" if case == "colliding_ids" else "saha"
+    generate(GeneratorConfig(out=str(raw), dialogs=200, seed=3, image_size=8, states_fraction=0.0, fmt=fmt))
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(jpeg(1, 8))
+    if case == "parent":
+        ref = "../outside.jpg"
+    elif case == "absolute":
+        ref = str(outside)
+    elif case == "missing":
+        ref = "NOPE.jpg"
+    elif case == "url2img_outside":
+        ref = "http://img.example/evil.jpg"
+        with open(raw / "url2img.txt", "a") as fh:
+            fh.write(f"{ref} ../outside.jpg\n")
+    else:  # two URLs share one id in image_id.json: the id is ambiguous
+        (mapping,) = json.loads((raw / "image_id.json").read_text())
+        urls = sorted(mapping)
+        mapping[urls[1]] = ref = mapping[urls[0]]
+        (raw / "image_id.json").write_text(json.dumps([mapping]))
+    dialog_id, sample_id = _plant(raw, ref)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["build", "mmd", "--raw", str(raw), "--out", str(out), "--quiet", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "ok" and m["counts_reconcile"] and m["integrity"]["dangling"] == {}
+    dialogs = read_table(str(out), "dialogs", columns=["dialog_id"]).column("dialog_id").to_pylist()
+    assert len(dialogs) >= 199 and dialog_id in dialogs
+    dead = [d for d in read_table(str(out), "dead_letters").to_pylist() if d["stage"] == "rec_samples.references"]
+    assert any(ref in d["reason"] and sample_id in d["reason"] for d in dead), dead
+    assert not os.path.isabs(dead[0]["source"])
+    stage = m["stages"]["rec_samples.references"]
+    assert stage["dead"] >= 1 and stage["out"] > stage["dead"] and stage["in"] == stage["out"] + stage["dead"] + stage["filtered"]
+
+
+# -- options are validated before any work (issue #21 item 4) ------------------------------------
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--quite"], "unknown option --quite (did you mean --quiet?)"),
+        (["--workerz", "3"], "unknown option --workerz (did you mean --workers?)"),
+        (["--dask_clinet_address=tcp://x:1"], "did you mean --dask_client_address?"),
+        (["--runner", "NoSuchRunner"], "--runner NoSuchRunner: no such Beam runner"),
+        (["--context-turns", "-3"], "--context-turns must be 0 or more, got -3"),
+        (["--shard-mib", "-1"], "--shard-mib must be 0 or more"),
+    ],
+)
+def test_unknown_or_out_of_range_options_exit_2_before_any_work(small_raw, tmp_path, extra, needle):
+    out = tmp_path / "out"
+    _one_line_exit_2(["build", "mmd", "--raw", str(small_raw), "--out", str(out), "--workers", "1", *extra], needle)
+    assert not out.exists() and not (tmp_path / ".out.builds").exists()  # refused before the lock or a snapshot
+
+
+def test_every_builder_refuses_an_unknown_option_and_generators_refuse_negative_counts(tmp_path):
+    for dataset in ("mmd", "simmc", "jddc", "redial"):
+        _one_line_exit_2(["build", dataset, "--raw", str(tmp_path), "--out", str(tmp_path / "o"), "--quite"], "did you mean --quiet?")
+    _one_line_exit_2(["generate", "mmd", "--out", str(tmp_path / "g"), "--dialogs", "-5"], "--dialogs must be 0 or more, got -5")
+    assert not (tmp_path / "g").exists()
+
+
+def test_standard_beam_options_still_pass_through(small_raw, tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app,
+        ["build", "mmd", "--raw", str(small_raw), "--out", str(out), "--quiet", "--workers", "1", "--job_name=x", "--save_main_session"],
+    )
+    assert res.exit_code == 0, res.output
+    beam = json.loads((out / "manifest.json").read_text())["beam"]["options"]
+    assert beam.get("job_name") == "x"
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_shard_is_one_line_naming_its_shard(tmp_path):
+    import subprocess
+    import sys
+
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(out=str(raw), dialogs=150, seed=2, images=False, rounds=(8, 10)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "MMDIAL_FAULT": "shard_started@1"}
+    cmd = [sys.executable, "-m", "pipelines.cli.main", "build", "mmd", "--raw", str(raw), "--out", str(tmp_path / "out")]
+    res = subprocess.run([*cmd, "--quiet", "--workers", "2", "--shard-mib", "1"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stderr
+    lines = [ln for ln in (res.stdout + res.stderr).splitlines() if ln.strip()]
+    assert len(lines) == 1 and "shard 1 (of 2)" in lines[0] and "killed by signal 9" in lines[0], lines
+    env.pop("MMDIAL_FAULT")
+    assert (
+        subprocess.run([*cmd, "--quiet", "--workers", "2", "--shard-mib", "1"], env=env, capture_output=True, timeout=300).returncode == 0
+    )
+
+
+# -- no absolute local path in a published table (issue #21 item 5) ------------------------------
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+
+
+@pytest.mark.parametrize("name", ["mmd", "simmc", "jddc", "redial"])
+def test_no_published_table_holds_an_absolute_local_path(tmp_path, name):
+    """Built from an absolute --raw (with malformed records, so dead letters exist too): every
+    string of every table is free of the machine's folders."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.consumer_builds import generate_raw, make_builder
+
+    raw = generate_raw(name, tmp_path)
+    if name == "mmd":  # a malformed dialog and a product file: dead letters name their sources
+        next((raw / "dialogs" / "train").glob("*.json")).write_text("{not json")
+        next((raw / "knowledge" / "products").glob("*.json")).write_text("[1]")
+    assert raw.is_absolute()
+    out = tmp_path / "out"
+    m = build(make_builder(name, raw), out)
+    assert m["status"] == "ok"
+    found = {}
+    for path in sorted(out.glob("*/*.parquet")):
+        table = pq.read_table(path)
+        for col in table.column_names:
+            if pa.types.is_binary(table.schema.field(col).type) or pa.types.is_large_binary(table.schema.field(col).type):
+                continue
+            for value in table.column(col).to_pylist():
+                for s in _strings(value):
+                    if str(tmp_path) in s or s.startswith("/"):
+                        found.setdefault(f"{path.parent.name}.{col}", s)
+    assert found == {}, found
+    if name == "mmd":
+        dead = read_table(str(out), "dead_letters").to_pylist()
+        assert {d["source"] for d in dead} >= {
+            "dialogs/train/" + next(iter(sorted(d["locator"] for d in dead if d["stage"] == "parse"))) + ".json"
+        }
+
+
+# -- an empty side file is a warning, or an error where its table is required (issue #21 item 6) -
+def test_an_empty_states_file_warns_and_an_mmd_v3_build_refuses_it(small_raw, tmp_path):
+    empty = tmp_path / "states.jsonl"
+    empty.write_text("\n  \n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app, ["build", "mmd", "--raw", str(small_raw), "--out", str(out), "--states", str(empty), "--quiet", "--workers", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning: the states file states.jsonl holds no records" in res.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "ok" and any("states.jsonl holds no records" in w for w in m["warnings"])
+    base = ["build", "mmd", "--raw", str(small_raw), "--states", str(empty), "--v3", "--quiet", "--workers", "1"]
+    _one_line_exit_2([*base, "--out", str(tmp_path / "v3")], "holds no records, and this build needs it")
+    assert not (tmp_path / "v3").exists()

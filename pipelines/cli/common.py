@@ -25,10 +25,11 @@ def run_build_command(
     from rich.console import Console
 
     from pipelines.core.builder import UsageError
-    from pipelines.core.engine import BuildOptions, run_build
+    from pipelines.core.engine import BuildOptions, WorkerFailed, run_build
     from pipelines.core.summary import render
 
     console = Console(stderr=True)
+    check_options(beam_args, runner)
     if workers < 0:
         fail(f"--workers must be 0 (all cores) or a positive count, got {workers}")
     if shard_mib <= 0:
@@ -48,6 +49,11 @@ def run_build_command(
         manifest = run_build(builder, opts, command=command)
     except UsageError as exc:
         fail(str(exc))
+    except WorkerFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for warning in manifest.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
     if not quiet:
         render(manifest, console)
     if manifest.get("status") == "failed":
@@ -58,6 +64,25 @@ def run_build_command(
         typer.echo(f"error: build not published ({previous}); the failed build, its manifest and dead letters are in {where}", err=True)
         raise typer.Exit(1)
     return manifest
+
+
+def check_options(beam_args: list[str], runner: str) -> None:
+    """Before any work: options neither the command nor Beam knows, and runners Beam cannot
+    start, exit 2 with one line (`--quite`: did you mean --quiet?)."""
+    from pipelines.core.options import runner_problem, unknown_options
+
+    try:  # typer >= 0.26 carries its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer on plain click
+        from click import get_current_context
+    ctx = get_current_context(silent=True)
+    own = [o for p in (ctx.command.params if ctx else []) for o in getattr(p, "opts", []) if o.startswith("--")]
+    problems = unknown_options(list(beam_args), own)
+    if problems:
+        fail("; ".join(problems))
+    problem = runner_problem(runner)
+    if problem:
+        fail(problem)
 
 
 def _has_build(out: str) -> bool:

@@ -64,6 +64,42 @@ def _root(
     """mmdial: multimodal shopping-dialogue corpora to clean, versioned Parquet; annotation; models."""
 
 
+def _refuse_negative_numbers(group: typer.Typer) -> None:
+    """Every number a build, generate or select command takes (counts, sizes, turns, ratios,
+    seeds) is 0 or more (or its negative default, a sentinel) unless its option declares a range: a negative value exits 2 before any
+    work (`--context-turns -3`, `generate mmd --dialogs -5`) instead of changing or emptying the
+    output. Structural, so a new option of any data set is covered too."""
+    import inspect
+
+    from typer.models import OptionInfo
+
+    for info in group.registered_commands:
+        for param in inspect.signature(info.callback).parameters.values():
+            option = param.default
+            if not isinstance(option, OptionInfo) or str(param.annotation) not in ("int", "float", str(int), str(float)):
+                continue
+            if option.min is None and option.max is None and option.callback is None:
+                sentinel = option.default if isinstance(option.default, int | float) and option.default < 0 else 0
+                option.callback = _at_least(sentinel)  # a negative default (`--annotated -1`: automatic) is its own floor
+
+
+def _at_least(floor: float):
+    """A parse-time check with the house's one-line error (click's range error is a framed box)."""
+
+    def check(param: typer.CallbackParam, value):
+        if value is not None and value < floor:
+            name = max(param.opts, key=len)
+            typer.echo(f"error: {name} must be {floor} or more, got {value}", err=True)
+            raise typer.Exit(2)
+        return value
+
+    return check
+
+
+for _group in (build, generate, select):
+    _refuse_negative_numbers(_group)
+
+
 @app.command()
 def inspect(
     out: str = typer.Argument(..., help="A build output folder."), rows: int = typer.Option(3, "--rows", help="Rows to show per table.")

@@ -75,10 +75,46 @@ class Builder(ABC):
         """Files read whole by every worker (name -> path): checksummed into the manifest."""
         return {}
 
+    def required_side_files(self) -> tuple[str, ...]:
+        """Names in `side_files` whose table the build cannot do without: an empty one stops the
+        build (exit 2); any other empty side file is a warning in the manifest and on stderr."""
+        return ()
+
     def shared_inputs(self) -> list[str]:
         """Other files any worker may read that are not work units (e.g. SIMMC screenshots): their
         content is part of every shard's fingerprint."""
         return []
+
+    def input_roots(self) -> list[str]:
+        """The declared input folders (`--raw`, `--images`, the folders of side files such as
+        `--states`): paths published in tables (images.uri, products.source, dead letters) are
+        stored relative to them. Default: every field named `raw`, `input` or `*_dir`, `*_path`,
+        `*_paths` that holds a path (a file counts by its folder)."""
+        import dataclasses
+        import os
+        import posixpath
+
+        values: list[str] = []
+        for f in dataclasses.fields(self) if dataclasses.is_dataclass(self) else []:
+            if f.name.startswith("_") or not (f.name in ("raw", "input") or f.name.endswith(("_dir", "_path", "_paths"))):
+                continue
+            v = getattr(self, f.name)
+            values += [x for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list | tuple) else [v]) if isinstance(x, str)]
+        roots = []
+        for v in values:
+            local = "://" not in v
+            is_file = os.path.isfile(v) if local else posixpath.splitext(v)[1] != ""
+            roots.append(posixpath.dirname(v.rstrip("/")) if is_file else v.rstrip("/"))
+        return sorted(set(r for r in roots if r))
+
+    def rel(self, path: str) -> str:
+        """`path` as published: relative to the declared input roots (see `input_roots`)."""
+        from pipelines.core.paths import relative_to
+
+        roots = self.__dict__.get("_roots_cache")
+        if roots is None:
+            roots = self.__dict__["_roots_cache"] = self.input_roots()
+        return relative_to(path, roots)
 
     def references(self) -> list[tuple[str, str, str, str]]:
         """(table, column, target table, target column): every id in `table.column` (a string or

@@ -84,11 +84,13 @@ class ShardContext:
         counter_hook: Callable[[str, str, int], None] | None = None,
         on_batch: Callable[[str, list[dict], list[int]], None] | None = None,
         batch_rows: int = 5000,
+        roots: list[str] | None = None,
     ):
         """`on_batch(table, rows, record_ids)`, when given, receives each table's committed rows every
         `batch_rows` rows (and at `flush_all`), so the engine can turn them into compact Arrow batches
         while they are still in cache; without it rows simply accumulate in `rows`."""
         self.dataset = dataset
+        self.roots = list(roots or [])  # declared input folders: dead letters name paths relative to them
         self._on_batch = on_batch
         self._batch_rows = batch_rows
         self.rows: dict[str, list[dict]] = defaultdict(list)
@@ -171,7 +173,11 @@ class ShardContext:
 
         This is how cross-shard references (a state or annotation naming a dialog) are checked
         without loading every dialog into one place."""
-        self.expected.append((namespace, key, stage, source, str(locator), excerpt_of(raw)))
+        from pipelines.core.paths import relative_to
+
+        self.expected.append(
+            (namespace, key, stage, relative_to(source, self.roots), relative_to(str(locator), self.roots), excerpt_of(raw))
+        )
 
     def claim(self, namespace: str, key: str) -> None:
         self.claimed.add((namespace, key))
@@ -215,15 +221,17 @@ class ShardContext:
             self._on_batch(table, rows, ids)
 
     def _dead(self, rec: _Record, reason: str, count_in: bool = True) -> None:
+        from pipelines.core.paths import relative_text, relative_to
+
         self._count(rec.stage, "dead")
         self.dead_letters.append(
             {
                 "dataset": self.dataset,
                 "split": rec.split,
                 "stage": rec.stage,
-                "source": rec.source,
-                "locator": rec.locator,
-                "reason": reason,
+                "source": relative_to(rec.source, self.roots),
+                "locator": relative_to(rec.locator, self.roots),
+                "reason": relative_text(reason, self.roots),
                 "excerpt": excerpt_of(rec.raw),
             }
         )

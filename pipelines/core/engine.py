@@ -29,7 +29,7 @@ from apache_beam.metrics import Metrics
 from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import ShardContext
-from pipelines.core.fingerprint import ContentHasher, shard_fingerprint, shared_digest, unit_digest
+from pipelines.core.fingerprint import ContentHasher, shard_fingerprint, shared_digest
 from pipelines.core.layout import deal_units
 from pipelines.core.parquet import shard_path, to_arrow_checked, write_table_file
 from pipelines.core.runners import dask_session, is_dask
@@ -58,12 +58,14 @@ class BuildOptions:
     card: bool = True  # write the dataset card (README.md, statistics, plots) after the manifest
 
 
-def fault_point(name: str) -> None:
+def fault_point(name: str, shard: int | None = None) -> None:
     """Fault injection for the integrity tests: `MMDIAL_FAULT=<name>` kills the process here with
-    SIGKILL (no clean-up runs, exactly like kill -9). Points: planned, shard_written, shards_done,
-    manifest_written, committed. `MMDIAL_FAULT=stop:<name>` stops the process there instead
+    SIGKILL (no clean-up runs, exactly like kill -9). Points: planned, shard_started, shard_written, shards_done,
+    manifest_written, committed (`shard_started@3`: only while building shard 3). `MMDIAL_FAULT=stop:<name>` stops the process there instead
     (SIGSTOP: it keeps its lock until the test sends SIGCONT), so races are tested deterministically."""
     spec = os.environ.get("MMDIAL_FAULT")
+    if shard is not None and spec == f"{name}@{shard}":  # only the worker that builds this shard
+        spec = name
     if spec in (name, f"stop:{name}"):
         import signal
 
@@ -74,6 +76,51 @@ def fault_point(name: str) -> None:
 def plan_shards(units: list[WorkUnit], shard_bytes: int) -> list[list[WorkUnit]]:
     """Cut units into balanced shards; the count follows from the total size (see layout.deal_units)."""
     return deal_units(units, shard_bytes)
+
+
+def started_path(out: str, shard: int) -> str:
+    return io.join(out, SHARDS_DIR, f"started-{shard:05d}")
+
+
+class WorkerFailed(Exception):
+    """The runner failed while shards were being built (a worker killed, out of memory, a bug):
+    the CLI prints this one line and exits 1; the snapshot stays resumable."""
+
+
+@contextlib.contextmanager
+def _runner_errors():
+    """While the pipeline runs, the runner's own error logs and its threads' tracebacks (hundreds
+    of lines when a worker dies) are collected, not printed: the launcher reports one line."""
+    seen: list[str] = []
+    beam_log = logging.getLogger("apache_beam")
+    level, hook = beam_log.level, threading.excepthook
+
+    def collect(args):
+        seen.append(f"{args.exc_type.__name__}: {args.exc_value}")
+
+    beam_log.setLevel(logging.CRITICAL)
+    threading.excepthook = collect
+    try:
+        yield seen
+    finally:
+        threading.excepthook = hook
+        beam_log.setLevel(level)
+
+
+def _worker_failure(stage: str, todo: list[int], num_shards: int, exc: BaseException, seen: list[str] = ()) -> WorkerFailed:
+    unfinished = [i for i in todo if not io.exists(marker_path(stage, i, num_shards))]
+    started = [i for i in unfinished if io.exists(started_path(stage, i))]
+    exited = [m for m in seen if "exited with return code" in m]  # a worker process that died: its exit code says how
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    cause = (exited[0] if exited else f"{type(exc).__name__}: {lines[-1] if lines else ''}")[:300]
+    code = cause.rsplit(" ", 1)[-1]
+    if exited and code.lstrip("-").isdigit() and (int(code) < 0 or int(code) > 128):
+        cause += f" (killed by signal {-int(code) if int(code) < 0 else int(code) - 128})"
+    shards = started or unfinished
+    which = f"shard {shards[0]}" if len(shards) == 1 else f"shards {shards[:10]}" + (" ..." if len(shards) > 10 else "")
+    return WorkerFailed(
+        f"a worker failed while building {which} (of {num_shards}); {len(unfinished)} shard(s) unfinished, re-run to resume: {cause}"
+    )
 
 
 def marker_path(out: str, shard: int, num_shards: int) -> str:
@@ -96,6 +143,8 @@ def _beam_counter_hook():
 
 def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: list[WorkUnit], fingerprint: str, hook=None) -> dict:
     """Process one shard's units and write its files and marker; returns the marker."""
+    io.write_bytes_atomic(started_path(out, shard), fingerprint.encode())  # names the shard if its worker dies
+    fault_point("shard_started", shard)
     layout = builder.layout()
     batches: dict[str, list[tuple[pa.Table, list[int]]]] = defaultdict(list)
     table_stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -107,7 +156,7 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
             table_stats[table_name][key] += value
         batches[table_name].append(to_arrow_checked(ctx, get(table_name), rows, ids))
 
-    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch)
+    ctx = ShardContext(builder.dataset, counter_hook=hook, on_batch=on_batch, roots=getattr(builder, "input_roots", list)())
     # Rows stay alive until their batch is converted, so the cyclic garbage collector would rescan
     # a growing heap again and again; parsed rows hold no reference cycles, so it waits until the end.
     gc_was_enabled = gc.isenabled()
@@ -144,12 +193,12 @@ def build_shard(builder: Builder, out: str, shard: int, num_shards: int, units: 
         for split in layout[table_name]:
             part = arrow.filter(_split_mask(arrow, split)) if arrow.num_rows else arrow
             if part.num_rows:  # no 0-row files: a split without rows in this shard has no file here
-                files.setdefault(table_name, {})[split] = _write(out, table_name, split, shard, num_shards, part)
+                files.setdefault(table_name, {})[split] = _write(out, table_name, split, shard, num_shards, part, fingerprint)
     table_stats = {t: {**builder.table_stats(t, []), **table_stats[t]} for t in sorted(layout) if t != "dead_letters"}
     dl_table = get("dead_letters")
     dl = _sorted(dl_table.to_arrow(ctx.dead_letters), dl_table.sort_key)
     if dl.num_rows:
-        files["dead_letters"] = {SPLIT_SHARED: _write(out, "dead_letters", SPLIT_SHARED, shard, num_shards, dl)}
+        files["dead_letters"] = {SPLIT_SHARED: _write(out, "dead_letters", SPLIT_SHARED, shard, num_shards, dl, fingerprint)}
     marker = {
         "fingerprint": fingerprint,
         "shard": shard,
@@ -175,8 +224,8 @@ def _rel(path: str, root: str) -> str:
     return os.path.relpath(path, root)
 
 
-def _write(out: str, table: str, split: str, shard: int, num_shards: int, arrow: pa.Table) -> dict:
-    path = shard_path(out, table, split, shard, num_shards)
+def _write(out: str, table: str, split: str, shard: int, num_shards: int, arrow: pa.Table, fingerprint: str) -> dict:
+    path = shard_path(out, table, split, shard, num_shards, token=fingerprint)
     size = write_table_file(path, arrow)
     return {"path": _rel(path, out), "rows": arrow.num_rows, "bytes": size}
 
@@ -191,6 +240,14 @@ def _sorted(arrow, sort_key):
     if not sort_key or arrow.num_rows == 0:
         return arrow
     return arrow.sort_by([(k, "ascending") for k in sort_key])
+
+
+def build_token(fingerprints: list[str]) -> str:
+    """The content digest of a whole build (every shard's fingerprint): names the files that
+    depend on all shards (the reference check's dead letters)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(fingerprints).encode()).hexdigest()
 
 
 def plan_path(out: str) -> str:
@@ -256,9 +313,10 @@ class WriteReferenceCheck(beam.DoFn):
     Gets every outcome under one key (plus a `None` so the group exists when there are none):
     a GroupByKey, which every runner implements the same way, rather than a global combine."""
 
-    def __init__(self, dataset: str, out: str):
+    def __init__(self, dataset: str, out: str, token: str):
         self.dataset = dataset
         self.out = out
+        self.token = token  # the digest of every shard's fingerprint: this file's content follows from them
 
     def process(self, keyed):
         _, grouped = keyed
@@ -280,7 +338,7 @@ class WriteReferenceCheck(beam.DoFn):
                         "excerpt": excerpt,
                     }
                 )
-        path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1)
+        path = shard_path(self.out, "dead_letters", REFERENCES_SPLIT, 0, 1, token=self.token)
         doc = {"stages": stages, "file": None, "rows": 0, "bytes": 0}
         if dead:  # no 0-row file when every reference resolved
             table = get("dead_letters")
@@ -291,7 +349,14 @@ class WriteReferenceCheck(beam.DoFn):
 
 
 def construct(
-    p: beam.Pipeline, builder: Builder, todo: list[tuple[int, str]], num_shards: int, out: str, resumed_markers: list[dict], plan: str
+    p: beam.Pipeline,
+    builder: Builder,
+    todo: list[tuple[int, str]],
+    num_shards: int,
+    out: str,
+    resumed_markers: list[dict],
+    plan: str,
+    token: str = "",
 ):
     """Add the build's transforms to `p` (no local side effects: safe on any runner)."""
     events = (
@@ -312,7 +377,7 @@ def construct(
         | "WithSentinel" >> beam.Flatten()
         | "OneKey" >> beam.Map(lambda outcome: (0, outcome))
         | "Collect" >> beam.GroupByKey()
-        | "WriteReferences" >> beam.ParDo(WriteReferenceCheck(builder.dataset, out))
+        | "WriteReferences" >> beam.ParDo(WriteReferenceCheck(builder.dataset, out, token))
     )
 
 
@@ -324,6 +389,7 @@ class BuildPlan:
     todo: list[int]
     resumed: list[int]
     seeded: dict[int, str] = field(default_factory=dict)  # shard -> earlier snapshot whose files it reuses
+    warnings: list[str] = field(default_factory=list)  # shown on stderr and kept in the manifest
 
 
 def _reusable(root: str, shard: int, num_shards: int, fingerprint: str) -> bool:
@@ -354,8 +420,9 @@ def make_plan(
     if not units:
         raise UsageError(f"{builder.dataset}: nothing to build (no input files found)")
     _refuse_empty(builder, units)
+    warnings = empty_side_files(builder)
     hasher = hasher or ContentHasher()
-    digests = {u: unit_digest(hasher, u) for u in units}
+    digests = dict(zip(units, hasher.many([(u.path, u.start, u.end) for u in units])))
     units = mark_duplicates(builder, units, digests)
     units += [WorkUnit(REJECTED_PATH, path, 1, key=reason) for path, reason in sorted(io.take_rejected().items())]
     digests.update({u: "refused:" + u.key for u in units if u.kind == REJECTED_PATH})  # never read
@@ -373,7 +440,32 @@ def make_plan(
             seeded[i] = published
         else:
             todo.append(i)
-    return BuildPlan(shards, fps, todo, resumed, seeded)
+    return BuildPlan(shards, fps, todo, resumed, seeded, warnings)
+
+
+def empty_side_files(builder: Builder) -> list[str]:
+    """One warning per side file with no records (0 bytes, white space only, a 0-row Parquet);
+    UsageError (exit 2) when the builder cannot do without it (`required_side_files`)."""
+    warnings = []
+    required = set(builder.required_side_files())
+    for name, path in sorted(builder.side_files().items()):
+        if not path or not _no_records(path):
+            continue
+        if name in required:
+            raise UsageError(f"{builder.dataset}: the {name} file {posixpath.basename(path)} holds no records, and this build needs it")
+        warnings.append(f"the {name} file {posixpath.basename(path)} holds no records: the tables built from it will be empty")
+    return warnings
+
+
+def _no_records(path: str) -> bool:
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_metadata(pa.BufferReader(io.read_bytes(path))).num_rows == 0
+        except (OSError, ValueError, pa.ArrowException):
+            return False  # unreadable: the builder's own check says why
+    return _blank(WorkUnit("side", path))
 
 
 def _refuse_empty(builder: Builder, units: list[WorkUnit]) -> None:
@@ -514,32 +606,74 @@ def run_build(builder: Builder, opts: BuildOptions, command: str = "") -> dict:
     the published one), check it, and publish it whole (see pipelines/core/publish.py)."""
     from pipelines.core import publish
     from pipelines.core.fingerprint import CACHE_NAME
-    from pipelines.core.lock import build_lock
+    from pipelines.core.lock import BuildLocked, build_lock, still_held
+    from pipelines.core.phases import Phases
 
+    phases = Phases()
+    _filesystem_options(opts)
     store = publish.store_for(opts.out)
     store.check_usable()
-    with build_lock(store.root, opts.out, command):
-        hasher = ContentHasher(None if "://" in store.root else io.join(store.root, CACHE_NAME))
-        published = store.current()
-        stage = store.staging()
-        plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
-        hasher.save()
+    with build_lock(store.root, opts.out, command) as lock:
+        with phases.phase("plan"):
+            hasher = ContentHasher(None if "://" in store.root else io.join(store.root, CACHE_NAME))
+            published = store.current()
+            stage = store.staging(fresh=bool(lock.get("took_over")))  # never continue a snapshot its old holder may still write
+            plan = make_plan(builder, opts, stage=stage, published=published, hasher=hasher)
+            hasher.save()
         fault_point("planned")
-        manifest = _build_snapshot(builder, opts, plan, store, stage, command)
+        manifest = _build_snapshot(builder, opts, plan, store, stage, command, phases)
         if manifest["status"] == "ok":
+            if not still_held(store.root, lock):
+                raise BuildLocked(
+                    f"--out {opts.out}: another run took the lock over while this one was building; "
+                    f"its snapshot {stage} is left unpublished and nothing was deleted"
+                )
             store.commit(stage)
             fault_point("committed")
-            store.finish(posixpath.basename(stage.rstrip("/")), posixpath.basename(published.rstrip("/")) if published else None)
+            if still_held(store.root, lock):  # clean-up only under our own lock
+                store.finish(posixpath.basename(stage.rstrip("/")), posixpath.basename(published.rstrip("/")) if published else None)
         return manifest
 
 
-def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str, command: str) -> dict:
-    from pipelines.core import references
-    from pipelines.core.manifest import finalise_manifest, write_manifest
+def _filesystem_options(opts: BuildOptions) -> None:
+    """Give the launcher's own file access (planning, markers, manifest, commit) the Beam
+    options the workers get, so object-store settings (`--s3_endpoint_url`, credentials, ...)
+    hold for both."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if opts.beam_args:
+        FileSystems.set_options(PipelineOptions(list(opts.beam_args)))
+
+
+def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str, command: str, phases=None) -> dict:
+    from pipelines.core.phases import Phases
+
+    phases = phases or Phases()
+    t0 = time.time()
+    with phases.phase("shards"):
+        result, options = _run_shards(builder, opts, plan, store, stage)
+    fault_point("shards_done")
+    with phases.phase("checks"):
+        manifest = _checked_manifest(builder, opts, plan, stage, command, result, options, t0)
+    if opts.card and manifest["status"] == "ok":
+        from pipelines.core.card import write_card
+
+        with phases.phase("card"):
+            write_card(stage, manifest)
+    with phases.phase("publish"):  # the snapshot made exactly the manifest's; the commit after it is one rename or PUT
+        store.prune(stage, manifest, keep=set())
+    manifest["run"]["phases"] = phases.as_dict()
+    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
+    fault_point("manifest_written")
+    return manifest
+
+
+def _run_shards(builder: Builder, opts: BuildOptions, plan: BuildPlan, store, stage: str):
+    """Seed reusable shards, then run the pipeline over the rest; returns (result, options)."""
     from pipelines.core.options import make_runner
     from pipelines.core.runners import finish
 
-    t0 = time.time()
     n = len(plan.shards)
     _clear_stale(stage, n)
     seed_shards(store, plan, stage)
@@ -551,13 +685,25 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     with runner_session(run) as run_opts, _Progress(opts, stage, n, len(plan.resumed)):
         options = pipeline_options(run_opts)
         p = beam.Pipeline(runner=make_runner(run.runner, run.workers), options=options)
-        construct(p, builder, todo, n, stage, resumed_markers, plan_file)
-        result = p.run()
-        try:
-            result.wait_until_finish()
-        finally:
-            finish(result)
-    fault_point("shards_done")
+        construct(p, builder, todo, n, stage, resumed_markers, plan_file, build_token(plan.fingerprints))
+        with _runner_errors() as seen:
+            try:
+                result = p.run()
+                try:
+                    result.wait_until_finish()
+                finally:
+                    finish(result)
+            except Exception as exc:  # noqa: BLE001 - one line naming the shard, not the runner's traceback
+                raise _worker_failure(stage, plan.todo, n, exc, seen) from exc
+    return result, options
+
+
+def _checked_manifest(builder: Builder, opts: BuildOptions, plan: BuildPlan, stage: str, command: str, result, options, t0: float) -> dict:
+    """The manifest from the markers, with the publish checks' verdict (status, failures)."""
+    from pipelines.core import references
+    from pipelines.core.manifest import finalise_manifest, write_manifest
+
+    n = len(plan.shards)
     metrics = _query_metrics(result)
     markers = [io.read_json(marker_path(stage, i, n)) for i in range(n)]
     refs = io.read_json(io.join(stage, SHARDS_DIR, "references.json"))
@@ -581,14 +727,9 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     if not manifest["counts_reconcile"]:
         failures.append("records in != out + dead + filtered for some stage (a bug)")
     finalise_manifest(manifest, integrity, failures)
+    if plan.warnings:
+        manifest["warnings"] = list(plan.warnings)
     manifest["run"]["snapshot"] = stage
-    store.prune(stage, manifest, keep=set())
-    if opts.card and manifest["status"] == "ok":
-        from pipelines.core.card import write_card
-
-        write_card(stage, manifest)
-    io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
-    fault_point("manifest_written")
     return manifest
 
 

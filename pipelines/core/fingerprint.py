@@ -28,7 +28,11 @@ from pipelines.core.builder import Builder, WorkUnit
 from schemas import get
 
 CACHE_NAME = "hashes.json"
+#: what the core writes for the same input (file names with content tokens, relative paths, refused
+#: references left out): shards of an older core format are rebuilt, never reused or seeded
+CORE_FORMAT = 2
 READ_CHUNK = 1 << 22
+HASH_THREADS = max(2, min(16, 2 * (os.cpu_count() or 1)))
 
 
 def _digest(obj) -> str:
@@ -42,6 +46,7 @@ class ContentHasher:
         self.cache_path = cache_path
         self.cache: dict[str, str] = {}
         self.used: dict[str, str] = {}
+        self.memo: dict[tuple[str, int, int], str] = {}
         if cache_path and os.path.isfile(cache_path):
             with contextlib.suppress(OSError, ValueError):
                 self.cache = json.loads(open(cache_path, "rb").read())
@@ -56,6 +61,27 @@ class ContentHasher:
         return f"{path}\0{start}\0{end}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
 
     def sha256(self, path: str, start: int = 0, end: int = -1) -> str:
+        memo = self.memo.get((path, start, end))
+        if memo is not None:  # this run hashed it already (a shared unit is hashed into every shard)
+            return memo
+        value = self._sha256(path, start, end)
+        self.memo[(path, start, end)] = value
+        return value
+
+    def many(self, ranges: list[tuple[str, int, int]]) -> list[str]:
+        """sha256 of many files or ranges: the ones not cached are read and hashed by a pool of
+        threads (file reads and hashlib release the GIL), so planning a large corpus is not one
+        serial pass over its bytes."""
+        todo = sorted({r for r in ranges if r not in self.memo})
+        if len(todo) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(HASH_THREADS, len(todo))) as pool:
+                for r, value in zip(todo, pool.map(lambda r: self._sha256(*r), todo)):
+                    self.memo[r] = value
+        return [self.sha256(*r) for r in ranges]
+
+    def _sha256(self, path: str, start: int = 0, end: int = -1) -> str:
         stamp = self._stamp(path, start, end)
         if stamp is not None and stamp in self.cache:
             self.used[stamp] = self.cache[stamp]
@@ -108,6 +134,7 @@ def shard_fingerprint(builder: Builder, units: list[WorkUnit], num_shards: int, 
         {
             "dataset": builder.dataset,
             "version": pipelines.__version__,
+            "core_format": CORE_FORMAT,
             "config": builder.config(),
             "layout": builder.layout(),
             "num_shards": num_shards,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import posixpath
 import uuid
 from collections.abc import Iterator
@@ -103,14 +104,22 @@ def delete(path: str) -> None:
 
 
 def write_bytes_atomic(path: str, data: bytes) -> None:
+    """Readers see the old bytes or the new ones, never none and never a part, at every moment.
+
+    Object stores: one write of the object (a PUT, or a multipart upload completed at close, is
+    atomic and replaces the old object in one step; a rename there is a copy plus a delete, and
+    deleting first would leave a window with no object). Local files: a temporary file, then
+    `os.replace`, one rename(2) over the old file."""
+    if "://" in path:
+        with FileSystems.create(path) as fh:
+            fh.write(data)
+        return
     parent, name = posixpath.split(path)
     mkdirs(parent)
     tmp = join(parent, f".tmp-{uuid.uuid4().hex}-{name}")
     with FileSystems.create(tmp) as fh:
         fh.write(data)
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([tmp], [path])
+    os.replace(tmp, path)
 
 
 def write_json_atomic(path: str, obj) -> None:

@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from pipelines.core.builder import UsageError
 LOCK_NAME = "lock"
 HEARTBEAT_S = 30.0
 STALE_S = 300.0
+SETTLE_S = 1.0
 
 
 class BuildLocked(UsageError):
@@ -32,6 +34,7 @@ class BuildLocked(UsageError):
 
 def _holder(command: str) -> dict:
     return {
+        "token": uuid.uuid4().hex,  # the holder's fencing token: who holds the lock now
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -82,27 +85,69 @@ def _read_fd(fd: int) -> dict:
         return {}
 
 
+def still_held(builds_root: str, info: dict) -> bool:
+    """True while the lock is this run's (always, for a local flock). On an object store a run
+    whose heartbeat stalled may have been taken over: it then must not commit or delete anything
+    (the fencing check before the commit and the clean-up)."""
+    if "://" not in builds_root:
+        return True
+    try:
+        return _read(io.join(builds_root, LOCK_NAME)).get("token") == info.get("token")
+    except OSError:
+        return False
+
+
+def _read(path: str) -> dict:
+    try:
+        doc = io.read_json(path)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _dead_here(held: dict) -> bool:
+    """A holder on this host whose process is gone (kill -9): its lock is stale at once, not
+    after `STALE_S` (other hosts cannot be asked, so their locks wait for the heartbeat)."""
+    if held.get("host") != socket.gethostname() or not isinstance(held.get("pid"), int):
+        return False
+    try:
+        os.kill(held["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 @contextlib.contextmanager
 def _object_lock(path: str, out: str, command: str) -> Iterator[dict]:
-    """Best effort where there is no atomic create: write, wait, re-read, and keep a heartbeat."""
+    """Best effort where there is no atomic create: write, wait, re-read, and keep a heartbeat.
+
+    The lock object carries the holder's token. A lock whose heartbeat is older than `STALE_S`
+    is taken over (`info["took_over"]`: the new holder starts a fresh snapshot instead of
+    continuing the one the old holder may still be writing). The heartbeat never rewrites a lock
+    that another run took over, and the old holder, finding another token, neither commits nor
+    cleans up (`still_held`), so a takeover cannot destroy a running build."""
+    took_over = None
     if io.exists(path):
-        try:
-            held = io.read_json(path)
-        except (OSError, ValueError):
-            held = {}
-        if held and time.time() - float(held.get("heartbeat", 0)) < STALE_S:
+        held = _read(path)
+        if held and time.time() - float(held.get("heartbeat", 0)) < STALE_S and not _dead_here(held):
             raise BuildLocked(f"--out {out} is being built by another run ({describe(held)}); wait for it to finish")
+        took_over = (held or None) if not _dead_here(held) else None  # a dead holder's snapshot is safe to resume
     info = _holder(command)
+    info["took_over"] = bool(took_over)
     io.write_json_atomic(path, info)
-    time.sleep(1.0)  # a run that wrote at the same moment: the last writer wins, the other stops
-    if io.read_json(path).get("pid") != info["pid"] or io.read_json(path).get("started") != info["started"]:
-        raise BuildLocked(f"--out {out} is being built by another run ({describe(io.read_json(path))}); wait for it to finish")
+    time.sleep(SETTLE_S)  # a run that wrote at the same moment: the last writer wins, the other stops
+    if _read(path).get("token") != info["token"]:
+        raise BuildLocked(f"--out {out} is being built by another run ({describe(_read(path))}); wait for it to finish")
     stop = threading.Event()
 
     def beat():
         while not stop.wait(HEARTBEAT_S):
-            info["heartbeat"] = time.time()
             with contextlib.suppress(Exception):
+                if _read(path).get("token") != info["token"]:
+                    return  # taken over: never write it back
+                info["heartbeat"] = time.time()
                 io.write_json_atomic(path, info)
 
     thread = threading.Thread(target=beat, daemon=True)
@@ -115,4 +160,5 @@ def _object_lock(path: str, out: str, command: str) -> Iterator[dict]:
         from apache_beam.io.filesystems import FileSystems
 
         with contextlib.suppress(Exception):
-            FileSystems.delete([path])
+            if _read(path).get("token") == info["token"]:  # only our own lock
+                FileSystems.delete([path])

@@ -1,6 +1,11 @@
 """Parquet shard files: explicit schema, zstd, deterministic row order, atomic rename.
 
-File names follow `<table>/<table>-<split>-<shard:05d>-of-<num_shards:05d>.parquet`. A row that
+File names follow `<table>/<table>-<split>-<shard:05d>-of-<num_shards:05d>-<token>.parquet`, where a
+build's token is the first characters of the shard's content fingerprint (pipelines/core/fingerprint.py):
+two files of one output with the same name hold the same bytes, so a reader that lists a table
+through the output's link and then opens the files reads one build or gets FileNotFoundError,
+never a mix of two builds (docs/architecture.md, "What readers see during a publish"). Files
+written outside a build (annotation exports) have no token. A row that
 does not fit its table's schema dead-letters the record that produced it instead of failing the
 shard (see `ShardContext.demote`).
 """
@@ -20,12 +25,16 @@ from schemas import Table, get
 COMPRESSION = "zstd"
 
 
-def shard_file_name(table: str, split: str, shard: int, num_shards: int) -> str:
-    return f"{table}-{split}-{shard:05d}-of-{num_shards:05d}.parquet"
+TOKEN_CHARS = 12
 
 
-def shard_path(out_root: str, table: str, split: str, shard: int, num_shards: int) -> str:
-    return io.join(out_root, table, shard_file_name(table, split, shard, num_shards))
+def shard_file_name(table: str, split: str, shard: int, num_shards: int, token: str = "") -> str:
+    suffix = f"-{token[:TOKEN_CHARS]}" if token else ""
+    return f"{table}-{split}-{shard:05d}-of-{num_shards:05d}{suffix}.parquet"
+
+
+def shard_path(out_root: str, table: str, split: str, shard: int, num_shards: int, token: str = "") -> str:
+    return io.join(out_root, table, shard_file_name(table, split, shard, num_shards, token))
 
 
 def _sort(table: Table, rows: list[dict], ids: list[int]) -> tuple[list[dict], list[int]]:

@@ -19,15 +19,24 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def refused_name(name: str) -> str | None:
+    """Why a file name found in the data can never be inside a folder, judged on the name alone
+    (empty, absolute, `..`), or None."""
+    if not name or "\0" in name:
+        return "empty or invalid file name"
+    if name.startswith("/") or "://" in name or (len(name) > 1 and name[1] == ":"):
+        return f"{OUTSIDE}: absolute path {name!r} (references must be relative to the image folder)"
+    if ".." in name.replace("\\", "/").split("/"):
+        return f"{OUTSIDE}: {name!r} climbs out of the image folder"
+    return None
+
+
 def contained(root: str, name: str) -> tuple[str | None, str]:
     """(path, '') for a file `name` inside `root`, else (None, reason)."""
-    if not name or "\0" in name:
-        return None, "empty or invalid file name"
-    if name.startswith("/") or "://" in name or (len(name) > 1 and name[1] == ":"):
-        return None, f"{OUTSIDE}: absolute path {name!r} (references must be relative to the image folder)"
+    refused = refused_name(name)
+    if refused:
+        return None, refused
     parts = name.replace("\\", "/").split("/")
-    if ".." in parts:
-        return None, f"{OUTSIDE}: {name!r} climbs out of the image folder"
     path = posixpath.join(root.rstrip("/"), *[p for p in parts if p not in ("", ".")])
     if "://" in root:
         return path, ""
@@ -45,6 +54,32 @@ def contained(root: str, name: str) -> tuple[str | None, str]:
     if not os.path.isfile(real):
         return None, f"{name!r} is not a regular file"
     return path, ""
+
+
+def relative_to(path: str, roots: list[str]) -> str:
+    """`path` relative to the deepest of `roots` (the declared input folders) that holds it, so
+    no published table carries the folder layout of the machine that built it (issue #21
+    item 5). A local absolute path under none of them keeps its file name only."""
+    if not path:
+        return path
+    bare = path.split("@", 1)[0].split("#", 1)[0]  # a byte range or a crop box after the file
+    best = ""
+    for root in roots:
+        r = root.rstrip("/")
+        if r and len(r) > len(best) and (bare == r or bare.startswith(r + "/")):
+            best = r
+    if best:
+        return path[len(best) + 1 :] or posixpath.basename(best)
+    if path.startswith("/"):
+        return posixpath.basename(bare) + path[len(bare) :]
+    return path
+
+
+def relative_text(text: str, roots: list[str]) -> str:
+    """`text` (a dead letter's reason) with every declared root prefix taken out."""
+    for root in sorted((r.rstrip("/") for r in roots if r), key=len, reverse=True):
+        text = text.replace(root + "/", "")
+    return text
 
 
 def walk_local(root: str) -> tuple[list[tuple[str, int]], dict[str, str]]:

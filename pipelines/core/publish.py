@@ -53,11 +53,12 @@ class Store:
     def build_path(self, build_id: str) -> str:
         return io.join(self.root, build_id)
 
-    def staging(self) -> str:
-        """The snapshot this run writes: the interrupted one if there is one, else a new one."""
+    def staging(self, fresh: bool = False) -> str:
+        """The snapshot this run writes: the interrupted one if there is one, else a new one
+        (always a new one with `fresh`: after a lock takeover the old holder may still write)."""
         pointer = io.join(self.root, STAGING)
         build_id = None
-        if io.exists(pointer):
+        if io.exists(pointer) and not fresh:
             with contextlib.suppress(OSError, ValueError):
                 build_id = io.read_json(pointer)["id"]
         if not build_id or build_id == self.current_id():
@@ -94,8 +95,14 @@ class Store:
         staging = None
         with contextlib.suppress(OSError, ValueError):
             staging = io.read_json(io.join(self.root, STAGING))["id"]
+        # A snapshot newer than the oldest one kept may belong to a run that is still writing it
+        # (one whose object-store lock was taken over after its heartbeat stalled): it is left
+        # until a later publish makes it older than the kept previous build.
+        oldest_kept = min((k for k in keep_ids if k[:1].isdigit()), default=None)
         for build_id in self.build_ids():
             if build_id in keep_ids or build_id == staging:
+                continue
+            if oldest_kept and build_id[:1].isdigit() and build_id > oldest_kept:
                 continue
             with contextlib.suppress(OSError):
                 if "://" in self.root:

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from pipelines.core import io
 from pipelines.core.context import Reject
 from pipelines.core.images import IMAGE_EXTENSIONS, image_size
-from pipelines.core.paths import contained
+from pipelines.core.paths import contained, refused_name
 
 
 def stem(name: str) -> str:
@@ -31,6 +31,8 @@ class ImageResolver:
         self.id2url = id2url or {}
 
     def file_name(self, ref: str) -> tuple[str | None, str]:
+        if ref in self.id2url and self.id2url[ref] is None:
+            return None, f"ambiguous: id {ref!r} names more than one URL in the id map"
         url = self.id2url.get(ref)
         if url is None:
             if self.id2url and "://" not in ref and not ref.lower().endswith(IMAGE_EXTENSIONS):
@@ -48,6 +50,21 @@ class ImageResolver:
     def product_id(self, ref: str) -> str:
         name, _ = self.file_name(ref)
         return stem(name) if name else ref
+
+    @functools.lru_cache(maxsize=200_000)  # noqa: B019 - refs repeat across a shard's samples
+    def refusal(self, ref: str) -> str:
+        """Why `ref` cannot name a file of the build ('' when it can): unmapped or ambiguous, a
+        path that leaves the image folder (absolute, `..`, a link out), or a file that is not
+        there. Ids derived from a refused reference (MMD's product ids) must not be published."""
+        name, reason = self.file_name(ref)
+        if name is None:
+            return reason
+        if not self.images_dir:
+            return refused_name(name) or ""
+        path, reason = contained(self.images_dir, name)
+        if path is not None and "://" in self.images_dir and not io.exists(path):
+            return "not_found"
+        return reason
 
     def resolve(self, ref: str) -> tuple[str | None, str]:
         """(content id, '') or (None, reason)."""

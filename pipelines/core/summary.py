@@ -32,5 +32,9 @@ def render(manifest: dict, console: Console | None = None) -> None:
         f"({run.get('shards_built', 0)} shards built, {run.get('shards_resumed', 0)} resumed)"
     )
     console.print(line, soft_wrap=True)
+    if run.get("phases"):
+        from pipelines.core.phases import describe
+
+        console.print(f"phases: {describe(run['phases'])}", soft_wrap=True)
     for key, value in manifest.get("stats", {}).items():
         console.print(f"  {key}: {value:,.0f}" if float(value).is_integer() else f"  {key}: {value:,.3f}")

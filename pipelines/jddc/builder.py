@@ -217,7 +217,7 @@ class JDDCBuilder(Builder):
     def _messages(self, unit: WorkUnit, ctx: ShardContext) -> None:
         owned = OwnedRange()
         seen: set[str] = set()
-        source = posixpath.relpath(unit.path, self.raw) if "://" not in unit.path else unit.path
+        source = self.rel(unit.path)
         for group in iter_owned_sessions(unit.path, unit.start, unit.end, owned):
             self._session(unit, group, ctx, seen, source)
         ctx.sources.append({"path": unit.locator, "bytes": owned.bytes_owned, "sha256": owned.sha256})
@@ -409,7 +409,7 @@ class JDDCBuilder(Builder):
         name = posixpath.basename(unit.path)
         ok = False
         with ctx.record("images", unit.path, name, raw=None):
-            row = image_row(data, name, unit.path, embed=self.embed_image_bytes)
+            row = image_row(data, name, self.rel(unit.path), embed=self.embed_image_bytes)
             image_id = row["image_id"]
             if self.mask is not None:  # masked row, or quarantine (+ manual-check candidate)
                 self.mask.emit(ctx, row, category=(self._categories.get(name) or {}).get("category"))

@@ -58,6 +58,27 @@ def _check_states(path: str) -> None:
         raise UsageError(f"--states {path}: not a readable Parquet file ({exc})") from None
 
 
+def product_doc(data: bytes) -> dict:
+    """A product file's JSON object; the one acceptance rule of the product unit and of the
+    dialog shards that decide which product ids a sample may name."""
+    doc = json.loads(data)
+    if not isinstance(doc, dict):
+        raise Reject(f"wrong type: a product file must be a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def published_products(paths: list[str]) -> set[str]:
+    """Ids (file stems) of the product files that the build publishes."""
+    out = set()
+    for path in paths:
+        try:
+            product_doc(io.read_bytes(path))
+        except Exception:  # noqa: BLE001 - whatever makes the product unit dead-letter it (deep JSON: RecursionError)
+            continue
+        out.add(img.stem(path))
+    return out
+
+
 def find_named(files: list[tuple[str, int]], name: str) -> str | None:
     hits = [p for p, _ in files if posixpath.basename(p) == name]
     return sorted(hits, key=len)[0] if hits else None
@@ -76,11 +97,15 @@ class MMDBuilder(Builder):
     _states: dict | None = field(default=None, repr=False, compare=False)
     _url2img: str | None = None
     _image_id: str | None = None
+    _product_paths: list[str] = field(default_factory=list, repr=False, compare=False)
+    _products: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     splits = ("train", "valid", "test")
     dialog_tables = ("dialogs", "turns", "rec_samples", "dialog_states", "missing_images")
     shared_tables = ("products", "images")
-    shared_kinds = ("image",)  # dialog and product shards hash images into their rows
+    # dialog and product shards hash images into their rows; dialog shards keep in rec_samples only
+    # the products that publish, so a product file's content is part of every shard's fingerprint
+    shared_kinds = ("image", "product")
     content_keyed_kinds = ("image",)
     primary_kinds = ("dialog",)
 
@@ -119,6 +144,7 @@ class MMDBuilder(Builder):
         if not any(u.kind == "dialog" for u in units):
             raise UsageError(f"--raw {self.raw}: no dialog files (expected JSON files in folders named train/valid/test)")
         units = _duplicate_dialogs(units)
+        self._product_paths = sorted(u.path for u in units if u.kind == "product")
         self._check_side_files()
         if self.images_dir:
             for path, size in io.list_files(self.images_dir):
@@ -154,6 +180,9 @@ class MMDBuilder(Builder):
     def side_files(self) -> dict[str, str]:
         return {k: v for k, v in {"url2img": self._url2img, "image_id": self._image_id, "states": self.states_path}.items() if v}
 
+    def required_side_files(self) -> tuple[str, ...]:
+        return ("states",) if self.v3 else ()  # MMD-v3 is the dialogs that have states
+
     def table_stats(self, table: str, rows: list[dict]) -> dict[str, float]:
         if table == "rec_samples":
             return {
@@ -167,6 +196,7 @@ class MMDBuilder(Builder):
     def setup(self) -> None:
         self._resolver = img.ImageResolver(self.images_dir, img.load_url2img(self._url2img), img.load_image_ids(self._image_id))
         self._states = st.load_valid_states(self.states_path) if self.states_path else {}
+        self._products = frozenset(published_products(self._product_paths)) if self._product_paths else None
         if self.mask is not None:
             self.mask.setup()  # the OCR engine: once per worker
 
@@ -184,6 +214,8 @@ class MMDBuilder(Builder):
         data = ctx.read(unit)
         dialog_id = img.stem(unit.path)
         split = normalise_split_name(unit.split)
+        refused: dict[tuple[str, str], list[str]] = {}
+        committed = False
         with ctx.record("parse", unit.path, dialog_id, raw=data, split=split) as rec:
             utts = parse_dialog(data)
             states = self._states.get(dialog_id, [])
@@ -207,14 +239,14 @@ class MMDBuilder(Builder):
                         )
                 ids_by_turn[u.index] = ids
                 ctx.emit("turns", turn_row(dialog_id, split, u, ids))
-            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns):
+            for row in rec_sample_rows(dialog_id, split, utts, ids_by_turn, self._resolver, self.context_turns, refused, self._products):
                 ctx.emit("rec_samples", row)
             ctx.emit(
                 "dialogs",
                 {
                     "dialog_id": dialog_id,
                     "split": split,
-                    "source": posixpath.relpath(unit.path, self.raw),
+                    "source": self.rel(unit.path),
                     "num_turns": len(utts),
                     "domain": None,
                     "meta": None,
@@ -222,6 +254,26 @@ class MMDBuilder(Builder):
             )
             ctx.claim("dialog", dialog_id)
             self._dialog_states(unit, ctx, dialog_id, split, utts, states)
+            committed = True
+        if committed:
+            self._refused_references(unit, ctx, dialog_id, split, utts, refused)
+
+    def _refused_references(self, unit, ctx, dialog_id, split, utts, refused) -> None:
+        """Stage `rec_samples.references`, one record per distinct image reference a published
+        dialog's samples use: out when it names a product, else one dead letter naming the
+        reference, why, and the rec_samples it was left out of."""
+        used = {r for u in utts if u.speaker == "system" and u.images and u.false_images for r in (*u.images, *u.false_images)}
+        ctx.count("rec_samples.references", out=len(used - {ref for ref, _ in refused}))
+        for (ref, why), samples in sorted(refused.items()):
+            names = sorted(set(samples))
+            ctx.reject(
+                "rec_samples.references",
+                self.rel(unit.path),
+                f"{dialog_id}:{ref}",
+                f"image reference {ref!r} refused ({why}): its product id is left out of rec_samples {names}"[:600],
+                raw={"image_ref": ref, "rec_samples": names},
+                split=split,
+            )
 
     def _dialog_states(self, unit, ctx, dialog_id, split, utts, states) -> None:
         for s in states:
@@ -242,10 +294,8 @@ class MMDBuilder(Builder):
     def _product(self, unit: WorkUnit, ctx: ShardContext) -> None:
         data = ctx.read(unit)
         with ctx.record("products", unit.path, img.stem(unit.path), raw=data):
-            doc = json.loads(data)
-            if not isinstance(doc, dict):
-                raise Reject(f"wrong type: a product file must be a JSON object, got {type(doc).__name__}")
-            ctx.emit("products", product_row(unit.path, doc, self._resolver))
+            doc = product_doc(data)
+            ctx.emit("products", {**product_row(unit.path, doc, self._resolver), "source": self.rel(unit.path)})
 
     def _duplicate(self, unit: WorkUnit, ctx: ShardContext) -> None:
         ctx.reject(
@@ -260,7 +310,7 @@ class MMDBuilder(Builder):
         data = ctx.read(unit)
         name = posixpath.basename(unit.path)
         with ctx.record("images", unit.path, name, raw=None):
-            row = image_row(data, name, unit.path, embed=self.embed_image_bytes)
+            row = image_row(data, name, self.rel(unit.path), embed=self.embed_image_bytes)
             if self.mask is not None:
                 self.mask.emit(ctx, row)  # masked row, or quarantine (+ manual-check candidate)
             else:

@@ -26,10 +26,15 @@ def load_url2img(path: str | None) -> dict[str, str]:
     return out
 
 
-def load_image_ids(path: str | None) -> dict[str, str]:
-    """id -> url, from image_id.json's first element {url: id}."""
+def load_image_ids(path: str | None) -> dict[str, str | None]:
+    """id -> url, from image_id.json's first element {url: id}. An id that two URLs share maps to
+    None: the resolver refuses it as ambiguous (never picks one of the two silently)."""
     if not path:
         return {}
     doc = json.loads(io.read_bytes(path))
     mapping = doc[0] if isinstance(doc, list) and doc else doc if isinstance(doc, dict) else {}
-    return {str(v): k for k, v in mapping.items()}
+    out: dict[str, str | None] = {}
+    for url, image_id in mapping.items():
+        key = str(image_id)
+        out[key] = url if key not in out else None
+    return out

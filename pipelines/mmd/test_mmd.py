@@ -67,7 +67,7 @@ def test_files_are_named_stamped_and_compressed(built):
         for split, info in splits.items():
             assert info["rows"] == sum(f["rows"] for f in info["files"]) > 0, (table, split)
             for f in info["files"]:
-                assert re.fullmatch(rf"{table}/{table}-{split}-\d{{5}}-of-\d{{5}}\.parquet", f["path"]), f
+                assert re.fullmatch(rf"{table}/{table}-{split}-\d{{5}}-of-\d{{5}}-[0-9a-f]{{12}}\.parquet", f["path"]), f
                 meta = pq.ParquetFile(out / f["path"]).metadata
                 assert json.loads(meta.metadata[b"mmdial.schema"]) == {"table": table, "version": get(table).version}
                 assert meta.num_rows == f["rows"] > 0, f  # per-file counts, and no 0-row files

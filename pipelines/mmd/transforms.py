@@ -29,21 +29,51 @@ def turn_row(dialog_id: str, split: str, u: Utterance, ids: list[str]) -> dict:
 
 
 def rec_sample_rows(
-    dialog_id: str, split: str, utts: list[Utterance], image_ids: dict[int, list[str]], resolver: ImageResolver, context_turns: int
+    dialog_id: str,
+    split: str,
+    utts: list[Utterance],
+    image_ids: dict[int, list[str]],
+    resolver: ImageResolver,
+    context_turns: int,
+    refused: dict[tuple[str, str], list[str]] | None = None,
+    products: set[str] | frozenset[str] | None = None,
 ) -> list[dict]:
-    """One sample per system utterance with both positives (images) and negatives (false images)."""
+    """One sample per system utterance with both positives (images) and negatives (false images).
+
+    A product id is the stem of the file an image reference names, so a reference the resolver
+    refuses (unmapped, ambiguous, outside the image folder, no such file) names no product: its
+    id is left out, and `refused[(ref, reason)]` collects the samples it was left out of (a sample
+    left without positives is not written). The caller dead-letters each entry."""
     rows = []
     index = None
+    refused = {} if refused is None else refused
+
+    def kept(refs: list[str], sample_id: str) -> list[str]:
+        out = []
+        for r in refs:
+            why = resolver.refusal(r)
+            pid = resolver.product_id(r)
+            if not why and products is not None and pid not in products:
+                why = f"product {pid!r} is not in the build (no readable product file)"
+            if why:
+                refused.setdefault((r, why), []).append(sample_id)
+            else:
+                out.append(pid)
+        return _dedup(out)
+
     for u in utts:
         if u.speaker != "system" or not u.images or not u.false_images:
             continue
+        sample_id = f"{dialog_id}:{u.index}"
+        pos = kept(u.images, sample_id)
+        neg = [p for p in kept(u.false_images, sample_id) if p not in set(pos)]
+        if not pos:
+            continue
         index = index or ContextIndex(utts, image_ids)
         context = index.context(u.index, context_turns)
-        pos = _dedup(resolver.product_id(r) for r in u.images)
-        neg = [p for p in _dedup(resolver.product_id(r) for r in u.false_images) if p not in set(pos)]
         rows.append(
             {
-                "sample_id": f"{dialog_id}:{u.index}",
+                "sample_id": sample_id,
                 "dialog_id": dialog_id,
                 "split": split,
                 "turn_index": u.index,

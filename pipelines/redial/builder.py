@@ -171,7 +171,7 @@ class RedialBuilder(Builder):
 
     def _dialogs(self, unit: WorkUnit, ctx: ShardContext) -> None:
         data = ctx.read(unit)
-        source = posixpath.relpath(unit.path, self.raw) if unit.path.startswith(self.raw.rstrip("/") + "/") else unit.path
+        source = self.rel(unit.path)
         for line_no, line in io.iter_lines(data, int(unit.key or 0)):
             if not line.strip():
                 ctx.add_stat("blank_lines")

@@ -185,7 +185,7 @@ class SIMMCBuilder(Builder):
         handler(unit, ctx)
 
     def _source(self, path: str) -> str:
-        return posixpath.relpath(path, self.raw) if "://" not in path else path
+        return self.rel(path)
 
     def _dialogs(self, unit: WorkUnit, ctx: ShardContext) -> None:
         info = json.loads(unit.key)
@@ -319,7 +319,7 @@ class SIMMCBuilder(Builder):
         row = image_row(
             data,
             pid,
-            f"{shot_path}#bbox={x},{y},{h},{w}",
+            f"{self.rel(shot_path)}#bbox={x},{y},{h},{w}",
             source="crop",
             embed=self.embed_image_bytes,
             size=(width, height, self.crop_format),

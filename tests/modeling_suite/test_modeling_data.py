@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 
@@ -22,8 +23,14 @@ def runtime(mmd_build, tmp_path_factory):
     return Runtime.load(cfg, mmd_build, fallback_out=str(tmp_path_factory.mktemp("feat")))
 
 
+def _one(build, table, split):
+    """The one file of a one-shard build's table split (its name ends in the build's content token)."""
+    (path,) = glob.glob(os.path.join(build, table, f"{table}-{split}-00000-of-00001*.parquet"))
+    return path
+
+
 def _rows(build, table, split):
-    return pq.read_table(os.path.join(build, table, f"{table}-{split}-00000-of-00001.parquet")).to_pylist()
+    return pq.read_table(_one(build, table, split)).to_pylist()
 
 
 def test_states_are_the_latest_at_or_before_the_turn(mmd_build, runtime):
@@ -93,7 +100,7 @@ def _train_batch(build, negatives):
     """The train split's first record batch with its negative_ids replaced by negatives(row)."""
     from modeling.data.dataset import REC_COLUMNS
 
-    rows = pq.read_table(os.path.join(build, "rec_samples", "rec_samples-train-00000-of-00001.parquet"), columns=REC_COLUMNS)
+    rows = pq.read_table(_one(build, "rec_samples", "train"), columns=REC_COLUMNS)
     rows = rows.slice(0, 64).to_pylist()
     for r in rows:
         r["negative_ids"] = negatives(r)
@@ -150,7 +157,7 @@ def test_features_dead_letters_bad_images(mmd_build, tmp_path):
     from modeling.data.features import compute_features
     from schemas import get
 
-    table = pq.read_table(os.path.join(mmd_build, "images", "images-shared-00000-of-00001.parquet")).slice(0, 6)
+    table = pq.read_table(_one(mmd_build, "images", "shared")).slice(0, 6)
     rows = table.to_pylist()
     rows[1]["data"] = b"not an image"
     rows[2]["data"] = None
