@@ -656,13 +656,13 @@ def _build_snapshot(builder: Builder, opts: BuildOptions, plan: BuildPlan, store
     fault_point("shards_done")
     with phases.phase("checks"):
         manifest = _checked_manifest(builder, opts, plan, stage, command, result, options, t0)
+    with phases.phase("publish"):  # the snapshot made exactly the manifest's; the commit after it is one rename or PUT
+        store.prune(stage, manifest, keep=set())  # before the card: README.md and _card/ are not table files
     if opts.card and manifest["status"] == "ok":
         from pipelines.core.card import write_card
 
         with phases.phase("card"):
             write_card(stage, manifest)
-    with phases.phase("publish"):  # the snapshot made exactly the manifest's; the commit after it is one rename or PUT
-        store.prune(stage, manifest, keep=set())
     manifest["run"]["phases"] = phases.as_dict()
     io.write_json_atomic(io.join(stage, MANIFEST_NAME), manifest)
     fault_point("manifest_written")
