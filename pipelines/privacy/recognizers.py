@@ -762,7 +762,12 @@ def registry_digest(files: Iterable[str] = ()) -> str:
     return hashlib.sha256(json.dumps(load_registry(files), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def build_recognizers(spec: dict) -> list[Recognizer]:
+MEDIA = ("image", "text")
+
+
+def build_recognizers(spec: dict, medium: str | None = None) -> list[Recognizer]:
+    """The registry's recognisers; with `medium` (image | text) only those whose `media` list
+    (default: both) names it."""
     zh = spec.get("zh_names") or {}
     person = ZhPersonRecognizer(
         "zh_person_name",
@@ -776,6 +781,8 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
     out: list[Recognizer] = []
     for r in spec.get("recognizers") or []:
         if r.get("enabled", True) is False:
+            continue
+        if medium is not None and medium not in (r.get("media") or MEDIA):
             continue
         kind = r.get("kind", "pattern")
         name, entity = r["name"], r.get("entity", "pii")
@@ -795,10 +802,14 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
             out.append(person)
         elif kind == "vocabulary":
             out.append(VocabRecognizer(name, entity, list(r.get("terms") or []) + [t for p in r.get("files") or [] for t in load_vocab(p)]))
+        elif kind == "name_model":
+            from pipelines.privacy import names
+
+            out.append(names.build(name, entity, r, person))
         else:
-            raise ValueError(f"recogniser {name}: unknown kind {kind!r} (pattern, cue, zh_person, vocabulary)")
+            raise ValueError(f"recogniser {name}: unknown kind {kind!r} (pattern, cue, zh_person, name_model, vocabulary)")
     kv = spec.get("key_value")
-    if kv and kv.get("enabled", True) is not False:
+    if kv and kv.get("enabled", True) is not False and (medium is None or medium in (kv.get("media") or MEDIA)):
         deny = [
             d
             for r in spec.get("recognizers") or []
@@ -813,8 +824,8 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
     return out
 
 
-def builtin_names() -> list[str]:
-    return [r.name for r in build_recognizers(load_registry())]
+def builtin_names(medium: str | None = None) -> list[str]:
+    return [r.name for r in build_recognizers(load_registry(), medium)]
 
 
 @dataclass
@@ -825,9 +836,13 @@ class RecognizerSet:
 
     @classmethod
     def build(
-        cls, enabled: Iterable[str] | None = None, vocabularies: dict[str, dict] | None = None, files: Iterable[str] = ()
+        cls,
+        enabled: Iterable[str] | None = None,
+        vocabularies: dict[str, dict] | None = None,
+        files: Iterable[str] = (),
+        medium: str = "image",
     ) -> RecognizerSet:
-        available = {r.name: r for r in build_recognizers(load_registry(files))}
+        available = {r.name: r for r in build_recognizers(load_registry(files), medium)}
         names = list(enabled) if enabled is not None else list(available)
         unknown = [n for n in names if n not in available and n not in (vocabularies or {})]
         if unknown:

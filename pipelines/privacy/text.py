@@ -1,0 +1,187 @@
+"""De-identify dialogue text with the same recogniser registry as images (`media: text`).
+
+JDDC 2.1 released its dialogue text with customers' names, addresses, phone and order numbers
+replaced by placeholders; mmdial does the same for any free-text column: each personal value
+becomes a typed placeholder, numbered by first appearance within one dialogue, so the same phone
+number is `[PHONE_1]` every time it appears in a session and a second one is `[PHONE_2]`.
+
+What stays: template markers that are not personal values (ReDial `@12345` movie mentions and
+`[PH]`, MMD `[image]`, JDDC's own `[数字x]`/`[姓名x]`-style placeholders, ours) are protected
+before recognition; product information (brands, shops, model numbers: recognisers whose `media`
+excludes text, or whose entity is not personal) never becomes a placeholder and vetoes a
+statistical name match over the same characters.
+
+Cheap first: the digit-shaped recognisers run only on text with at least four digits, the name
+models have their own character gates, so most utterances cost a few regex scans.
+
+Each replacement is recorded as (type, span in the input, recogniser names), never the value;
+with a salt (`salt=` / `MMDIAL_DEID_SALT`) a salted sha256 of the value is added so that repeated
+values can be linked across files without being readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+
+from pipelines.privacy.engines import TextLine
+from pipelines.privacy.recognizers import Match, PatternRecognizer, RecognizerSet
+
+#: entity (registry) -> placeholder type
+TYPES = {
+    "phone": "PHONE",
+    "id_card": "ID_CARD",
+    "bank_card": "BANK_CARD",
+    "email": "EMAIL",
+    "order_number": "ORDER_ID",
+    "account": "ACCOUNT",
+    "person_name": "PERSON",
+    "address": "ADDRESS",
+    "licence_plate": "PLATE",
+}
+TRACKING_RECOGNIZERS = ("tracking_ups", "tracking_upu", "tracking_carrier_cn")
+#: when spans of several types overlap, the merged span takes the most specific type
+PRIORITY = ("EMAIL", "ID_CARD", "BANK_CARD", "PHONE", "TRACKING_ID", "ORDER_ID", "PLATE", "ACCOUNT", "ADDRESS", "PERSON")
+DIGIT_ENTITIES = ("phone", "id_card", "bank_card", "order_number")
+#: template markers that pass through untouched: `@123` mentions, bracketed placeholders without
+#: a long digit run inside ([PH], [image], [数字x], [PHONE_1]), JDDC's `#E-s[...]`, `<PERSON>`
+PROTECTED = re.compile(r"(?<![A-Za-z0-9._%+\-])@[0-9]+(?![0-9])|(?:#E-[0-9a-z]+)?\[(?![^\]]*[0-9]{5})[^\[\]\n@]{1,24}\]|<[A-Za-z_]{1,20}>")
+FOUR_DIGITS = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){3}")
+_LINE_BOX = ((0, 0), (1, 0), (1, 1), (0, 1))
+
+
+@dataclass
+class Dialogue:
+    """Placeholder numbering for one dialogue (`[PHONE_1]` is the same value everywhere in it)."""
+
+    ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    per_type: dict[str, int] = field(default_factory=dict)
+
+    def placeholder(self, typ: str, value: str) -> str:
+        key = (typ, normalise(typ, value))
+        if key not in self.ids:
+            self.per_type[typ] = self.per_type.get(typ, 0) + 1
+            self.ids[key] = self.per_type[typ]
+        return f"[{typ}_{self.ids[key]}]"
+
+
+def normalise(typ: str, value: str) -> str:
+    """The same value written with other spacing, dashes or case is the same value."""
+    if typ in ("PHONE", "ID_CARD", "BANK_CARD", "ORDER_ID", "TRACKING_ID"):
+        v = re.sub(r"[^0-9A-Za-z*＊]", "", value).upper()
+        return v[-11:] if typ == "PHONE" and len(v) > 11 and v.isdigit() else v  # +86 138... == 138...
+    return re.sub(r"\s+", " ", value.strip()).lower()
+
+
+@dataclass
+class Replacement:
+    type: str
+    start: int
+    end: int
+    recognizers: tuple[str, ...]
+    placeholder: str
+    hash: str | None = None
+
+    def record(self) -> dict:
+        out = {"type": self.type, "start": self.start, "end": self.end, "recognizer": ",".join(self.recognizers), "placeholder": self.placeholder}
+        if self.hash:
+            out["hash"] = self.hash
+        return out
+
+
+class TextDeidentifier:
+    """`deidentify(text, dialogue)` -> (text with placeholders, replacements). Built from the
+    recogniser registry (`recognizer_files` extend it, as for images); pickles small."""
+
+    def __init__(self, files: list[str] | None = None, vocabularies: dict | None = None, enabled: list[str] | None = None, salt: str | None = None):
+        self.files = list(files or [])
+        self.vocabularies = dict(vocabularies or {})
+        self.enabled = enabled
+        self.salt = salt if salt is not None else os.environ.get("MMDIAL_DEID_SALT") or None
+        self._set: RecognizerSet | None = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_set": None}
+
+    def config(self) -> dict:
+        from pipelines.privacy.recognizers import registry_digest
+
+        return {"registry_sha256": registry_digest(self.files), "enabled": self.enabled, "vocabularies": sorted(self.vocabularies), "hashed": bool(self.salt)}
+
+    def setup(self) -> None:
+        if self._set is None:
+            self._set = RecognizerSet.build(self.enabled, self.vocabularies, self.files, medium="text")
+
+    @property
+    def names(self) -> list[str]:
+        self.setup()
+        return self._set.names
+
+    def find(self, text: str) -> list[Match]:
+        """Personal spans (entity in TYPES) and product spans (any other entity) in `text`."""
+        self.setup()
+        digits = FOUR_DIGITS.search(text) is not None
+        line = [TextLine(text, _LINE_BOX, 1.0)]
+        out: list[Match] = []
+        for r in self._set.recognizers:
+            if not digits and isinstance(r, PatternRecognizer) and r.entity in DIGIT_ENTITIES:
+                continue  # cheap gate: these shapes need digits
+            out += r.find(text)
+        kv = [r for r in self._set.recognizers if hasattr(r, "find_lines")]
+        for r in kv:
+            out += r.find_lines(line)
+        out += self._set._names_beside_pii(line, [Match(m.start, m.end, m.entity, m.recognizer, line=0) for m in out])
+        return out
+
+    def spans(self, text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
+        """Merged personal spans (start, end, type, recognisers), protected markers and product
+        information left out."""
+        protected = [m.span() for m in PROTECTED.finditer(text)]
+        found = self.find(text)
+        keep = [(m.start, m.end) for m in found if m.entity not in TYPES]
+        hits = []
+        for m in found:
+            if m.entity not in TYPES or m.end <= m.start:
+                continue
+            if any(s < m.end and m.start < e for s, e in protected):
+                continue
+            stat = m.recognizer.endswith("_stats")
+            if stat and any(s < m.end and m.start < e for s, e in keep):
+                continue  # a brand or shop, not a person
+            typ = "TRACKING_ID" if m.recognizer in TRACKING_RECOGNIZERS else TYPES[m.entity]
+            hits.append((m.start, m.end, typ, m.recognizer))
+        merged: list[list] = []
+        for s, e, typ, rec in sorted(hits):
+            if merged and s < merged[-1][1]:
+                cur = merged[-1]
+                cur[3].add(rec)
+                cur[4].append((e - s, typ))
+                cur[1] = max(cur[1], e)
+            else:
+                merged.append([s, e, None, {rec}, [(e - s, typ)]])
+        out = []
+        for s, e, _, recs, typs in merged:
+            longest = max(n for n, _ in typs)
+            typ = min((t for n, t in typs if n == longest), key=PRIORITY.index)
+            out.append((s, e, typ, tuple(sorted(recs))))
+        return out
+
+    def deidentify(self, text: str | None, dialogue: Dialogue | None = None) -> tuple[str | None, list[Replacement]]:
+        if not text:
+            return text, []
+        dialogue = dialogue if dialogue is not None else Dialogue()
+        parts, reps, pos = [], [], 0
+        for s, e, typ, recs in self.spans(text):
+            ph = dialogue.placeholder(typ, text[s:e])
+            parts += [text[pos:s], ph]
+            reps.append(Replacement(typ, s, e, recs, ph, self._hash(typ, text[s:e])))
+            pos = e
+        parts.append(text[pos:])
+        return "".join(parts), reps
+
+    def _hash(self, typ: str, value: str) -> str | None:
+        if not self.salt:
+            return None
+        return hashlib.sha256(f"{self.salt}\0{typ}\0{normalise(typ, value)}".encode()).hexdigest()[:32]
