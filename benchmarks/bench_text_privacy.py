@@ -103,7 +103,22 @@ def main() -> None:
     res["data"] = os.path.abspath(a.data)
     with open(a.out, "w", encoding="utf-8") as fh:
         json.dump(res, fh, indent=2, ensure_ascii=False)
-    print(json.dumps({k: res[k] for k in ("structured_recall", "names_addresses_recall", "left_fragment", "benign_kept_all", "utterances_per_s_per_core", "targets")}, indent=1))
+    print(
+        json.dumps(
+            {
+                k: res[k]
+                for k in (
+                    "structured_recall",
+                    "names_addresses_recall",
+                    "left_fragment",
+                    "benign_kept_all",
+                    "utterances_per_s_per_core",
+                    "targets",
+                )
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -18,14 +18,110 @@ import re
 
 ZH_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 ZH_RARE = ["谌", "亓", "寇", "晏", "麴", "禚", "欧阳", "司马", "上官", "诸葛", "皇甫", "慕容"]
-ZH_GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "强", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚",
-            "桂英", "建华", "志强", "晓东", "丽娟", "海燕", "子涵", "浩然", "梓萱", "雨桐", "一鸣", "思远", "佳怡", "俊熙", "欣怡", "鹏飞", "婉清", "文博", "嘉怡", "天佑"]
-EN_FIRST = ["James", "Olivia", "Liam", "Emma", "Noah", "Ava", "Lucas", "Mia", "Ethan", "Chloe", "Daniel", "Grace", "Samuel", "Hannah",
-            "Nathan", "Zoe", "Owen", "Leah", "Caleb", "Nora", "Isaac", "Ella", "Adrian", "Priya", "Mateo", "Aisha", "Kenji", "Fatima"]
-EN_LAST = ["Thompson", "Garcia", "Patel", "Nguyen", "Kowalski", "Okafor", "Henderson", "Li", "Murphy", "Schmidt", "Rossi", "Fernandez",
-           "Campbell", "Brennan", "Yamamoto", "Andersson", "Dubois", "Walsh", "Khan", "Ortiz"]
-ZH_CITY = [("浙江省", "杭州市", "西湖区"), ("广东省", "深圳市", "南山区"), ("江苏省", "南京市", "鼓楼区"), ("四川省", "成都市", "武侯区"),
-           ("", "北京市", "朝阳区"), ("", "上海市", "浦东新区"), ("湖北省", "武汉市", "洪山区"), ("山东省", "青岛市", "市南区")]
+ZH_GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "强",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "志强",
+    "晓东",
+    "丽娟",
+    "海燕",
+    "子涵",
+    "浩然",
+    "梓萱",
+    "雨桐",
+    "一鸣",
+    "思远",
+    "佳怡",
+    "俊熙",
+    "欣怡",
+    "鹏飞",
+    "婉清",
+    "文博",
+    "嘉怡",
+    "天佑",
+]
+EN_FIRST = [
+    "James",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Chloe",
+    "Daniel",
+    "Grace",
+    "Samuel",
+    "Hannah",
+    "Nathan",
+    "Zoe",
+    "Owen",
+    "Leah",
+    "Caleb",
+    "Nora",
+    "Isaac",
+    "Ella",
+    "Adrian",
+    "Priya",
+    "Mateo",
+    "Aisha",
+    "Kenji",
+    "Fatima",
+]
+EN_LAST = [
+    "Thompson",
+    "Garcia",
+    "Patel",
+    "Nguyen",
+    "Kowalski",
+    "Okafor",
+    "Henderson",
+    "Li",
+    "Murphy",
+    "Schmidt",
+    "Rossi",
+    "Fernandez",
+    "Campbell",
+    "Brennan",
+    "Yamamoto",
+    "Andersson",
+    "Dubois",
+    "Walsh",
+    "Khan",
+    "Ortiz",
+]
+ZH_CITY = [
+    ("浙江省", "杭州市", "西湖区"),
+    ("广东省", "深圳市", "南山区"),
+    ("江苏省", "南京市", "鼓楼区"),
+    ("四川省", "成都市", "武侯区"),
+    ("", "北京市", "朝阳区"),
+    ("", "上海市", "浦东新区"),
+    ("湖北省", "武汉市", "洪山区"),
+    ("山东省", "青岛市", "市南区"),
+]
 ZH_ROAD = ["解放路", "中山路", "人民大道", "科技园路", "建设街", "文一西路", "长江路", "和平里", "幸福巷", "东风大街"]
 ZH_COMPOUND = ["阳光花园", "金色家园", "翠苑小区", "世纪城", "绿城公寓", "万科大厦"]
 EN_STREET = ["Maple Street", "Oak Avenue", "Elm Road", "Harbour Lane", "Kingsway Drive", "Cedar Court", "Mill Road", "Station Way"]
@@ -54,7 +150,11 @@ def luhn_complete(prefix: str) -> str:
 
 
 def cn_id(r) -> str:
-    first = r.choice(["110101", "330106", "440305", "510107", "320102"]) + f"{r.randint(1960, 2005)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}" + digits(r, 3)
+    first = (
+        r.choice(["110101", "330106", "440305", "510107", "320102"])
+        + f"{r.randint(1960, 2005)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}"
+        + digits(r, 3)
+    )
     w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     return first + "10X98765432"[sum(int(a) * b for a, b in zip(first, w)) % 11]
 
@@ -63,7 +163,13 @@ def value(r, typ: str, lang: str) -> str:
     if typ == "PHONE":
         m = "1" + r.choice("3578") + digits(r, 9)
         if lang == "en":
-            return r.choice([f"+86 {m[:3]} {m[3:7]} {m[7:]}", f"({r.randint(201, 989)}) {r.randint(201, 989)}-{digits(r, 4)}", f"07{digits(r, 3)} {digits(r, 6)}"])
+            return r.choice(
+                [
+                    f"+86 {m[:3]} {m[3:7]} {m[7:]}",
+                    f"({r.randint(201, 989)}) {r.randint(201, 989)}-{digits(r, 4)}",
+                    f"07{digits(r, 3)} {digits(r, 6)}",
+                ]
+            )
         return r.choice([m, f"{m[:3]}-{m[3:7]}-{m[7:]}", f"{m[:3]} {m[3:7]} {m[7:]}", f"0571-{digits(r, 8)}"])
     if typ == "ID_CARD":
         return cn_id(r)
@@ -75,9 +181,24 @@ def value(r, typ: str, lang: str) -> str:
     if typ == "ORDER_ID":
         return r.choice([digits(r, 12), digits(r, 16), "2023" + digits(r, 14)])
     if typ == "TRACKING_ID":
-        return r.choice(["SF" + digits(r, 12), "JD" + digits(r, 13), "YT" + digits(r, 13), "1Z" + "".join(r.choice("0123456789ABCDEF") for _ in range(16)), "EA" + digits(r, 9) + "CN"])
+        return r.choice(
+            [
+                "SF" + digits(r, 12),
+                "JD" + digits(r, 13),
+                "YT" + digits(r, 13),
+                "1Z" + "".join(r.choice("0123456789ABCDEF") for _ in range(16)),
+                "EA" + digits(r, 9) + "CN",
+            ]
+        )
     if typ == "ACCOUNT":
-        return r.choice(["tb" + digits(r, 8), "wxid_" + "".join(r.choice("abcdefghjk0123456789") for _ in range(8)), r.choice(["sunny", "moon", "jack"]) + "_" + digits(r, 4), "QQ" + str(r.randint(10**7, 10**10))])
+        return r.choice(
+            [
+                "tb" + digits(r, 8),
+                "wxid_" + "".join(r.choice("abcdefghjk0123456789") for _ in range(8)),
+                r.choice(["sunny", "moon", "jack"]) + "_" + digits(r, 4),
+                "QQ" + str(r.randint(10**7, 10**10)),
+            ]
+        )
     if typ == "PLATE":
         tail = [r.choice("0123456789") for _ in range(5)]
         for k in r.sample(range(5), r.randint(0, 2)):  # at most two letters among the last five
@@ -92,18 +213,37 @@ def value(r, typ: str, lang: str) -> str:
         if lang == "en":
             return f"{r.randint(1, 999)} {r.choice(EN_STREET)}, {r.choice(EN_CITY)}"
         p, c, d = r.choice(ZH_CITY)
-        tail = r.choice([f"{r.randint(1, 300)}号{r.randint(1, 30)}栋{r.randint(101, 2405)}室", f"{r.randint(1, 300)}号", f"{r.choice(ZH_COMPOUND)}{r.randint(1, 20)}幢{r.randint(1, 6)}单元{r.randint(101, 1802)}"])
+        tail = r.choice(
+            [
+                f"{r.randint(1, 300)}号{r.randint(1, 30)}栋{r.randint(101, 2405)}室",
+                f"{r.randint(1, 300)}号",
+                f"{r.choice(ZH_COMPOUND)}{r.randint(1, 20)}幢{r.randint(1, 6)}单元{r.randint(101, 1802)}",
+            ]
+        )
         return f"{p}{c}{d}{r.choice(ZH_ROAD)}{tail}"
     raise KeyError(typ)
 
 
 def benign(r, typ: str, lang: str) -> str:
     if typ == "PRICE":
-        return r.choice([f"¥{r.randint(9, 9999)}", f"{r.randint(9, 9999)}元", f"${r.randint(5, 999)}.{r.randint(0, 99):02d}", f"{r.randint(19, 4999)}.00"])
+        return r.choice(
+            [
+                f"¥{r.randint(9, 9999)}",
+                f"{r.randint(9, 9999)}元",
+                f"${r.randint(5, 999)}.{r.randint(0, 99):02d}",
+                f"{r.randint(19, 4999)}.00",
+            ]
+        )
     if typ == "MODEL":
         return r.choice(MODELS)
     if typ == "DATE":
-        return r.choice([f"2024-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}", f"{r.randint(1, 12)}月{r.randint(1, 28)}日", f"{r.randint(1, 12)}/{r.randint(1, 28)}/2024"])
+        return r.choice(
+            [
+                f"2024-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
+                f"{r.randint(1, 12)}月{r.randint(1, 28)}日",
+                f"{r.randint(1, 12)}/{r.randint(1, 28)}/2024",
+            ]
+        )
     if typ == "SIZE":
         return r.choice(["XL", "175/92A", "42码", "US 9.5", "M号", "38B"])
     if typ == "QUANTITY":

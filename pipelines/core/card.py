@@ -152,6 +152,28 @@ def _yaml(manifest: dict) -> str:
     return yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000)
 
 
+def _text_privacy_section(manifest: dict) -> list[str]:
+    """What the text stage (`--deidentify-text`) replaced, from the manifest's `text_privacy.*` stats."""
+    st = manifest.get("stats") or {}
+    if "text_privacy" not in (manifest.get("build_config") or {}) and not any(k.startswith("text_privacy.") for k in st):
+        return []
+    counts = {k.split(".", 1)[1]: int(v) for k, v in sorted(st.items()) if k.startswith("text_privacy.") and k != "text_privacy.fields_checked"}
+    out = [
+        "## Text de-identification",
+        "",
+        f"Every free-text column (turn text and templated text, query rewrites, summaries) passed through mmdial's text stage:"
+        f" {int(st.get('text_privacy.fields_checked', 0)):,} text fields checked. Personal values were replaced by typed placeholders"
+        " numbered per dialogue (`[PHONE_1]` is the same number throughout one dialogue); brands, products, prices, model numbers"
+        " and template markers were kept. Recogniser registry sha256:"
+        f" `{((manifest.get('build_config') or {}).get('text_privacy') or {}).get('registry_sha256', '?')}`.",
+        "",
+        "| placeholder type | values replaced |",
+        "|---|---|",
+    ]
+    out += [f"| `{t}` | {n:,} |" for t, n in counts.items()] or ["| (none) | 0 |"]
+    return out + [""]
+
+
 def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> str:
     src = SOURCES.get(manifest.get("dataset"), OTHER)
     cfgs = configs(manifest)
@@ -194,6 +216,7 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         lines += [to_markdown(t), ""]
         if t.note:
             lines += [t.note, ""]
+    lines += _text_privacy_section(manifest)
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{title}]({path})" for title, path in plots]

@@ -215,9 +215,7 @@ def build(name: str, entity: str, spec: dict, person) -> Recognizer:
     """A `name_model` recogniser from its registry entry (`lang: zh|en`)."""
     lang = spec.get("lang", "zh")
     if lang == "zh":
-        return ZhNameModel(
-            name, entity, person, spec.get("min_given_score", 0.0), spec.get("public_freq", 20), spec.get("common_freq", 50)
-        )
+        return ZhNameModel(name, entity, person, spec.get("min_given_score", 0.0), spec.get("public_freq", 20), spec.get("common_freq", 50))
     if lang == "en":
         return EnNameModel(name, entity)
     raise ValueError(f"recogniser {name}: name_model lang must be zh or en, not {lang!r}")

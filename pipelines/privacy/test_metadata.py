@@ -21,7 +21,7 @@ from pipelines.privacy.test_fail_closed import FONT, PII_LINE, text_gray
 SECRETS = ("13998761234", "Zhang Wei Secret", "GPSSECRET", "xmp-secret-88")
 XMP = (
     b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
-    b"<dc:description>xmp-secret-88 13998761234</dc:description></x:xmpmeta><?xpacket end=\"w\"?>"
+    b'<dc:description>xmp-secret-88 13998761234</dc:description></x:xmpmeta><?xpacket end="w"?>'
 )
 
 

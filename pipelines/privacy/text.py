@@ -48,6 +48,7 @@ DIGIT_ENTITIES = ("phone", "id_card", "bank_card", "order_number")
 #: template markers that pass through untouched: `@123` mentions, bracketed placeholders without
 #: a long digit run inside ([PH], [image], [数字x], [PHONE_1]), JDDC's `#E-s[...]`, `<PERSON>`
 PROTECTED = re.compile(r"(?<![A-Za-z0-9._%+\-])@[0-9]+(?![0-9])|(?:#E-[0-9a-z]+)?\[(?![^\]]*[0-9]{5})[^\[\]\n@]{1,24}\]|<[A-Za-z_]{1,20}>")
+ADDRESS_LABEL = re.compile(r".{0,6}?(?:收货地址|地址|住址|寄到|送到|发到|住在|寄往)(?:是|为|在|:|：)?\s*")
 FOUR_DIGITS = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){3}")
 _LINE_BOX = ((0, 0), (1, 0), (1, 1), (0, 1))
 
@@ -85,7 +86,13 @@ class Replacement:
     hash: str | None = None
 
     def record(self) -> dict:
-        out = {"type": self.type, "start": self.start, "end": self.end, "recognizer": ",".join(self.recognizers), "placeholder": self.placeholder}
+        out = {
+            "type": self.type,
+            "start": self.start,
+            "end": self.end,
+            "recognizer": ",".join(self.recognizers),
+            "placeholder": self.placeholder,
+        }
         if self.hash:
             out["hash"] = self.hash
         return out
@@ -95,7 +102,9 @@ class TextDeidentifier:
     """`deidentify(text, dialogue)` -> (text with placeholders, replacements). Built from the
     recogniser registry (`recognizer_files` extend it, as for images); pickles small."""
 
-    def __init__(self, files: list[str] | None = None, vocabularies: dict | None = None, enabled: list[str] | None = None, salt: str | None = None):
+    def __init__(
+        self, files: list[str] | None = None, vocabularies: dict | None = None, enabled: list[str] | None = None, salt: str | None = None
+    ):
         self.files = list(files or [])
         self.vocabularies = dict(vocabularies or {})
         self.enabled = enabled
@@ -108,7 +117,12 @@ class TextDeidentifier:
     def config(self) -> dict:
         from pipelines.privacy.recognizers import registry_digest
 
-        return {"registry_sha256": registry_digest(self.files), "enabled": self.enabled, "vocabularies": sorted(self.vocabularies), "hashed": bool(self.salt)}
+        return {
+            "registry_sha256": registry_digest(self.files),
+            "enabled": self.enabled,
+            "vocabularies": sorted(self.vocabularies),
+            "hashed": bool(self.salt),
+        }
 
     def setup(self) -> None:
         if self._set is None:
@@ -165,6 +179,10 @@ class TextDeidentifier:
         for s, e, _, recs, typs in merged:
             longest = max(n for n, _ in typs)
             typ = min((t for n, t in typs if n == longest), key=PRIORITY.index)
+            if typ == "ADDRESS":  # 地址是杭州市…: the label stays readable, the address goes
+                lead = ADDRESS_LABEL.match(text, s, e)
+                if lead and e - lead.end() >= 6:
+                    s = lead.end()
             out.append((s, e, typ, tuple(sorted(recs))))
         return out
 
