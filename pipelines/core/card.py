@@ -157,7 +157,9 @@ def _text_privacy_section(manifest: dict) -> list[str]:
     st = manifest.get("stats") or {}
     if "text_privacy" not in (manifest.get("build_config") or {}) and not any(k.startswith("text_privacy.") for k in st):
         return []
-    counts = {k.split(".", 1)[1]: int(v) for k, v in sorted(st.items()) if k.startswith("text_privacy.") and k != "text_privacy.fields_checked"}
+    counts = {
+        k.split(".", 1)[1]: int(v) for k, v in sorted(st.items()) if k.startswith("text_privacy.") and k != "text_privacy.fields_checked"
+    }
     out = [
         "## Text de-identification",
         "",

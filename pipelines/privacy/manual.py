@@ -120,7 +120,11 @@ def apply(row: dict, decision: ManualDecision, fill_color=(0, 0, 0), jpeg_qualit
         if fmt:
             row = {**row, "format": fmt}
         if removed:
-            rec["metadata"] = {"removed": sorted(set((rec.get("metadata") or {}).get("removed", [])) | set(removed)), "method": "scrubbed", "published": []}
+            rec["metadata"] = {
+                "removed": sorted(set((rec.get("metadata") or {}).get("removed", [])) | set(removed)),
+                "method": "scrubbed",
+                "published": [],
+            }
     else:
         dec = decode(data, max_pixels)
         h, w = dec.bgr.shape[:2]

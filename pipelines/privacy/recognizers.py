@@ -142,10 +142,12 @@ class PatternRecognizer(Recognizer):
     checks: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
     context_window: int = 12
+    requires: str | None = None  # a cheap regex the text must contain before the patterns run
     _res: list = field(init=False, repr=False)
     _checks: list = field(init=False, repr=False)
 
     def __post_init__(self):
+        self.gate = re.compile(expand(self.requires)) if self.requires else None
         self._res = [re.compile(expand(p)) for p in self.patterns]
         self._checks = [make_check(c) for c in self.checks]
         self._ctx = [c.lower() for c in self.context]
@@ -366,11 +368,21 @@ class KeyValueRecognizer(Recognizer):
         self.values = {k: re.compile(expand(v), re.S) for k, v in (spec.get("values") or {}).items() if v != "person"}
         self.min_digits = int(spec.get("number_min_digits", 4))
         self._en_word_res = {w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for r in self.rules for w in r.en_words}
+        self._key_cache: dict[str, list[KeyRule]] = {}
         self._en_ex_res = [re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for w in self.ex_en]
 
     # -- shapes ------------------------------------------------------------------------------
     def key_entities(self, key: str) -> list[KeyRule]:
-        """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions."""
+        """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions.
+        Memoised per key text: keys repeat across lines and images, and this is the hot path."""
+        hit = self._key_cache.get(key)
+        if hit is None:
+            if len(self._key_cache) > 50_000:
+                self._key_cache.clear()
+            hit = self._key_cache[key] = self._key_entities(key)
+        return hit
+
+    def _key_entities(self, key: str) -> list[KeyRule]:
         k = key.strip(TRIM + COLONS + "*＊·•>《》【】[]")
         if not k or len(k) > 40 or sum(c.isdigit() for c in k) > 1:
             return []
@@ -792,7 +804,13 @@ def build_recognizers(spec: dict, medium: str | None = None) -> list[Recognizer]
                 raise ValueError(f"recogniser {name}: a pattern needs `regex` or `patterns`")
             out.append(
                 PatternRecognizer(
-                    name, entity, pats, tuple(r.get("checks") or ()), tuple(r.get("context") or ()), int(r.get("context_window", 12))
+                    name,
+                    entity,
+                    pats,
+                    tuple(r.get("checks") or ()),
+                    tuple(r.get("context") or ()),
+                    int(r.get("context_window", 12)),
+                    r.get("requires"),
                 )
             )
         elif kind == "cue":

@@ -11,8 +11,10 @@ before recognition; product information (brands, shops, model numbers: recognise
 excludes text, or whose entity is not personal) never becomes a placeholder and vetoes a
 statistical name match over the same characters.
 
-Cheap first: the digit-shaped recognisers run only on text with at least four digits, the name
-models have their own character gates, so most utterances cost a few regex scans.
+Cheap first: a pattern recogniser runs only when the text holds its registry-declared `requires`
+(four digits for phones and numbers, `@` for e-mail, an address character for addresses), the
+name models have their own character gates, and spans are memoised per text, so most utterances
+cost a few regex scans.
 
 Each replacement is recorded as (type, span in the input, recogniser names), never the value;
 with a salt (`salt=` / `MMDIAL_DEID_SALT`) a salted sha256 of the value is added so that repeated
@@ -27,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipelines.privacy.engines import TextLine
-from pipelines.privacy.recognizers import Match, PatternRecognizer, RecognizerSet
+from pipelines.privacy.recognizers import Match, RecognizerSet
 
 #: entity (registry) -> placeholder type
 TYPES = {
@@ -44,12 +46,10 @@ TYPES = {
 TRACKING_RECOGNIZERS = ("tracking_ups", "tracking_upu", "tracking_carrier_cn")
 #: when spans of several types overlap, the merged span takes the most specific type
 PRIORITY = ("EMAIL", "ID_CARD", "BANK_CARD", "PHONE", "TRACKING_ID", "ORDER_ID", "PLATE", "ACCOUNT", "ADDRESS", "PERSON")
-DIGIT_ENTITIES = ("phone", "id_card", "bank_card", "order_number")
 #: template markers that pass through untouched: `@123` mentions, bracketed placeholders without
 #: a long digit run inside ([PH], [image], [数字x], [PHONE_1]), JDDC's `#E-s[...]`, `<PERSON>`
 PROTECTED = re.compile(r"(?<![A-Za-z0-9._%+\-])@[0-9]+(?![0-9])|(?:#E-[0-9a-z]+)?\[(?![^\]]*[0-9]{5})[^\[\]\n@]{1,24}\]|<[A-Za-z_]{1,20}>")
 ADDRESS_LABEL = re.compile(r".{0,6}?(?:收货地址|地址|住址|寄到|送到|发到|住在|寄往)(?:是|为|在|:|：)?\s*")
-FOUR_DIGITS = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){3}")
 _LINE_BOX = ((0, 0), (1, 0), (1, 1), (0, 1))
 
 
@@ -112,7 +112,7 @@ class TextDeidentifier:
         self._set: RecognizerSet | None = None
 
     def __getstate__(self):
-        return {**self.__dict__, "_set": None}
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")} | {"_set": None}
 
     def config(self) -> dict:
         from pipelines.privacy.recognizers import registry_digest
@@ -127,6 +127,10 @@ class TextDeidentifier:
     def setup(self) -> None:
         if self._set is None:
             self._set = RecognizerSet.build(self.enabled, self.vocabularies, self.files, medium="text")
+            rs = self._set.recognizers
+            self._gated = [(r, getattr(r, "gate", None)) for r in rs]
+            self._kv = [r for r in rs if hasattr(r, "find_lines")]
+            self._cache: dict[str, list] = {}
 
     @property
     def names(self) -> list[str]:
@@ -136,22 +140,28 @@ class TextDeidentifier:
     def find(self, text: str) -> list[Match]:
         """Personal spans (entity in TYPES) and product spans (any other entity) in `text`."""
         self.setup()
-        digits = FOUR_DIGITS.search(text) is not None
         line = [TextLine(text, _LINE_BOX, 1.0)]
         out: list[Match] = []
-        for r in self._set.recognizers:
-            if not digits and isinstance(r, PatternRecognizer) and r.entity in DIGIT_ENTITIES:
-                continue  # cheap gate: these shapes need digits
-            out += r.find(text)
-        kv = [r for r in self._set.recognizers if hasattr(r, "find_lines")]
-        for r in kv:
+        for r, gate in self._gated:
+            if gate is None or gate.search(text) is not None:  # the registry's cheap pre-filter
+                out += r.find(text)
+        for r in self._kv:
             out += r.find_lines(line)
         out += self._set._names_beside_pii(line, [Match(m.start, m.end, m.entity, m.recognizer, line=0) for m in out])
         return out
 
     def spans(self, text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
         """Merged personal spans (start, end, type, recognisers), protected markers and product
-        information left out."""
+        information left out. Memoised per text (greetings and agent templates repeat)."""
+        self.setup()
+        hit = self._cache.get(text)
+        if hit is None:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            hit = self._cache[text] = self._spans(text)
+        return hit
+
+    def _spans(self, text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
         protected = [m.span() for m in PROTECTED.finditer(text)]
         found = self.find(text)
         keep = [(m.start, m.end) for m in found if m.entity not in TYPES]
