@@ -56,9 +56,12 @@ EN_NOT_SURNAME = frozenset(
     "Lite Edition Series Collection Size Color Colour Black White Red Blue Green Gray Grey Pink Gold Silver Monday "
     "Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August September "
     "October November December Express Delivery Service Support Team Customer Order Refund Return Please Thanks Thank "
-    "Hello Hi Dear I You We They He She It The A An And Or But If When My Your Our Their His Her".split()
+    "Hello Hi Dear I You We They He She It The A An And Or But If When My Your Our Their His Her Can Could Would Should "
+    "Will Shall May Might Must Do Does Did Is Are Was Were Have Has Had Let Get Got Send Ship Call Ask Tell Sorry Yes No "
+    "Ok Okay Not What Where Why How Who Which This That These Those There Here Just Also Still".split()
 )
-EN_WORD = re.compile(r"[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?")
+EN_WORD = re.compile(r"(?:O'|D'|Mc|Mac)?[A-ZÀ-Þ][a-zà-ÿ]+(?:['\-][A-Za-zà-ÿ][a-zà-ÿ]+)*")
+TITLE_BEFORE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s$")
 SENTENCE_END = re.compile(r"(?:^|[.!?。！？:：;；\n]\s*|[\"“(（]\s*)$")
 
 
@@ -89,7 +92,29 @@ def _cache_path(key: str) -> str | None:
         os.makedirs(base, exist_ok=True)
     except OSError:
         return None
-    return os.path.join(base, f"zh_names-{key}.pickle")
+    return os.path.join(base, f"{key}.pickle")
+
+
+def _cached(key: str, build):
+    """`build()` pickled on disk under `key` (derived tables, like jieba's own cache); rebuilt when
+    the cache is missing, unreadable or unwritable."""
+    path = _cache_path(key)
+    if path and os.path.exists(path):
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
+            pass
+    value = build()
+    if path:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return value
 
 
 @functools.lru_cache(maxsize=4)
@@ -103,13 +128,10 @@ def zh_tables(single: str, common_freq: int, public_freq: int) -> ZhTables:
     dict_path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
     st = os.stat(dict_path)
     key = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}:{single}:{common_freq}:{public_freq}:1".encode()).hexdigest()[:16]
-    path = _cache_path(key)
-    if path and os.path.exists(path):
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
-            pass
+    return _cached(f"zh_names-{key}", lambda: _build_zh_tables(single, common_freq, public_freq))
+
+
+def _build_zh_tables(single: str, common_freq: int, public_freq: int) -> ZhTables:
     _, tags, freq = _jieba()
     surnames = set(single)
     name, bg = Counter(), Counter()
@@ -126,38 +148,56 @@ def zh_tables(single: str, common_freq: int, public_freq: int) -> ZhTables:
             common.add(w)
     n, b = sum(name.values()) or 1, sum(bg.values()) or 1
     scores = {c: math.log((name[c] + 0.5) / n) - math.log((bg[c] + 0.5) / b) for c in set(name) | set(bg)}
-    tables = ZhTables(scores, frozenset(common), frozenset(famous))
-    if path:
-        tmp = f"{path}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "wb") as fh:
-                pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            pass
-    return tables
+    return ZhTables(scores, frozenset(common), frozenset(famous))
 
 
 def given_char_scores(single: str) -> dict[str, float]:
     return zh_tables(single, 50, 20).scores
 
 
+LATIN_NAME = re.compile(r"[A-ZÀ-Þ][a-zà-ÿ]+(?:['\-][A-Za-zà-ÿ][a-zà-ÿ]+)*")
+
+
 @functools.lru_cache(maxsize=1)
 def english_names() -> tuple[frozenset, frozenset]:
-    """(first names, surnames) from Faker's English person providers."""
+    try:
+        from importlib.metadata import version
+
+        faker_version = version("faker")
+    except Exception:  # noqa: BLE001 - not installed: no English name model
+        return frozenset(), frozenset()
+    key = hashlib.sha256(f"{faker_version}:{sorted(EN_AMBIGUOUS)}:{sorted(EN_NOT_SURNAME)}:1".encode()).hexdigest()[:16]
+    return _cached(f"en_names-{key}", _build_english_names)
+
+
+def _build_english_names() -> tuple[frozenset, frozenset]:
+    """(first names, surnames) in Latin script from every Faker person provider (English, other
+    European, African, Indian locales, and the romanised Chinese and Japanese tables), minus
+    words that are common in English text (`EN_AMBIGUOUS`, `EN_NOT_SURNAME`)."""
     import importlib
+    import pkgutil
 
     first: set[str] = set()
     last: set[str] = set()
-    for loc in ("en", "en_US", "en_GB", "en_CA", "en_AU", "en_IE", "en_NZ", "en_IN", "en_PH"):
+    try:
+        import faker.providers.person as people
+    except ImportError:
+        return frozenset(), frozenset()
+    for mod in pkgutil.iter_modules(people.__path__):
         try:
-            p = importlib.import_module(f"faker.providers.person.{loc}").Provider
+            p = importlib.import_module(f"faker.providers.person.{mod.name}").Provider
         except ImportError:
             continue
-        for attr in ("first_names", "first_names_male", "first_names_female"):
-            first.update(str(x) for x in getattr(p, attr, ()) or ())
-        last.update(str(x) for x in getattr(p, "last_names", ()) or ())
-    return frozenset(first), frozenset(last)
+        for attr in dir(p):
+            if attr.startswith("_") or "name" not in attr or not ("first" in attr or "last" in attr) or "pair" in attr or "kana" in attr:
+                continue
+            values = getattr(p, attr, ())
+            if callable(values) or isinstance(values, (str, property)) or not hasattr(values, "__iter__"):
+                continue
+            names = {str(x) for x in values if isinstance(x, str) and LATIN_NAME.fullmatch(str(x))}
+            (first if "first" in attr else last).update(names)
+    drop = EN_AMBIGUOUS | EN_NOT_SURNAME
+    return frozenset(first - EN_NOT_SURNAME), frozenset(last - drop)
 
 
 class ZhNameModel(Recognizer):
@@ -239,42 +279,51 @@ class EnNameModel(Recognizer):
         self.name, self.entity = name, entity
 
     def find(self, text: str) -> list[Match]:
-        if not re.search(r"[A-Z][a-z]", text):
+        if not re.search(r"[A-ZÀ-Þ][a-zà-ÿ]", text):
             return []
         first, last = english_names()
         words = list(EN_WORD.finditer(text))
         out = []
         k = 0
         while k < len(words):
-            w = words[k]
-            run = [w]
-            while k + len(run) < len(words) and len(run) < 3:
-                nxt = words[k + len(run)]
-                if text[run[-1].end() : nxt.start()] not in (" ", " "):
-                    break
-                run.append(nxt)
-            name = w.group()
-            if name in first:
-                rest = []
-                for r in run[1:]:
-                    if r.group() in EN_NOT_SURNAME:
-                        break
-                    rest.append(r)
-                if rest:
-                    s, e = w.start(), rest[-1].end()
-                elif name not in EN_AMBIGUOUS and not SENTENCE_END.search(text[: w.start()]):
-                    s, e = w.start(), w.end()
-                else:
-                    k += 1
-                    continue
-                if not PUBLIC_EN.search(text, max(0, s - 40), min(len(text), e + 40)):
-                    out.append(Match(s, e, self.entity, self.name))
-                k += max(1, len([r for r in run if r.end() <= e]))
+            run = [words[k]]  # capitalised words separated by single spaces
+            while k + len(run) < len(words) and len(run) < 3 and text[run[-1].end() : words[k + len(run)].start()] == " ":
+                run.append(words[k + len(run)])
+            span = self._name_in(text, run, first, last)
+            if span is None:
+                k += 1
                 continue
-            if name in last and re.search(r"(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s$", text[: w.start()]):
-                out.append(Match(w.start(), w.end(), self.entity, self.name))
-            k += 1
+            s, e, used = span
+            if not PUBLIC_EN.search(text, max(0, s - 40), min(len(text), e + 40)):
+                out.append(Match(s, e, self.entity, self.name))
+            k += used
         return out
+
+    @staticmethod
+    def _name_in(text: str, run: list, first: frozenset, last: frozenset) -> tuple[int, int, int] | None:
+        """(start, end, words used) of a name starting the run: a first name and the capitalised
+        words after it; a capitalised word and a known surname; a title and a capitalised word;
+        a first name alone inside a sentence."""
+        head = run[0].group()
+        if head in EN_NOT_SURNAME:
+            return None
+        rest = []
+        for r in run[1:]:
+            if r.group() in EN_NOT_SURNAME:
+                break
+            rest.append(r)
+        if rest and (head in first or rest[0].group() in last) and head not in EN_AMBIGUOUS | {"Mr", "Mrs", "Ms", "Dr"}:
+            return run[0].start(), rest[-1].end(), 1 + len(rest)
+        if rest and head in first:  # Will Smith, Grace Murphy: an ambiguous first name needs a surname
+            return run[0].start(), rest[-1].end(), 1 + len(rest)
+        if TITLE_BEFORE.search(text[: run[0].start()]):
+            return run[0].start(), (rest[-1] if rest else run[0]).end(), 1 + len(rest)
+        s, e = run[0].span()
+        glued = s > 0 and (_is_cjk(text[s - 1]) or text[s - 1].isdigit())  # 华为Mate: part of a product name
+        numbered = re.match(r"\s?[0-9]", text[e : e + 2]) is not None  # Mate 60, Note 12: a model
+        if head in first and head not in EN_AMBIGUOUS and not (glued or numbered) and not SENTENCE_END.search(text[:s]):
+            return s, e, 1
+        return None
 
 
 def build(name: str, entity: str, spec: dict, person) -> Recognizer:
