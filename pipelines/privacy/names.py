@@ -225,8 +225,8 @@ class ZhNameModel(Recognizer):
 
     def _candidate(self, text: str, i: int, sl: int) -> int:
         """End of a name starting at i with a surname of sl characters, 0 if none."""
-        if sl == 1 and i > 0 and _is_cjk(text[i - 1]) and self._common(text[i - 1 : i + 1]):
-            return 0  # the surname character belongs to the word before (公司, 不同)
+        if sl == 1 and i > 0 and _is_cjk(text[i - 1]) and (self._common(text[i - 1 : i + 1]) or self._common(text[max(0, i - 2) : i + 1])):
+            return 0  # the surname character belongs to the word before (公司, 不同, 工程师)
         if self._common(text[i : i + sl + 1]) or self._common(text[i + sl : i + sl + 2]):
             return 0  # surname + first given character is a word (时候, 高领), or the given part starts one (那颜色)
         for g in (2, 1):
@@ -312,6 +312,8 @@ class EnNameModel(Recognizer):
             if r.group() in EN_NOT_SURNAME:
                 break
             rest.append(r)
+        if rest and head not in first and rest[0].group() in first:
+            return None  # `Consignee John Smith`: the name starts at the first name
         if rest and (head in first or rest[0].group() in last) and head not in EN_AMBIGUOUS | {"Mr", "Mrs", "Ms", "Dr"}:
             return run[0].start(), rest[-1].end(), 1 + len(rest)
         if rest and head in first:  # Will Smith, Grace Murphy: an ambiguous first name needs a surname

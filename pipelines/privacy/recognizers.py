@@ -323,6 +323,9 @@ def _bbox(poly) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+VALUE_SEPARATOR = re.compile(r"\s*[,，;；|/、]\s*|\s{2,}")
+
+
 @dataclass
 class KeyRule:
     entity: str
@@ -367,6 +370,7 @@ class KeyValueRecognizer(Recognizer):
         ]
         self.values = {k: re.compile(expand(v), re.S) for k, v in (spec.get("values") or {}).items() if v != "person"}
         self.min_digits = int(spec.get("number_min_digits", 4))
+        self.single_char_keys = dict(spec.get("single_char_keys") or {})
         self._en_word_res = {w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for r in self.rules for w in r.en_words}
         self._key_cache: dict[str, list[KeyRule]] = {}
         self._en_ex_res = [re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for w in self.ex_en]
@@ -443,10 +447,28 @@ class KeyValueRecognizer(Recognizer):
         and value) allows only the tight shapes (a name, a phone, a number), and English names of
         two words or more (`Customer Service` is a title, not a customer called Service)."""
         for r in self.key_entities(key):
+            if strict and r.value == "account":  # glued: an id-like value only (letters with digits or _), not words
+                if not (self.value_fits(r, value) and re.search(r"[0-9_]", value) and not value.strip().isdigit()):
+                    continue
+                return r
             if strict and (r.value not in self.STRICT or (r.value == "person" and value.isascii() and len(value.split()) < 2)):
                 continue
             if self.value_fits(r, value):
                 return r
+        return None
+
+    def pick_prefix(self, key: str, value: str) -> tuple[KeyRule, int] | None:
+        """(rule, length) for the value, or for its first part up to a separator when the whole
+        does not fit (`Name: John Smith, Phone +1 415 ...`: the name ends at the comma)."""
+        rule = self.pick(key, value)
+        if rule is not None:
+            return rule, len(value)
+        cut = VALUE_SEPARATOR.search(value)
+        if cut and cut.start() > 0:
+            head = value[: cut.start()].strip(TRIM)
+            rule = self.pick(key, head) if head else None
+            if rule is not None:
+                return rule, len(head)
         return None
 
     # -- one line ----------------------------------------------------------------------------
@@ -503,9 +525,9 @@ class KeyValueRecognizer(Recognizer):
                 if not value:
                     continue
                 s = vs + raw.index(value)
-                rule = self.pick(text[ks:c], value)
-                if rule is not None:
-                    out.append(Match(s, s + len(value), rule.entity, self.name))
+                picked = self.pick_prefix(text[ks:c], value)
+                if picked is not None:
+                    out.append(Match(s, s + picked[1], picked[0].entity, self.name))
             return out
         return self._pair_without_colon(text)
 
@@ -515,6 +537,13 @@ class KeyValueRecognizer(Recognizer):
         if not t:
             return []
         off = text.index(t)
+        one = self.single_char_keys.get(t[:1])
+        if one and len(t) > 2 and t[1].isspace():  # waybill labels: `收 张三`, `寄 李四`
+            value = t[1:].strip()
+            rule = next((r for r in self.rules if r.entity == one), None)
+            if rule is not None and self.value_fits(rule, value.split()[0]):
+                s = off + t.index(value)
+                return [Match(s, s + len(value.split()[0]), rule.entity, self.name)]
         if _is_cjk(t[:1]):
             for n in range(2, min(len(t) - 1, self.max_zh) + 1):
                 key, value = t[:n], t[n:]

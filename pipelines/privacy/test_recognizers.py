@@ -220,3 +220,25 @@ def test_the_readme_example_registry_works(tmp_path):
     assert "phone_uk" not in rs.names
     assert found("Warranty no.: 12345678", rs) == set()  # an excluded key announces nothing
     assert ("12345678", "order_number", "key_value") in found("Warranty no.: 12345678")  # without the file it would
+
+
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("实名认证谌鹏飞", "谌鹏飞"),  # key and value read as one OCR line, no separator: split by the key's shape (…认证)
+        ("昵称tb81234567_2012", "tb81234567_2012"),  # …称 announces an account; glued, an id-like value only
+        ("会员名小太阳2020", "小太阳2020"),
+        ("安装工程师王刚", "王刚"),  # …师
+        ("快递小哥李强", "李强"),  # …哥
+        ("收 张三", "张三"),  # one-character waybill labels
+        ("寄 李四 13812345678", "李四"),
+        ("Name: John Smith, Phone +1 415 555 0100", "John Smith"),  # the value ends at the separator
+    ],
+)
+def test_key_and_value_on_one_line(text, span):
+    assert any(t == span for t, _, _ in found(text)), found(text)
+
+
+@pytest.mark.parametrize("text", ["昵称设置", "收藏", "实付款：¥5999.00", "运费险：已投保"])
+def test_one_line_keys_leave_benign_values(text):
+    assert not {t for t, e, _ in found(text) if e in ("person_name", "account")}, found(text)
