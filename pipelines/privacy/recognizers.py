@@ -323,6 +323,17 @@ def _bbox(poly) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def memoised(cache: dict, key, compute, limit: int):
+    """`compute(key)` through a dict bounded to `limit` entries (cleared when full): for pure
+    functions of short texts that repeat (keys on screenshots, chat templates)."""
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > limit:
+            cache.clear()
+        hit = cache[key] = compute(key)
+    return hit
+
+
 VALUE_SEPARATOR = re.compile(r"\s*[,，;；|/、]\s*|\s{2,}")
 
 
@@ -379,12 +390,7 @@ class KeyValueRecognizer(Recognizer):
     def key_entities(self, key: str) -> list[KeyRule]:
         """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions.
         Memoised per key text: keys repeat across lines and images, and this is the hot path."""
-        hit = self._key_cache.get(key)
-        if hit is None:
-            if len(self._key_cache) > 50_000:
-                self._key_cache.clear()
-            hit = self._key_cache[key] = self._key_entities(key)
-        return hit
+        return memoised(self._key_cache, key, self._key_entities, 50_000)
 
     def _key_entities(self, key: str) -> list[KeyRule]:
         k = key.strip(TRIM + COLONS + "*＊·•>《》【】[]")

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipelines.privacy.engines import TextLine
-from pipelines.privacy.recognizers import Match, RecognizerSet
+from pipelines.privacy.recognizers import Match, RecognizerSet, memoised
 
 #: entity (registry) -> placeholder type
 TYPES = {
@@ -154,12 +154,7 @@ class TextDeidentifier:
         """Merged personal spans (start, end, type, recognisers), protected markers and product
         information left out. Memoised per text (greetings and agent templates repeat)."""
         self.setup()
-        hit = self._cache.get(text)
-        if hit is None:
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            hit = self._cache[text] = self._spans(text)
-        return hit
+        return memoised(self._cache, text, self._spans, 100_000)
 
     def _spans(self, text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
         protected = [m.span() for m in PROTECTED.finditer(text)]
