@@ -368,6 +368,9 @@ class KeyValueRecognizer(Recognizer):
         ex = spec.get("exclude") or {}
         self.ex_zh = tuple(ex.get("zh") or ())
         self.ex_en = tuple(w.lower() for w in ex.get("en") or ())
+        product = spec.get("product_keys") or {}  # keys that name product attributes: never personal
+        self.product_zh = tuple(product.get("zh") or ())
+        self._product_en = [re.compile(r"(?<![a-z0-9])" + re.escape(str(w).lower()) + r"(?![a-z0-9])") for w in product.get("en") or ()]
         self.rules = [
             KeyRule(
                 r["entity"],
@@ -387,6 +390,11 @@ class KeyValueRecognizer(Recognizer):
         self._en_ex_res = [re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for w in self.ex_en]
 
     # -- shapes ------------------------------------------------------------------------------
+    def product_key(self, key: str) -> bool:
+        """The key names a product attribute or a non-personal code (型号, SKU, 取件码)."""
+        k = key.strip(TRIM + COLONS)
+        return any(w in k for w in self.product_zh) or any(rx.search(k.lower()) for rx in self._product_en)
+
     def key_entities(self, key: str) -> list[KeyRule]:
         """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions.
         Memoised per key text: keys repeat across lines and images, and this is the hot path."""
@@ -402,6 +410,8 @@ class KeyValueRecognizer(Recognizer):
             core = "".join(c for c in k if not c.isspace())
             if len(core) > self.max_zh or len(core) < 2:
                 return []
+            if any(w in core for w in self.product_zh):
+                return []
             strong = [r for r in self.rules if any(w in core for w in r.zh_contains)]
             if strong:
                 return strong
@@ -410,6 +420,8 @@ class KeyValueRecognizer(Recognizer):
             return [r for r in self.rules if any(core.endswith(s) for s in r.zh_suffixes)]
         words = low.replace(".", ". ").split()
         if not words or len(words) > self.max_en or not all(re.fullmatch(r"[a-z#.'/&\-]+", w) for w in words):
+            return []
+        if any(rx.search(low) for rx in self._product_en):
             return []
         exact = [r for r in self.rules if low.strip(" .") in r.en_exact]
         if exact:
@@ -531,6 +543,8 @@ class KeyValueRecognizer(Recognizer):
                 if not value:
                     continue
                 s = vs + raw.index(value)
+                if self.product_key(VALUE_SEPARATOR.split(text[keys[n - 1][1] + 1 if n else 0 : c])[-1]):
+                    continue  # `…, pickup code: 4-2-1188`: the whole label names a product attribute or code
                 picked = self.pick_prefix(text[ks:c], value)
                 if picked is not None:
                     out.append(Match(s, s + picked[1], picked[0].entity, self.name))

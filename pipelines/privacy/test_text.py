@@ -96,6 +96,8 @@ def test_personal_values_are_replaced(deid, text, gone, typ):
         ("周杰伦同款卫衣还有吗", ["周杰伦", "卫衣"]),
         ("Is this the jacket Taylor Swift wore? The Bose one is $349.99", ["Taylor Swift", "Bose", "$349.99"]),
         ("这个温度传感器坏了，时候不早了", ["温度传感器", "时候"]),
+        ("型号：XQB80-36SP，取件码：5-3-2011，SKU：100012043978", ["XQB80-36SP", "5-3-2011", "100012043978"]),
+        ("Model no.: WH-1000XM5, pickup code: 4-2-1188", ["WH-1000XM5", "4-2-1188"]),
     ],
 )
 def test_benign_look_alikes_are_kept(deid, text, kept):

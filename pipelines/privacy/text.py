@@ -50,6 +50,7 @@ PRIORITY = ("EMAIL", "ID_CARD", "BANK_CARD", "PHONE", "TRACKING_ID", "ORDER_ID",
 #: a long digit run inside ([PH], [image], [数字x], [PHONE_1]), JDDC's `#E-s[...]`, `<PERSON>`
 PROTECTED = re.compile(r"(?<![A-Za-z0-9._%+\-])@[0-9]+(?![0-9])|(?:#E-[0-9a-z]+)?\[(?![^\]]*[0-9]{5})[^\[\]\n@]{1,24}\]|<[A-Za-z_]{1,20}>")
 ADDRESS_LABEL = re.compile(r".{0,6}?(?:收货地址|地址|住址|寄到|送到|发到|住在|寄往)(?:是|为|在|:|：)?\s*")
+LABEL_BEFORE = re.compile(r"([^\s，,。；;：:、]{1,12})\s*[:：#]?\s*$")
 _LINE_BOX = ((0, 0), (1, 0), (1, 1), (0, 1))
 
 
@@ -170,6 +171,8 @@ class TextDeidentifier:
             if stat and any(s < m.end and m.start < e for s, e in keep):
                 continue  # a brand or shop, not a person
             typ = "TRACKING_ID" if m.recognizer in TRACKING_RECOGNIZERS else TYPES[m.entity]
+            if typ in ("ORDER_ID", "ACCOUNT") and self._after_product_key(text, m.start):
+                continue  # SKU：100012043978, 商品编号 …: a product number, not an order
             hits.append((m.start, m.end, typ, m.recognizer))
         merged: list[list] = []
         for s, e, typ, rec in sorted(hits):
@@ -190,6 +193,10 @@ class TextDeidentifier:
                     s = lead.end()
             out.append((s, e, typ, tuple(sorted(recs))))
         return out
+
+    def _after_product_key(self, text: str, start: int) -> bool:
+        label = LABEL_BEFORE.search(text, max(0, start - 16), start)
+        return bool(label) and any(kv.product_key(label.group(1)) for kv in self._kv)
 
     def deidentify(self, text: str | None, dialogue: Dialogue | None = None) -> tuple[str | None, list[Replacement]]:
         if not text:
