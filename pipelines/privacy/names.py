@@ -63,6 +63,7 @@ EN_NOT_SURNAME = frozenset(
     "Ok Okay Not What Where Why How Who Which This That These Those There Here Just Also Still".split()
 )
 EN_WORD = re.compile(r"(?:O'|D'|Mc|Mac)?[A-ZÀ-Þ][a-zà-ÿ]+(?:['\-][A-Za-zà-ÿ][a-zà-ÿ]+)*")
+ZH_CUE_BEFORE = re.compile(r"(?:叫|是|给|找|让|问|和|跟|收件人|联系人|收货人|姓名)[:：]?$")
 TITLE_BEFORE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s$")
 SENTENCE_END = re.compile(r"(?:^|[.!?。！？:：;；\n]\s*|[\"“(（]\s*)$")
 
@@ -129,7 +130,7 @@ def zh_tables(single: str, common_freq: int, public_freq: int) -> ZhTables:
 
     dict_path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
     st = os.stat(dict_path)
-    key = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}:{single}:{common_freq}:{public_freq}:1".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}:{single}:{common_freq}:{public_freq}:2".encode()).hexdigest()[:16]
     return _cached(f"zh_names-{key}", lambda: _build_zh_tables(single, common_freq, public_freq))
 
 
@@ -146,8 +147,8 @@ def _build_zh_tables(single: str, common_freq: int, public_freq: int) -> ZhTable
                 famous.add(w)
             if t == "nr" and 2 <= len(w) <= 3 and w[0] in surnames and all(_is_cjk(c) for c in w):
                 name.update(w[1:])
-        elif 2 <= len(w) <= 3 and f >= common_freq:
-            common.add(w)
+        elif 2 <= len(w) <= 3 and f >= common_freq and t not in ("nz", "ns", "nt"):
+            common.add(w)  # proper nouns (建华 nz, 建国 ns) are given names too: not vetoes
     n, b = sum(name.values()) or 1, sum(bg.values()) or 1
     scores = {c: math.log((name[c] + 0.5) / n) - math.log((bg[c] + 0.5) / b) for c in set(name) | set(bg)}
     return ZhTables(scores, frozenset(common), frozenset(famous))
@@ -242,6 +243,18 @@ class ZhNameModel(Recognizer):
                 return e
         return 0
 
+    def vetoes(self, value: str) -> bool:
+        """A name-shaped value that is a common word, or whose given part is one (方式, 来安装):
+        how the text stage checks Chinese names found by cues and key shapes."""
+        v = value.strip()
+        if not v or not all(_is_cjk(c) for c in v):
+            return False
+        if self._tables is None:
+            self._tables = zh_tables(self.person.single, self.common_freq, self.public_freq)
+            self._scores = self._tables.scores
+        sl = self.person.surname_len(v, 0) or 1
+        return self._common(v) or (len(v) - sl >= 2 and self._common(v[sl : sl + 2]))
+
     def find(self, text: str) -> list[Match]:
         single, compound = self.person._single, self.person._compound
         if not any(c in single for c in text) and not any(c in text for c in compound):
@@ -324,6 +337,7 @@ class EnNameModel(Recognizer):
             return run[0].start(), (rest[-1] if rest else run[0]).end(), 1 + len(rest)
         s, e = run[0].span()
         glued = s > 0 and (_is_cjk(text[s - 1]) or text[s - 1].isdigit())  # 华为Mate: part of a product name
+        glued = glued and not ZH_CUE_BEFORE.search(text[:s])  # 我叫Anna, 寄给Anna: a name after all
         numbered = re.match(r"\s?[0-9]", text[e : e + 2]) is not None  # Mate 60, Note 12: a model
         if head in first and head not in EN_AMBIGUOUS and not (glued or numbered) and not SENTENCE_END.search(text[:s]):
             return s, e, 1

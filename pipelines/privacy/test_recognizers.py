@@ -47,6 +47,7 @@ CASES = {
     "address_cn": ("寄到上海市浦东新区张江路88弄6幢2单元1203室吧", "上海市浦东新区张江路88弄6幢2单元1203室"),
     "address_en": ("send it to 221B Baker Street, London NW1 6XE please", "221B Baker Street, London NW1 6XE"),
     "postcode_uk": ("postcode LS6 2AB", "LS6 2AB"),
+    "address_intl": ("send it to 55 Rue de Rivoli, 75001 Paris please", "55 Rue de Rivoli, 75001 Paris"),
     "store_name_cn": ("来自美的官方旗舰店的包裹", "来自美的官方旗舰店"),
     "store_name_en": ("parcel from Brightway Shop today", "Brightway Shop"),
     "model_number": ("型号 XR-5000", "XR-5000"),

@@ -50,6 +50,10 @@ PRIORITY = ("EMAIL", "ID_CARD", "BANK_CARD", "PHONE", "TRACKING_ID", "ORDER_ID",
 #: a long digit run inside ([PH], [image], [数字x], [PHONE_1]), JDDC's `#E-s[...]`, `<PERSON>`
 PROTECTED = re.compile(r"(?<![A-Za-z0-9._%+\-])@[0-9]+(?![0-9])|(?:#E-[0-9a-z]+)?\[(?![^\]]*[0-9]{5})[^\[\]\n@]{1,24}\]|<[A-Za-z_]{1,20}>")
 ADDRESS_LABEL = re.compile(r".{0,6}?(?:收货地址|地址|住址|寄到|送到|发到|住在|寄往)(?:是|为|在|:|：)?\s*")
+ADDRESS_TAIL = re.compile(  # building names in CJK or capitals and a number, never a date or an English word
+    r"(?:[\s·\-#]*[\u4e00-\u9fffA-Z]{0,8}?[\s\-#]*[A-Z]{0,4}[0-9]+(?![0-9]*\s*[月日年/:.])[0-9A-Z\-#]*"
+    r"(?:室|号|楼|层|座|栋|幢|单元|房|户)?)+"
+)
 LABEL_BEFORE = re.compile(r"([^\s，,。；;：:、]{1,12})\s*[:：#]?\s*$")
 _LINE_BOX = ((0, 0), (1, 0), (1, 1), (0, 1))
 
@@ -131,6 +135,7 @@ class TextDeidentifier:
             rs = self._set.recognizers
             self._gated = [(r, getattr(r, "gate", None)) for r in rs]
             self._kv = [r for r in rs if hasattr(r, "find_lines")]
+            self._vetoes = [r for r in rs if hasattr(r, "vetoes")]
             self._cache: dict[str, list] = {}
 
     @property
@@ -170,6 +175,8 @@ class TextDeidentifier:
             stat = m.recognizer.endswith("_stats")
             if stat and any(s < m.end and m.start < e for s, e in keep):
                 continue  # a brand or shop, not a person
+            if m.entity == "person_name" and any(v.vetoes(text[m.start : m.end]) for v in self._vetoes):
+                continue  # 联系方式, 让王师傅来安装: a word, not a name
             typ = "TRACKING_ID" if m.recognizer in TRACKING_RECOGNIZERS else TYPES[m.entity]
             if typ in ("ORDER_ID", "ACCOUNT") and self._after_product_key(text, m.start):
                 continue  # SKU：100012043978, 商品编号 …: a product number, not an order
@@ -191,6 +198,9 @@ class TextDeidentifier:
                 lead = ADDRESS_LABEL.match(text, s, e)
                 if lead and e - lead.end() >= 6:
                     s = lead.end()
+                tail = ADDRESS_TAIL.match(text, e)  # …朝阳区 望京SOHO T1 2001: building and room after the match
+                if tail and tail.end() > e:
+                    e = len(text[: tail.end()].rstrip())
             out.append((s, e, typ, tuple(sorted(recs))))
         return out
 
