@@ -27,8 +27,10 @@ def with_privacy_tables(layout: dict[str, tuple[str, ...]], mask) -> dict[str, t
 
 # -- dialogue text (--deidentify-text) ---------------------------------------------------------
 #: the free-text columns a build's text stage de-identifies, per table
+#: (`column[].field`: a field of each struct in a list column, as `rec_samples.context[].text`)
 TEXT_COLUMNS = {
     "turns": ("text", "text_templated"),
+    "rec_samples": ("context[].text",),
     "jddc_query_rewrites": ("query_text", "rewritten"),
     "jddc_summaries": ("summary",),
 }

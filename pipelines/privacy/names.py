@@ -64,6 +64,8 @@ EN_NOT_SURNAME = frozenset(
 )
 EN_WORD = re.compile(r"(?:O'|D'|Mc|Mac)?[A-ZÀ-Þ][a-zà-ÿ]+(?:['\-][A-Za-zà-ÿ][a-zà-ÿ]+)*")
 ZH_CUE_BEFORE = re.compile(r"(?:叫|是|给|找|让|问|和|跟|收件人|联系人|收货人|姓名)[:：]?$")
+TITLE_CASE_WORK = re.compile(r"(?:^|[^A-Za-z])(?:The|A|An|Of|In|On)\s$")
+YEAR_AFTER = re.compile(r"(?:\s[A-Z][A-Za-z']*)*\s?\((?:19|20)[0-9]{2}\)")
 TITLE_BEFORE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s$")
 SENTENCE_END = re.compile(r"(?:^|[.!?。！？:：;；\n]\s*|[\"“(（]\s*)$")
 
@@ -320,8 +322,8 @@ class EnNameModel(Recognizer):
         words after it; a capitalised word and a known surname; a title and a capitalised word;
         a first name alone inside a sentence."""
         head = run[0].group()
-        if head in EN_NOT_SURNAME:
-            return None
+        if head in EN_NOT_SURNAME or TITLE_CASE_WORK.search(text, 0, run[0].start()) or YEAR_AFTER.match(text, run[-1].end()):
+            return None  # The Golden Storm, Blue Velvet (1986): titles of works, not people
         rest = []
         for r in run[1:]:
             if r.group() in EN_NOT_SURNAME:

@@ -2,8 +2,8 @@
 
 Builders emit rows into a `ShardContext`; wrapping that context (`hooks.with_text_privacy`) is the
 only change a builder needs, and every free-text column of every table in `hooks.TEXT_COLUMNS`
-is de-identified before it is written, whichever code path emitted it (turns, query rewrites,
-summaries). Placeholders are numbered per dialogue (`dialog_id`) across tables, so a summary
+is de-identified before it is written, whichever code path emitted it (turns, the context of rec samples,
+query rewrites, summaries). Placeholders are numbered per dialogue (`dialog_id`) across tables, so a summary
 says `[PHONE_1]` where its dialogue's turns do. Counts per type become build statistics
 (`text_privacy.<TYPE>`, summed into the manifest and shown on the card).
 """
@@ -29,14 +29,22 @@ class DeidentifyingContext:
         cols = TEXT_COLUMNS.get(table)
         if cols:
             dialogue = self._dialogues.setdefault(str(row.get("dialog_id")), Dialogue())
+            row = dict(row)
             for col in cols:
-                value = row.get(col)
-                if not isinstance(value, str) or not value:
-                    continue
-                new, reps = self._deid.deidentify(value, dialogue)
-                if reps:
-                    row = {**row, col: new}
-                    for r in reps:
-                        self._ctx.add_stat(f"text_privacy.{r.type}")
-                self._ctx.add_stat("text_privacy.fields_checked")
+                if "[]." in col:  # a text field inside each struct of a list column (rec_samples.context)
+                    name, _, sub = col.partition("[].")
+                    items = row.get(name)
+                    if items:
+                        row[name] = [{**it, sub: self._text(it.get(sub), dialogue)} if isinstance(it, dict) else it for it in items]
+                else:
+                    row[col] = self._text(row.get(col), dialogue)
         self._ctx.emit(table, row)
+
+    def _text(self, value, dialogue: Dialogue):
+        if not isinstance(value, str) or not value:
+            return value
+        new, reps = self._deid.deidentify(value, dialogue)
+        for r in reps:
+            self._ctx.add_stat(f"text_privacy.{r.type}")
+        self._ctx.add_stat("text_privacy.fields_checked")
+        return new
