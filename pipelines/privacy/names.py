@@ -163,31 +163,39 @@ def given_char_scores(single: str) -> dict[str, float]:
 LATIN_NAME = re.compile(r"[A-ZÀ-Þ][a-zà-ÿ]+(?:['\-][A-Za-zà-ÿ][a-zà-ÿ]+)*")
 
 
+@dataclass(frozen=True)
+class EnNames:
+    first_en: frozenset  # first names of the English-language locales (en, en_US, en_GB, en_IN, ...)
+    first: frozenset  # first names of every locale
+    last: frozenset  # surnames of every locale
+
+
 @functools.lru_cache(maxsize=1)
-def english_names() -> tuple[frozenset, frozenset]:
+def english_names() -> EnNames:
     try:
         from importlib.metadata import version
 
         faker_version = version("faker")
     except Exception:  # noqa: BLE001 - not installed: no English name model
-        return frozenset(), frozenset()
-    key = hashlib.sha256(f"{faker_version}:{sorted(EN_AMBIGUOUS)}:{sorted(EN_NOT_SURNAME)}:1".encode()).hexdigest()[:16]
+        return EnNames(frozenset(), frozenset(), frozenset())
+    key = hashlib.sha256(f"{faker_version}:{sorted(EN_AMBIGUOUS)}:{sorted(EN_NOT_SURNAME)}:3".encode()).hexdigest()[:16]
     return _cached(f"en_names-{key}", _build_english_names)
 
 
-def _build_english_names() -> tuple[frozenset, frozenset]:
-    """(first names, surnames) in Latin script from every Faker person provider (English, other
-    European, African, Indian locales, and the romanised Chinese and Japanese tables), minus
-    words that are common in English text (`EN_AMBIGUOUS`, `EN_NOT_SURNAME`)."""
+def _build_english_names() -> EnNames:
+    """Names in Latin script from every Faker person provider (English, other European, African,
+    Indian locales, and the romanised Chinese and Japanese tables), minus words that are common
+    in English text (`EN_AMBIGUOUS`, `EN_NOT_SURNAME`)."""
     import importlib
     import pkgutil
 
     first: set[str] = set()
+    first_en: set[str] = set()
     last: set[str] = set()
     try:
         import faker.providers.person as people
     except ImportError:
-        return frozenset(), frozenset()
+        return EnNames(frozenset(), frozenset(), frozenset())
     for mod in pkgutil.iter_modules(people.__path__):
         try:
             p = importlib.import_module(f"faker.providers.person.{mod.name}").Provider
@@ -201,8 +209,10 @@ def _build_english_names() -> tuple[frozenset, frozenset]:
                 continue
             names = {str(x) for x in values if isinstance(x, str) and LATIN_NAME.fullmatch(str(x))}
             (first if "first" in attr else last).update(names)
+            if "first" in attr and mod.name.startswith("en_"):  # not `en`: its 7,000 names include Rice, Sugar
+                first_en.update(names)
     drop = EN_AMBIGUOUS | EN_NOT_SURNAME
-    return frozenset(first - EN_NOT_SURNAME), frozenset(last - drop)
+    return EnNames(frozenset(first_en - EN_NOT_SURNAME), frozenset(first - EN_NOT_SURNAME), frozenset(last - drop))
 
 
 class ZhNameModel(Recognizer):
@@ -298,7 +308,7 @@ class EnNameModel(Recognizer):
     def find(self, text: str) -> list[Match]:
         if not re.search(r"[A-ZÀ-Þ][a-zà-ÿ]", text):
             return []
-        first, last = english_names()
+        names = english_names()
         words = list(EN_WORD.finditer(text))
         out = []
         k = 0
@@ -306,7 +316,7 @@ class EnNameModel(Recognizer):
             run = [words[k]]  # capitalised words separated by single spaces
             while k + len(run) < len(words) and len(run) < 3 and text[run[-1].end() : words[k + len(run)].start()] == " ":
                 run.append(words[k + len(run)])
-            span = self._name_in(text, run, first, last)
+            span = self._name_in(text, run, names)
             if span is None:
                 k += 1
                 continue
@@ -317,10 +327,12 @@ class EnNameModel(Recognizer):
         return out
 
     @staticmethod
-    def _name_in(text: str, run: list, first: frozenset, last: frozenset) -> tuple[int, int, int] | None:
-        """(start, end, words used) of a name starting the run: a first name and the capitalised
-        words after it; a capitalised word and a known surname; a title and a capitalised word;
-        a first name alone inside a sentence."""
+    def _name_in(text: str, run: list, names: EnNames) -> tuple[int, int, int] | None:
+        """(start, end, words used) of a name starting the run: an English-locale first name and
+        the capitalised words after it; any locale's first name, or an unknown capitalised word,
+        and a known surname; a title and a capitalised word; an English-locale first name alone
+        inside a sentence. Other locales' first names alone are too often English words (Rice)."""
+        first, last = names.first_en, names.last
         head = run[0].group()
         if head in EN_NOT_SURNAME or TITLE_CASE_WORK.search(text, 0, run[0].start()) or YEAR_AFTER.match(text, run[-1].end()):
             return None  # The Golden Storm, Blue Velvet (1986): titles of works, not people
@@ -332,6 +344,8 @@ class EnNameModel(Recognizer):
         if rest and head not in first and rest[0].group() in first:
             return None  # `Consignee John Smith`: the name starts at the first name
         if rest and (head in first or rest[0].group() in last) and head not in EN_AMBIGUOUS | {"Mr", "Mrs", "Ms", "Dr"}:
+            return run[0].start(), rest[-1].end(), 1 + len(rest)
+        if rest and head in names.first and rest[0].group() in last:
             return run[0].start(), rest[-1].end(), 1 + len(rest)
         if rest and head in first:  # Will Smith, Grace Murphy: an ambiguous first name needs a surname
             return run[0].start(), rest[-1].end(), 1 + len(rest)

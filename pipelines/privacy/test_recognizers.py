@@ -53,6 +53,8 @@ CASES = {
     "model_number": ("型号 XR-5000", "XR-5000"),
     "zh_person_name": ("你好，我叫王小明，订单还没到", "王小明"),
     "en_person_cue": ("Hi Team, my name is Peter Parker", "Peter Parker"),
+    "zh_person_stats": ("谌鹏飞的快递到了吗", "谌鹏飞"),  # no cue at all, rare surname: statistics
+    "en_person_stats": ("Can Priya Okonkwo pick it up tomorrow?", "Priya Okonkwo"),
     "key_value": ("配送员：李建国", "李建国"),  # an unseen label of a known shape (…员)
 }
 

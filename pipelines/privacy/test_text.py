@@ -37,8 +37,6 @@ def cli(*args):
 # one case per text-only recogniser: a line and the span it alone must find
 TEXT_CASES = {
     "account_cue": ("我的淘宝账号tb81234567积分没到", "tb81234567"),
-    "zh_person_stats": ("谌鹏飞的快递到了吗", "谌鹏飞"),  # no cue at all, rare surname
-    "en_person_stats": ("Can Priya Okonkwo pick it up tomorrow?", "Priya Okonkwo"),
     "brand_keep": ("苏泊尔的电饭煲", "苏泊尔"),
 }
 
