@@ -157,14 +157,12 @@ def _text_privacy_section(manifest: dict) -> list[str]:
     st = manifest.get("stats") or {}
     if "text_privacy" not in (manifest.get("build_config") or {}) and not any(k.startswith("text_privacy.") for k in st):
         return []
-    counts = {
-        k.split(".", 1)[1]: int(v) for k, v in sorted(st.items()) if k.startswith("text_privacy.") and k != "text_privacy.fields_checked"
-    }
+    counts = {k.split(".", 1)[1]: int(v) for k, v in sorted(st.items()) if k.startswith("text_privacy.")}
     out = [
         "## Text de-identification",
         "",
-        f"Every free-text column (turn text and templated text, query rewrites, summaries) passed through mmdial's text stage:"
-        f" {int(st.get('text_privacy.fields_checked', 0)):,} text fields checked. Personal values were replaced by typed placeholders"
+        "Every free-text column (turn text and templated text, the context of rec samples, query rewrites, summaries) passed"
+        " through mmdial's text stage. Personal values were replaced by typed placeholders"
         " numbered per dialogue (`[PHONE_1]` is the same number throughout one dialogue); brands, products, prices, model numbers"
         " and template markers were kept. Recogniser registry sha256:"
         f" `{((manifest.get('build_config') or {}).get('text_privacy') or {}).get('registry_sha256', '?')}`.",

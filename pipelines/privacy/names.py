@@ -127,11 +127,12 @@ def zh_tables(single: str, common_freq: int, public_freq: int) -> ZhTables:
     """Derived once from jieba's dictionary and cached on disk (like jieba's own cache), keyed by
     the dictionary file, the surname table and the thresholds: a worker then loads in ~0.1 s
     instead of parsing the 350k-word dictionary (~1 s)."""
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
-    import jieba
+    import importlib.util
 
-    dict_path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
-    st = os.stat(dict_path)
+    spec = importlib.util.find_spec("jieba")  # the dictionary's path without importing jieba (~0.1 s)
+    if spec is None or not spec.origin:
+        raise ImportError("jieba is not installed (pip install jieba): the Chinese name model needs its dictionary")
+    st = os.stat(os.path.join(os.path.dirname(spec.origin), "dict.txt"))
     key = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}:{single}:{common_freq}:{public_freq}:2".encode()).hexdigest()[:16]
     return _cached(f"zh_names-{key}", lambda: _build_zh_tables(single, common_freq, public_freq))
 

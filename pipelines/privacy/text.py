@@ -151,9 +151,9 @@ class TextDeidentifier:
         for r, gate in self._gated:
             if gate is None or gate.search(text) is not None:  # the registry's cheap pre-filter
                 out += r.find(text)
-        for r in self._kv:
-            out += r.find_lines(line)
-        out += self._set._names_beside_pii(line, [Match(m.start, m.end, m.entity, m.recognizer, line=0) for m in out])
+        # (the key/value structure's across-line pairing needs OCR geometry: one chat line has none)
+        if any(m.entity != "person_name" for m in out):
+            out += self._set._names_beside_pii(line, [Match(m.start, m.end, m.entity, m.recognizer, line=0) for m in out])
         return out
 
     def spans(self, text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
@@ -211,9 +211,12 @@ class TextDeidentifier:
     def deidentify(self, text: str | None, dialogue: Dialogue | None = None) -> tuple[str | None, list[Replacement]]:
         if not text:
             return text, []
+        found = self.spans(text)
+        if not found:
+            return text, []
         dialogue = dialogue if dialogue is not None else Dialogue()
         parts, reps, pos = [], [], 0
-        for s, e, typ, recs in self.spans(text):
+        for s, e, typ, recs in found:
             ph = dialogue.placeholder(typ, text[s:e])
             parts += [text[pos:s], ph]
             reps.append(Replacement(typ, s, e, recs, ph, self._hash(typ, text[s:e])))

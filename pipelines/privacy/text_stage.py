@@ -28,23 +28,33 @@ class DeidentifyingContext:
     def emit(self, table: str, row: dict) -> None:
         cols = TEXT_COLUMNS.get(table)
         if cols:
-            dialogue = self._dialogues.setdefault(str(row.get("dialog_id")), Dialogue())
-            row = dict(row)
+            dialogue = self._dialogues.get(row.get("dialog_id"))
+            if dialogue is None:
+                dialogue = self._dialogues[row.get("dialog_id")] = Dialogue()
+            changed = {}
             for col in cols:
                 if "[]." in col:  # a text field inside each struct of a list column (rec_samples.context)
                     name, _, sub = col.partition("[].")
                     items = row.get(name)
                     if items:
-                        row[name] = [{**it, sub: self._text(it.get(sub), dialogue)} if isinstance(it, dict) else it for it in items]
+                        new = [{**it, sub: self._text(it.get(sub), dialogue)} if isinstance(it, dict) else it for it in items]
+                        if new != items:
+                            changed[name] = new
                 else:
-                    row[col] = self._text(row.get(col), dialogue)
+                    value = row.get(col)
+                    new = self._text(value, dialogue)
+                    if new is not value:
+                        changed[col] = new
+            if changed:
+                row = {**row, **changed}
         self._ctx.emit(table, row)
 
     def _text(self, value, dialogue: Dialogue):
-        if not isinstance(value, str) or not value:
+        if not value or not isinstance(value, str):
             return value
         new, reps = self._deid.deidentify(value, dialogue)
+        if not reps:
+            return value
         for r in reps:
             self._ctx.add_stat(f"text_privacy.{r.type}")
-        self._ctx.add_stat("text_privacy.fields_checked")
         return new
