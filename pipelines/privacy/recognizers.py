@@ -334,6 +334,13 @@ def memoised(cache: dict, key, compute, limit: int):
     return hit
 
 
+#: money and measured quantities (a currency, decimals or a unit): benign values under any key
+BENIGN_VALUE = re.compile(
+    r"(?:[¥￥$€£]|RMB|CNY|USD)\s*-?[0-9][0-9,]*(?:\.[0-9]{1,2})?(?:\s*元)?"
+    r"|-?[0-9][0-9,]*\.[0-9]{1,2}\s*(?:元|块)?"
+    r"|-?[0-9][0-9,]*\s*(?:元|块|件|个|台|套|盒|箱|瓶|袋|kg|g|ml|L|%|分|星|pcs|items?)",
+    re.I,
+)
 VALUE_SEPARATOR = re.compile(r"\s*[,，;；|/、]\s*|\s{2,}")
 
 
@@ -385,6 +392,7 @@ class KeyValueRecognizer(Recognizer):
         self.values = {k: re.compile(expand(v), re.S) for k, v in (spec.get("values") or {}).items() if v != "person"}
         self.min_digits = int(spec.get("number_min_digits", 4))
         self.single_char_keys = dict(spec.get("single_char_keys") or {})
+        self.default_mask = bool(spec.get("default_mask", False))
         self._en_word_res = {w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for r in self.rules for w in r.en_words}
         self._key_cache: dict[str, list[KeyRule]] = {}
         self._en_ex_res = [re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for w in self.ex_en]
@@ -475,6 +483,27 @@ class KeyValueRecognizer(Recognizer):
                 return r
         return None
 
+    def _unknown_key_personal(self, key: str, value: str) -> bool:
+        """The default flipped inside a key/value structure: a label the registry does not know
+        (neither personal nor benign: not excluded, not a product key) whose value is an
+        identifier (six or more digits, or letters mixed with three or more digits) is masked,
+        unless the value is money, a date or time, or a quantity. Recorded as `key_value_default`."""
+        k = key.strip(TRIM + COLONS)
+        if not k or self.product_key(k) or self._excluded(k):
+            return False
+        v = value.strip()
+        if BENIGN_VALUE.fullmatch(v) or DATE_TIME.search(v):
+            return False
+        digits = sum(c.isdigit() for c in v)
+        return digits >= 6 or (
+            digits >= 3 and re.fullmatch(r"[A-Za-z0-9_\-.@]{6,40}", v) is not None and re.search("[A-Za-z]", v) is not None
+        )
+
+    def _excluded(self, k: str) -> bool:
+        if any(_is_cjk(c) for c in k):
+            return any(w in k for w in self.ex_zh)
+        return any(rx.search(k.lower()) for rx in self._en_ex_res)
+
     def pick_prefix(self, key: str, value: str) -> tuple[KeyRule, int] | None:
         """(rule, length) for the value, or for its first part up to a separator when the whole
         does not fit (`Name: John Smith, Phone +1 415 ...`: the name ends at the comma)."""
@@ -548,6 +577,8 @@ class KeyValueRecognizer(Recognizer):
                 picked = self.pick_prefix(text[ks:c], value)
                 if picked is not None:
                     out.append(Match(s, s + picked[1], picked[0].entity, self.name))
+                elif self.default_mask and self._unknown_key_personal(text[ks:c], value):
+                    out.append(Match(s, s + len(value), "identifier", self.name + "_default"))
             return out
         return self._pair_without_colon(text)
 
@@ -883,6 +914,8 @@ def build_recognizers(spec: dict, medium: str | None = None) -> list[Recognizer]
             if r.get("kind") == "cue" and r.get("entity") == "person_name"
             for d in r.get("deny") or []
         ]
+        # the flipped default applies where the spec says (images: a form's unknown label)
+        kv = {**kv, "default_mask": medium is None or medium in (kv.get("default_mask_media") or ())}
         out.append(KeyValueRecognizer(kv.get("name", "key_value"), kv, person, [str(d) for d in deny]))
     names = [r.name for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})

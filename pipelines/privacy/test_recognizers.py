@@ -245,3 +245,14 @@ def test_key_and_value_on_one_line(text, span):
 @pytest.mark.parametrize("text", ["昵称设置", "收藏", "实付款：¥5999.00", "运费险：已投保"])
 def test_one_line_keys_leave_benign_values(text):
     assert not {t for t, e, _ in found(text) if e in ("person_name", "account")}, found(text)
+
+
+def test_unknown_form_keys_mask_identifier_values_on_images_only():
+    """The default flipped inside key/value structures: an unknown label with an identifier value
+    is masked (recorded as key_value_default); money, dates, quantities and benign keys are not;
+    dialogue text keeps its own precision (no flip)."""
+    assert ("88231456", "identifier", "key_value_default") in found("会员卡：88231456")
+    for benign in ("合计：129900.00", "实付款：¥1,299.00", "下单时间：2024-06-01 12:00", "库存：125000件", "积分：12800", "型号：88231456"):
+        assert not found(benign), benign
+    text = RecognizerSet.build(medium="text")
+    assert not found("会员卡：88231456", text)
