@@ -38,6 +38,7 @@ def cli(*args):
 TEXT_CASES = {
     "account_cue": ("我的淘宝账号tb81234567积分没到", "tb81234567"),
     "brand_keep": ("苏泊尔的电饭煲", "苏泊尔"),
+    "social_handle": ("DM me on Instagram, I'm @jane.doe_88 there", "@jane.doe_88"),
 }
 
 
