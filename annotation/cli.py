@@ -205,6 +205,9 @@ def register(app: typer.Typer) -> None:
             False, "--allow-unchecked-images", help="Push images the privacy stage has not cleared (masked/manual_masked/clean)."
         ),
         without_images: bool = typer.Option(False, "--without-images", help="Push tasks whose images the inputs lack, without them."),
+        allow_raw_text: bool = typer.Option(
+            False, "--allow-raw-text", help="Push dialogue text that was not de-identified (`mmdial build --deidentify-text`)."
+        ),
         candidates: str | None = typer.Option(None, "--candidates", help="privacy_check: privacy_candidates Parquet or JSONL."),
         slots: str | None = typer.Option(None, "--slots", help="dialog_state: comma-separated slot keys (default: from the catalogue)."),
         group_size: int = typer.Option(100, "--group-size", help="Sessions per QC group (fixed when the project is created)."),
@@ -215,7 +218,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Push a flow's tasks built from Parquet; re-pushing creates no duplicates (content-hash identity).
 
-        Refused by default: images not cleared by the privacy stage, and tasks whose images the inputs lack.
+        Refused by default: images not cleared by the privacy stage, tasks whose images the inputs lack,
+        and dialogue text that was not de-identified.
         """
         from annotation.flows import get_flow
         from annotation.sync import push
@@ -225,6 +229,11 @@ def register(app: typer.Typer) -> None:
         with one_line_errors():
             get_flow(flow)
             tables = load_tables(*src, *(more_src or []))
+            if flow != "privacy_check" and not allow_raw_text:  # dialogue text in front of crowd annotators
+                from pipelines.privacy.text_guard import refusal
+
+                if msg := refusal([*src, *(more_src or [])], tables):
+                    _fail(msg)
             selection = read_selection(only) if only else None
             if candidates:
                 options["candidates"] = load_records(candidates)

@@ -248,6 +248,28 @@ def provenance_note(manifest: dict) -> list[str]:
     ]
 
 
+def _text_privacy_section(manifest: dict) -> list[str]:
+    """What the text stage (`--deidentify-text`) replaced, from the manifest's `text_privacy.*` stats."""
+    st = manifest.get("stats") or {}
+    if "text_privacy" not in (manifest.get("build_config") or {}) and not any(k.startswith("text_privacy.") for k in st):
+        return []
+    counts = {k.split(".", 1)[1]: int(v) for k, v in sorted(st.items()) if k.startswith("text_privacy.")}
+    out = [
+        "## Text de-identification",
+        "",
+        "Every free-text column (turn text and templated text, the context of rec samples, query rewrites, summaries) passed"
+        " through mmdial's text stage. Personal values were replaced by typed placeholders"
+        " numbered per dialogue (`[PHONE_1]` is the same number throughout one dialogue); brands, products, prices, model numbers"
+        " and template markers were kept. Recogniser registry sha256:"
+        f" `{((manifest.get('build_config') or {}).get('text_privacy') or {}).get('registry_sha256', '?')}`.",
+        "",
+        "| placeholder type | values replaced |",
+        "|---|---|",
+    ]
+    out += [f"| `{t}` | {n:,} |" for t, n in counts.items()] or ["| (none) | 0 |"]
+    return out + [""]
+
+
 def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> str:
     src = SOURCES.get(manifest.get("dataset"), OTHER)
     cfgs = configs(manifest)
@@ -296,6 +318,7 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         lines += [to_markdown(t), ""]
         if t.note:
             lines += [t.note, ""]
+    lines += _text_privacy_section(manifest)
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{title}]({path})" for title, path in plots]

@@ -33,7 +33,7 @@ from pipelines.core.resolver import ImageResolver
 from pipelines.jddc import layers as ly
 from pipelines.jddc.reader import OwnedRange, SessionLines, iter_owned_sessions, parse_message, plan_ranges
 from pipelines.jddc.splits import annotated_splits, session_split
-from pipelines.privacy.hooks import check_build_masking, with_privacy_tables
+from pipelines.privacy.hooks import check_build_masking, text_config, with_privacy_tables, with_text_privacy
 from schemas.core import SPLIT_SHARED
 
 DEFAULT_RANGE_BYTES = 8 * 2**20
@@ -81,6 +81,7 @@ class JDDCBuilder(Builder):
     categories_path: str | None = None
     layer_paths: dict[str, str] = field(default_factory=dict)
     mask: object = None  # a pipelines.privacy.stage.PrivacyMasker (--mask-images), else None
+    deidentify_text: object = None  # a pipelines.privacy.text.TextDeidentifier (--deidentify-text), else None
     _layers: dict | None = field(default=None, repr=False, compare=False)
     _products: set | None = field(default=None, repr=False, compare=False)
     _annotated: dict | None = field(default=None, repr=False, compare=False)
@@ -144,6 +145,7 @@ class JDDCBuilder(Builder):
 
     def config(self) -> dict:
         return {
+            **text_config(self.deidentify_text),
             "range_bytes": self.range_bytes,
             "embed_image_bytes": self.embed_image_bytes,
             "images": bool(self.images_dir),
@@ -202,6 +204,7 @@ class JDDCBuilder(Builder):
                     self._categories[rec["image"]] = rec
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        ctx = with_text_privacy(ctx, self.deidentify_text)  # free-text columns de-identified as emitted
         if unit.kind == "messages":
             self._messages(unit, ctx)
         elif unit.kind == "kb":

@@ -26,6 +26,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         mask_images: bool = privacy_cli.MaskImagesOpt,
         mask_config: str | None = privacy_cli.MaskConfigOpt,
         mask_set: list[str] | None = privacy_cli.MaskSetOpt,
+        deidentify_text: bool | None = privacy_cli.DeidentifyTextOpt,
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -42,7 +43,13 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         masker = privacy_cli.masker_for_build(mask_images, mask_config, mask_set)
         try:
             builder = JDDCBuilder(
-                raw=raw, images_dir=images, range_bytes=range_mib * 2**20, embed_image_bytes=not no_image_bytes, mask=masker
+                raw=raw,
+                images_dir=images,
+                range_bytes=range_mib * 2**20,
+                embed_image_bytes=not no_image_bytes,
+                mask=masker,
+                # on by default: JDDC 2.1's card says its released text is de-identified
+                deidentify_text=privacy_cli.deidentifier_for_build(deidentify_text, default=True),
             )
         except UsageError as exc:
             typer.echo(f"error: {exc}", err=True)

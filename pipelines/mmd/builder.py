@@ -21,7 +21,7 @@ from pipelines.mmd import images as img
 from pipelines.mmd import states as st
 from pipelines.mmd.reader import parse_dialog
 from pipelines.mmd.transforms import DEFAULT_CONTEXT_TURNS, product_row, rec_sample_rows, turn_row
-from pipelines.privacy.hooks import check_build_masking, with_privacy_tables
+from pipelines.privacy.hooks import check_build_masking, text_config, with_privacy_tables, with_text_privacy
 
 SPLIT_FOLDERS = {"train": "train", "valid": "valid", "dev": "valid", "val": "valid", "test": "test"}
 PRODUCT_FOLDERS = ("products", "raw_catalogs")
@@ -93,6 +93,7 @@ class MMDBuilder(Builder):
     context_turns: int = DEFAULT_CONTEXT_TURNS
     embed_image_bytes: bool = True
     mask: object = None  # a pipelines.privacy.stage.PrivacyMasker (--mask-images), else None
+    deidentify_text: object = None  # a pipelines.privacy.text.TextDeidentifier (--deidentify-text), else None
     _resolver: img.ImageResolver | None = field(default=None, repr=False, compare=False)
     _states: dict | None = field(default=None, repr=False, compare=False)
     _url2img: str | None = None
@@ -169,6 +170,7 @@ class MMDBuilder(Builder):
 
     def config(self) -> dict:
         return {
+            **text_config(self.deidentify_text),
             "variant": self.dataset,
             "context_turns": self.context_turns,
             "embed_image_bytes": self.embed_image_bytes,
@@ -201,6 +203,7 @@ class MMDBuilder(Builder):
             self.mask.setup()  # the OCR engine: once per worker
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        ctx = with_text_privacy(ctx, self.deidentify_text)  # free-text columns de-identified as emitted
         handler = {
             "dialog": self._dialog,
             "dialog_duplicate": self._duplicate,

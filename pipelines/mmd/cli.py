@@ -30,6 +30,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         mask_images: bool = privacy_cli.MaskImagesOpt,
         mask_config: str | None = privacy_cli.MaskConfigOpt,
         mask_set: list[str] | None = privacy_cli.MaskSetOpt,
+        deidentify_text: bool | None = privacy_cli.DeidentifyTextOpt,
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -47,6 +48,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         try:
             builder = MMDBuilder(
                 raw=raw,
+                deidentify_text=privacy_cli.deidentifier_for_build(deidentify_text, default=False),
                 images_dir=images,
                 states_path=states,
                 v3=v3,

@@ -53,6 +53,35 @@ def make_masker(
     return PrivacyMasker(cfg)
 
 
+DeidentifyTextOpt = typer.Option(
+    None,
+    "--deidentify-text/--no-deidentify-text",
+    help="Replace personal values in every free-text column by typed placeholders (default: on where the data set's card says its release is de-identified).",
+)
+
+
+def text_deidentifier(files: list[str] | None = None, keep: list[str] | None = None, kb: list[str] | None = None, salt: str | None = None):
+    """A TextDeidentifier from CLI options (--recognizers, --keep ENTITY=FILE, --kb)."""
+    from pipelines.privacy.text import TextDeidentifier
+
+    vocabs: dict[str, dict] = {}
+    for spec in keep or []:
+        entity, _, path = spec.partition("=")
+        if not path:
+            raise ValueError(f"--keep {spec!r}: expected ENTITY=FILE (e.g. brand=brands.txt)")
+        vocabs.setdefault(f"keep_{entity}", {"entity": entity, "files": []})["files"].append(path)
+    if kb:
+        vocabs["keep_kb_brand"] = {"entity": "brand", "kb": list(kb)}
+    return TextDeidentifier(files=list(files or []), vocabularies=vocabs, salt=salt)
+
+
+def deidentifier_for_build(flag: bool | None, default: bool, kb: str | None = None):
+    """What a build command passes to its builder: None unless --deidentify-text (or the data set's default)."""
+    if not (default if flag is None else flag):
+        return None
+    return text_deidentifier(kb=[kb] if kb else None)
+
+
 def masker_for_build(mask_images: bool, config: str | None, sets: list[str] | None):
     """What a build command passes to its builder: None unless --mask-images."""
     if not mask_images:
@@ -137,6 +166,35 @@ def register(app: typer.Typer) -> None:
 
         builder = ManualBuilder(input=inp, manual_path=manual, dataset_name=dataset)
         common.run_build_command(builder, out, runner, workers, max_dead_ratio, shard_mib, ctx.args, quiet, common.command_line())
+
+    @app.command("deidentify")
+    def deidentify(
+        inp: str = typer.Option(..., "--in", help="JSON lines (one object per line) or a Parquet file."),
+        field: str = typer.Option(..., "--field", help="The text field to de-identify (e.g. text)."),
+        out: str = typer.Option(..., "--out", help="Output file, same format; dead letters go to OUT.dead_letters.jsonl."),
+        group: str = typer.Option("dialog_id", "--group", help="Records sharing this field share placeholder numbers ('' : per record)."),
+        recognizers: list[str] | None = typer.Option(
+            None, "--recognizers", help="Extra recogniser YAML (repeatable); extends images' too."
+        ),
+        keep: list[str] | None = typer.Option(None, "--keep", help="ENTITY=FILE terms kept as product information (brand=brands.txt)."),
+        kb: list[str] | None = typer.Option(None, "--kb", help="JDDC knowledge base (kb.tsv or kb.jsonl): its brands are kept."),
+        salt: str | None = typer.Option(None, "--salt", help="Add a salted sha256 of each value to its record (or MMDIAL_DEID_SALT)."),
+    ) -> None:
+        """Replace personal values in one text field by typed placeholders ([PHONE_1], [PERSON_2], ...).
+
+        The same recogniser registry as `mmdial mask`; each record gets a `deidentified` record of
+        what was replaced (type, span, recogniser; never the value).
+        """
+        from pipelines.privacy import text_files
+
+        try:
+            deid = text_deidentifier(recognizers, keep, kb, salt)
+            res = text_files.run(inp, out, field, deid, group or None)
+        except (ValueError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        counts = " ".join(f"{k}={v}" for k, v in sorted(res.counts.items()))
+        typer.echo(f"records_in={res.records_in} records_out={res.records_out} dead_letters={res.dead} {counts}".rstrip())
 
     @app.command("mask-candidates")
     def mask_candidates(

@@ -23,3 +23,31 @@ def with_privacy_tables(layout: dict[str, tuple[str, ...]], mask) -> dict[str, t
     if mask is None:
         return layout
     return {**layout, **{t: (SPLIT_SHARED,) for t in PRIVACY_TABLES}}
+
+
+# -- dialogue text (--deidentify-text) ---------------------------------------------------------
+#: the free-text columns a build's text stage de-identifies, per table
+#: (`column[].field`: a field of each struct in a list column, as `rec_samples.context[].text`)
+TEXT_COLUMNS = {
+    "turns": ("text", "text_templated"),
+    "rec_samples": ("context[].text",),
+    "jddc_query_rewrites": ("query_text", "rewritten"),
+    "jddc_summaries": ("summary",),
+}
+
+
+def text_config(deid) -> dict:
+    """What a builder's `config()` gains with the text stage (`{"text_privacy": ...}`: it changes
+    the shards' fingerprint); nothing without it, so existing builds keep their fingerprints."""
+    return {"text_privacy": deid.config()} if deid is not None else {}
+
+
+def with_text_privacy(ctx, deid):
+    """`ctx` itself, or (with a TextDeidentifier) a view of it whose `emit` de-identifies the
+    free-text columns of `TEXT_COLUMNS` inside the shard work: one builder line,
+    `ctx = with_text_privacy(ctx, self.deidentify_text)`, at the top of `process`."""
+    if deid is None:
+        return ctx
+    from pipelines.privacy.text_stage import DeidentifyingContext
+
+    return DeidentifyingContext(ctx, deid)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.privacy import audit as au
+from pipelines.privacy import metadata
 from pipelines.privacy.codec import decode, encode
 from pipelines.privacy.masker import fill_boxes
 
@@ -115,7 +116,15 @@ def apply(row: dict, decision: ManualDecision, fill_color=(0, 0, 0), jpeg_qualit
         raise ValueError("the images row holds no bytes to mask")
     if decision.status == "clean":
         status = "clean" if status_in in ("unchecked", "clean") else status_in
-        out = data
+        out, fmt, removed = metadata.scrub(data, jpeg_quality, max_pixels)
+        if fmt:
+            row = {**row, "format": fmt}
+        if removed:
+            rec["metadata"] = {
+                "removed": sorted(set((rec.get("metadata") or {}).get("removed", [])) | set(removed)),
+                "method": "scrubbed",
+                "published": [],
+            }
     else:
         dec = decode(data, max_pixels)
         h, w = dec.bgr.shape[:2]

@@ -142,10 +142,12 @@ class PatternRecognizer(Recognizer):
     checks: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
     context_window: int = 12
+    requires: str | None = None  # a cheap regex the text must contain before the patterns run
     _res: list = field(init=False, repr=False)
     _checks: list = field(init=False, repr=False)
 
     def __post_init__(self):
+        self.gate = re.compile(expand(self.requires)) if self.requires else None
         self._res = [re.compile(expand(p)) for p in self.patterns]
         self._checks = [make_check(c) for c in self.checks]
         self._ctx = [c.lower() for c in self.context]
@@ -321,6 +323,27 @@ def _bbox(poly) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def memoised(cache: dict, key, compute, limit: int):
+    """`compute(key)` through a dict bounded to `limit` entries (cleared when full): for pure
+    functions of short texts that repeat (keys on screenshots, chat templates)."""
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > limit:
+            cache.clear()
+        hit = cache[key] = compute(key)
+    return hit
+
+
+#: money and measured quantities (a currency, decimals or a unit): benign values under any key
+BENIGN_VALUE = re.compile(
+    r"(?:[¥￥$€£]|RMB|CNY|USD)\s*-?[0-9][0-9,]*(?:\.[0-9]{1,2})?(?:\s*元)?"
+    r"|-?[0-9][0-9,]*\.[0-9]{1,2}\s*(?:元|块)?"
+    r"|-?[0-9][0-9,]*\s*(?:元|块|件|个|台|套|盒|箱|瓶|袋|kg|g|ml|L|%|分|星|pcs|items?)",
+    re.I,
+)
+VALUE_SEPARATOR = re.compile(r"\s*[,，;；|/、]\s*|\s{2,}")
+
+
 @dataclass
 class KeyRule:
     entity: str
@@ -352,6 +375,9 @@ class KeyValueRecognizer(Recognizer):
         ex = spec.get("exclude") or {}
         self.ex_zh = tuple(ex.get("zh") or ())
         self.ex_en = tuple(w.lower() for w in ex.get("en") or ())
+        product = spec.get("product_keys") or {}  # keys that name product attributes: never personal
+        self.product_zh = tuple(product.get("zh") or ())
+        self._product_en = [re.compile(r"(?<![a-z0-9])" + re.escape(str(w).lower()) + r"(?![a-z0-9])") for w in product.get("en") or ()]
         self.rules = [
             KeyRule(
                 r["entity"],
@@ -365,12 +391,24 @@ class KeyValueRecognizer(Recognizer):
         ]
         self.values = {k: re.compile(expand(v), re.S) for k, v in (spec.get("values") or {}).items() if v != "person"}
         self.min_digits = int(spec.get("number_min_digits", 4))
+        self.single_char_keys = dict(spec.get("single_char_keys") or {})
+        self.default_mask = bool(spec.get("default_mask", False))
         self._en_word_res = {w: re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for r in self.rules for w in r.en_words}
+        self._key_cache: dict[str, list[KeyRule]] = {}
         self._en_ex_res = [re.compile(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z0-9])") for w in self.ex_en]
 
     # -- shapes ------------------------------------------------------------------------------
+    def product_key(self, key: str) -> bool:
+        """The key names a product attribute or a non-personal code (型号, SKU, 取件码)."""
+        k = key.strip(TRIM + COLONS)
+        return any(w in k for w in self.product_zh) or any(rx.search(k.lower()) for rx in self._product_en)
+
     def key_entities(self, key: str) -> list[KeyRule]:
-        """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions."""
+        """Rules a key announces ([] = not a personal key). Contains-matches beat exclusions.
+        Memoised per key text: keys repeat across lines and images, and this is the hot path."""
+        return memoised(self._key_cache, key, self._key_entities, 50_000)
+
+    def _key_entities(self, key: str) -> list[KeyRule]:
         k = key.strip(TRIM + COLONS + "*＊·•>《》【】[]")
         if not k or len(k) > 40 or sum(c.isdigit() for c in k) > 1:
             return []
@@ -380,6 +418,8 @@ class KeyValueRecognizer(Recognizer):
             core = "".join(c for c in k if not c.isspace())
             if len(core) > self.max_zh or len(core) < 2:
                 return []
+            if any(w in core for w in self.product_zh):
+                return []
             strong = [r for r in self.rules if any(w in core for w in r.zh_contains)]
             if strong:
                 return strong
@@ -388,6 +428,8 @@ class KeyValueRecognizer(Recognizer):
             return [r for r in self.rules if any(core.endswith(s) for s in r.zh_suffixes)]
         words = low.replace(".", ". ").split()
         if not words or len(words) > self.max_en or not all(re.fullmatch(r"[a-z#.'/&\-]+", w) for w in words):
+            return []
+        if any(rx.search(low) for rx in self._product_en):
             return []
         exact = [r for r in self.rules if low.strip(" .") in r.en_exact]
         if exact:
@@ -431,10 +473,49 @@ class KeyValueRecognizer(Recognizer):
         and value) allows only the tight shapes (a name, a phone, a number), and English names of
         two words or more (`Customer Service` is a title, not a customer called Service)."""
         for r in self.key_entities(key):
+            if strict and r.value == "account":  # glued: an id-like value only (letters with digits or _), not words
+                if not (self.value_fits(r, value) and re.search(r"[0-9_]", value) and not value.strip().isdigit()):
+                    continue
+                return r
             if strict and (r.value not in self.STRICT or (r.value == "person" and value.isascii() and len(value.split()) < 2)):
                 continue
             if self.value_fits(r, value):
                 return r
+        return None
+
+    def _unknown_key_personal(self, key: str, value: str) -> bool:
+        """The default flipped inside a key/value structure: a label the registry does not know
+        (neither personal nor benign: not excluded, not a product key) whose value is an
+        identifier (six or more digits, or letters mixed with three or more digits) is masked,
+        unless the value is money, a date or time, or a quantity. Recorded as `key_value_default`."""
+        k = key.strip(TRIM + COLONS)
+        if not k or self.product_key(k) or self._excluded(k):
+            return False
+        v = value.strip()
+        if BENIGN_VALUE.fullmatch(v) or DATE_TIME.search(v):
+            return False
+        digits = sum(c.isdigit() for c in v)
+        return digits >= 6 or (
+            digits >= 3 and re.fullmatch(r"[A-Za-z0-9_\-.@]{6,40}", v) is not None and re.search("[A-Za-z]", v) is not None
+        )
+
+    def _excluded(self, k: str) -> bool:
+        if any(_is_cjk(c) for c in k):
+            return any(w in k for w in self.ex_zh)
+        return any(rx.search(k.lower()) for rx in self._en_ex_res)
+
+    def pick_prefix(self, key: str, value: str) -> tuple[KeyRule, int] | None:
+        """(rule, length) for the value, or for its first part up to a separator when the whole
+        does not fit (`Name: John Smith, Phone +1 415 ...`: the name ends at the comma)."""
+        rule = self.pick(key, value)
+        if rule is not None:
+            return rule, len(value)
+        cut = VALUE_SEPARATOR.search(value)
+        if cut and cut.start() > 0:
+            head = value[: cut.start()].strip(TRIM)
+            rule = self.pick(key, head) if head else None
+            if rule is not None:
+                return rule, len(head)
         return None
 
     # -- one line ----------------------------------------------------------------------------
@@ -491,9 +572,13 @@ class KeyValueRecognizer(Recognizer):
                 if not value:
                     continue
                 s = vs + raw.index(value)
-                rule = self.pick(text[ks:c], value)
-                if rule is not None:
-                    out.append(Match(s, s + len(value), rule.entity, self.name))
+                if self.product_key(VALUE_SEPARATOR.split(text[keys[n - 1][1] + 1 if n else 0 : c])[-1]):
+                    continue  # `…, pickup code: 4-2-1188`: the whole label names a product attribute or code
+                picked = self.pick_prefix(text[ks:c], value)
+                if picked is not None:
+                    out.append(Match(s, s + picked[1], picked[0].entity, self.name))
+                elif self.default_mask and self._unknown_key_personal(text[ks:c], value):
+                    out.append(Match(s, s + len(value), "identifier", self.name + "_default"))
             return out
         return self._pair_without_colon(text)
 
@@ -503,6 +588,13 @@ class KeyValueRecognizer(Recognizer):
         if not t:
             return []
         off = text.index(t)
+        one = self.single_char_keys.get(t[:1])
+        if one and len(t) > 2 and t[1].isspace():  # waybill labels: `收 张三`, `寄 李四`
+            value = t[1:].strip()
+            rule = next((r for r in self.rules if r.entity == one), None)
+            if rule is not None and self.value_fits(rule, value.split()[0]):
+                s = off + t.index(value)
+                return [Match(s, s + len(value.split()[0]), rule.entity, self.name)]
         if _is_cjk(t[:1]):
             for n in range(2, min(len(t) - 1, self.max_zh) + 1):
                 key, value = t[:n], t[n:]
@@ -762,7 +854,12 @@ def registry_digest(files: Iterable[str] = ()) -> str:
     return hashlib.sha256(json.dumps(load_registry(files), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def build_recognizers(spec: dict) -> list[Recognizer]:
+MEDIA = ("image", "text")
+
+
+def build_recognizers(spec: dict, medium: str | None = None) -> list[Recognizer]:
+    """The registry's recognisers; with `medium` (image | text) only those whose `media` list
+    (default: both) names it."""
     zh = spec.get("zh_names") or {}
     person = ZhPersonRecognizer(
         "zh_person_name",
@@ -777,6 +874,8 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
     for r in spec.get("recognizers") or []:
         if r.get("enabled", True) is False:
             continue
+        if medium is not None and medium not in (r.get("media") or MEDIA):
+            continue
         kind = r.get("kind", "pattern")
         name, entity = r["name"], r.get("entity", "pii")
         if kind == "pattern":
@@ -785,7 +884,13 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
                 raise ValueError(f"recogniser {name}: a pattern needs `regex` or `patterns`")
             out.append(
                 PatternRecognizer(
-                    name, entity, pats, tuple(r.get("checks") or ()), tuple(r.get("context") or ()), int(r.get("context_window", 12))
+                    name,
+                    entity,
+                    pats,
+                    tuple(r.get("checks") or ()),
+                    tuple(r.get("context") or ()),
+                    int(r.get("context_window", 12)),
+                    r.get("requires"),
                 )
             )
         elif kind == "cue":
@@ -795,16 +900,22 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
             out.append(person)
         elif kind == "vocabulary":
             out.append(VocabRecognizer(name, entity, list(r.get("terms") or []) + [t for p in r.get("files") or [] for t in load_vocab(p)]))
+        elif kind == "name_model":
+            from pipelines.privacy import names
+
+            out.append(names.build(name, entity, r, person))
         else:
-            raise ValueError(f"recogniser {name}: unknown kind {kind!r} (pattern, cue, zh_person, vocabulary)")
+            raise ValueError(f"recogniser {name}: unknown kind {kind!r} (pattern, cue, zh_person, name_model, vocabulary)")
     kv = spec.get("key_value")
-    if kv and kv.get("enabled", True) is not False:
+    if kv and kv.get("enabled", True) is not False and (medium is None or medium in (kv.get("media") or MEDIA)):
         deny = [
             d
             for r in spec.get("recognizers") or []
             if r.get("kind") == "cue" and r.get("entity") == "person_name"
             for d in r.get("deny") or []
         ]
+        # the flipped default applies where the spec says (images: a form's unknown label)
+        kv = {**kv, "default_mask": medium is None or medium in (kv.get("default_mask_media") or ())}
         out.append(KeyValueRecognizer(kv.get("name", "key_value"), kv, person, [str(d) for d in deny]))
     names = [r.name for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -813,8 +924,8 @@ def build_recognizers(spec: dict) -> list[Recognizer]:
     return out
 
 
-def builtin_names() -> list[str]:
-    return [r.name for r in build_recognizers(load_registry())]
+def builtin_names(medium: str | None = None) -> list[str]:
+    return [r.name for r in build_recognizers(load_registry(), medium)]
 
 
 @dataclass
@@ -825,9 +936,13 @@ class RecognizerSet:
 
     @classmethod
     def build(
-        cls, enabled: Iterable[str] | None = None, vocabularies: dict[str, dict] | None = None, files: Iterable[str] = ()
+        cls,
+        enabled: Iterable[str] | None = None,
+        vocabularies: dict[str, dict] | None = None,
+        files: Iterable[str] = (),
+        medium: str = "image",
     ) -> RecognizerSet:
-        available = {r.name: r for r in build_recognizers(load_registry(files))}
+        available = {r.name: r for r in build_recognizers(load_registry(files), medium)}
         names = list(enabled) if enabled is not None else list(available)
         unknown = [n for n in names if n not in available and n not in (vocabularies or {})]
         if unknown:

@@ -16,6 +16,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 
 from pipelines.privacy import audit as au
+from pipelines.privacy import metadata
 from pipelines.privacy.codec import DecodeError, decode, encode, encode_animation
 from pipelines.privacy.engines import OCREngine, TextLine, make_engine
 from pipelines.privacy.hooks import PRIVACY_TABLES, check_build_masking, with_privacy_tables  # noqa: F401 - re-exported
@@ -134,7 +135,7 @@ class PrivacyMasker:
         status_in = row.get("privacy_status") or "unchecked"
         claim = None
         if status_in in DONE_STATUSES:
-            if self.claim_verified(row):
+            if self.claim_verified(row) and not metadata.carried(row["data"]):
                 return MaskOutcome("passthrough", image=row)
             claim, status_in = status_in, "unchecked"  # fail closed: a claim without proof is checked again
         image_id = row.get("image_id") or ""
@@ -179,7 +180,13 @@ class PrivacyMasker:
                         m.frame, m.view = frame_idx, view
                         masks.append(m)
                 colour = eff.masking.get("fill", [0, 0, 0])
-                if masks or decoded.canonical:
+                meta_in = metadata.carried(data)
+                out = None
+                if not (masks or decoded.canonical or decoded.transposed):  # the original's pixels, no metadata
+                    out = metadata.strip(data, decoded.format)
+                    if out is not None and metadata.carried(out):
+                        out = None
+                if out is None:
                     filled = [fill(f, [m.polygon for m in masks if m.frame == i], colour) for i, f in enumerate(decoded.frames)]
                     if decoded.animated:
                         out, fmt = encode_animation(filled, decoded.durations)
@@ -189,17 +196,27 @@ class PrivacyMasker:
                     width, height = w, h
                     if not masks:
                         fast = fast or "canonical_reencode"
+                    how = "reencoded"
                 else:
-                    out, fmt = data, row.get("format") or decoded.format
+                    fmt = row.get("format") or decoded.format
                     status = "unchecked"
                     width = row.get("width") or w
                     height = row.get("height") or h
                     fast = fast or "no_mask_passthrough"
+                    how = "stripped" if out != data else "none_present"
+                left = metadata.carried(out)
+                if left:
+                    raise RuntimeError(f"published bytes still carry metadata: {left}")
             except Exception as exc:  # noqa: BLE001 - a masking bug must not publish the original
                 raise Quarantined("mask_error", f"{type(exc).__name__}: {exc}") from exc
         except Quarantined as q:
             return self._quarantine(row, image_id or (sha256_hex(data) if data else ""), q, eff)
-        extra = {"recognizers": self._recognizer_info, "frames": len(decoded.frames), "views": len(views)}
+        extra = {
+            "recognizers": self._recognizer_info,
+            "frames": len(decoded.frames),
+            "views": len(views),
+            "metadata": {"removed": meta_in, "method": how, "published": []},
+        }
         if claim:
             extra["claim_unverified"] = claim
         rec = au.build(

@@ -47,17 +47,20 @@ CASES = {
     "address_cn": ("寄到上海市浦东新区张江路88弄6幢2单元1203室吧", "上海市浦东新区张江路88弄6幢2单元1203室"),
     "address_en": ("send it to 221B Baker Street, London NW1 6XE please", "221B Baker Street, London NW1 6XE"),
     "postcode_uk": ("postcode LS6 2AB", "LS6 2AB"),
+    "address_intl": ("send it to 55 Rue de Rivoli, 75001 Paris please", "55 Rue de Rivoli, 75001 Paris"),
     "store_name_cn": ("来自美的官方旗舰店的包裹", "来自美的官方旗舰店"),
     "store_name_en": ("parcel from Brightway Shop today", "Brightway Shop"),
     "model_number": ("型号 XR-5000", "XR-5000"),
     "zh_person_name": ("你好，我叫王小明，订单还没到", "王小明"),
     "en_person_cue": ("Hi Team, my name is Peter Parker", "Peter Parker"),
+    "zh_person_stats": ("谌鹏飞的快递到了吗", "谌鹏飞"),  # no cue at all, rare surname: statistics
+    "en_person_stats": ("Can Priya Okonkwo pick it up tomorrow?", "Priya Okonkwo"),
     "key_value": ("配送员：李建国", "李建国"),  # an unseen label of a known shape (…员)
 }
 
 
 def test_every_recogniser_has_a_case():
-    assert set(builtin_names()) == set(CASES)
+    assert set(builtin_names("image")) == set(CASES)  # text-only ones: pipelines/privacy/test_text.py
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -220,3 +223,36 @@ def test_the_readme_example_registry_works(tmp_path):
     assert "phone_uk" not in rs.names
     assert found("Warranty no.: 12345678", rs) == set()  # an excluded key announces nothing
     assert ("12345678", "order_number", "key_value") in found("Warranty no.: 12345678")  # without the file it would
+
+
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("实名认证谌鹏飞", "谌鹏飞"),  # key and value read as one OCR line, no separator: split by the key's shape (…认证)
+        ("昵称tb81234567_2012", "tb81234567_2012"),  # …称 announces an account; glued, an id-like value only
+        ("会员名小太阳2020", "小太阳2020"),
+        ("安装工程师王刚", "王刚"),  # …师
+        ("快递小哥李强", "李强"),  # …哥
+        ("收 张三", "张三"),  # one-character waybill labels
+        ("寄 李四 13812345678", "李四"),
+        ("Name: John Smith, Phone +1 415 555 0100", "John Smith"),  # the value ends at the separator
+    ],
+)
+def test_key_and_value_on_one_line(text, span):
+    assert any(t == span for t, _, _ in found(text)), found(text)
+
+
+@pytest.mark.parametrize("text", ["昵称设置", "收藏", "实付款：¥5999.00", "运费险：已投保"])
+def test_one_line_keys_leave_benign_values(text):
+    assert not {t for t, e, _ in found(text) if e in ("person_name", "account")}, found(text)
+
+
+def test_unknown_form_keys_mask_identifier_values_on_images_only():
+    """The default flipped inside key/value structures: an unknown label with an identifier value
+    is masked (recorded as key_value_default); money, dates, quantities and benign keys are not;
+    dialogue text keeps its own precision (no flip)."""
+    assert ("88231456", "identifier", "key_value_default") in found("会员卡：88231456")
+    for benign in ("合计：129900.00", "实付款：¥1,299.00", "下单时间：2024-06-01 12:00", "库存：125000件", "积分：12800", "型号：88231456"):
+        assert not found(benign), benign
+    text = RecognizerSet.build(medium="text")
+    assert not found("会员卡：88231456", text)

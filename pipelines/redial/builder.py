@@ -29,6 +29,7 @@ from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
 from pipelines.core.splits import normalise_split_name, stable_fraction
+from pipelines.privacy.hooks import text_config, with_text_privacy
 from pipelines.redial import catalogue as cat
 from pipelines.redial.lines import line_ranges
 from pipelines.redial.reader import Dialog, mention_ids, normalise_name, parse_dialog, validate_labels
@@ -66,6 +67,7 @@ class RedialBuilder(Builder):
     valid_seed: int = 0
     context_turns: int = DEFAULT_CONTEXT_TURNS
     unit_bytes: int = DEFAULT_UNIT_BYTES
+    deidentify_text: object = None  # a pipelines.privacy.text.TextDeidentifier (--deidentify-text), else None
     _names: dict[str, str] | None = field(default=None, repr=False, compare=False)
     _published: set[str] | None = field(default=None, repr=False, compare=False)
 
@@ -109,6 +111,7 @@ class RedialBuilder(Builder):
 
     def config(self) -> dict:
         return {
+            **text_config(self.deidentify_text),
             "valid_fraction": self.valid_fraction,
             "valid_seed": self.valid_seed,
             "context_turns": self.context_turns,
@@ -165,6 +168,7 @@ class RedialBuilder(Builder):
         return [(LABELS_TABLE, "movie_id", "products", "product_id"), (LABELS_TABLE, "dialog_id", "dialogs", "dialog_id")]
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        ctx = with_text_privacy(ctx, self.deidentify_text)  # free-text columns de-identified as emitted
         if self._names is None:
             self.setup()
         {"dialogs": self._dialogs, "catalogue": self._catalogue}[unit.kind](unit, ctx)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from pipelines.cli import common
+from pipelines.privacy import cli as privacy_cli
 
 
 def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> None:
@@ -29,6 +30,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         valid_seed: int = typer.Option(0, "--valid-seed", help="Seed of the valid carve-out."),
         context_turns: int = typer.Option(10, "--context-turns", help="Preceding turns kept per rec sample (0: all)."),
         unit_kib: int = typer.Option(1024, "--unit-kib", help="KiB of jsonl per work unit (ranges are cut on line ends)."),
+        deidentify_text: bool | None = privacy_cli.DeidentifyTextOpt,
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -44,6 +46,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
 
         try:
             builder = RedialBuilder(
+                deidentify_text=privacy_cli.deidentifier_for_build(deidentify_text, default=False),
                 raw=raw,
                 movies_path=movies,
                 metadata_path=metadata,

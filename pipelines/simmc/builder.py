@@ -24,6 +24,7 @@ from pipelines.core import io
 from pipelines.core.builder import Builder, UsageError, WorkUnit
 from pipelines.core.context import Reject, ShardContext
 from pipelines.core.images import image_row
+from pipelines.privacy.hooks import text_config, with_text_privacy
 from pipelines.simmc import files as fl
 from pipelines.simmc import scenes as sc
 from pipelines.simmc.reader import file_meta, parse_dialog
@@ -55,6 +56,7 @@ class SIMMCBuilder(Builder):
     with_mini: bool | None = None  # None: only when there is no train file
     chunk_bytes: int = fl.DEFAULT_CHUNK_BYTES
     embed_image_bytes: bool = True
+    deidentify_text: object = None  # a pipelines.privacy.text.TextDeidentifier (--deidentify-text), else None
     _index: fl.RawIndex | None = field(default=None, repr=False, compare=False)
     _resolved_version: str | None = None
     _scenes: sc.SceneIndex | None = field(default=None, repr=False, compare=False)
@@ -143,6 +145,7 @@ class SIMMCBuilder(Builder):
 
     def config(self) -> dict:
         return {
+            **text_config(self.deidentify_text),
             "version": self._resolved_version or self.version,
             "objects_from": self.objects_from,
             "context_turns": self.context_turns,
@@ -176,6 +179,7 @@ class SIMMCBuilder(Builder):
         self._scenes = sc.SceneIndex(index.scenes, index.screenshots, prefab)
 
     def process(self, unit: WorkUnit, ctx: ShardContext) -> None:
+        ctx = with_text_privacy(ctx, self.deidentify_text)  # free-text columns de-identified as emitted
         handler = {
             "dialogs": self._dialogs,
             "dialogs_tail": self._dialogs_tail,

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from pipelines.cli import common
+from pipelines.privacy import cli as privacy_cli
 
 
 def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> None:
@@ -27,6 +28,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
             None, "--with-mini/--no-mini", help="Build the 2.1 mini file (default: only when there is no train file)."
         ),
         no_image_bytes: bool = typer.Option(False, "--no-image-bytes", help="Keep only crop URIs, not bytes."),
+        deidentify_text: bool | None = privacy_cli.DeidentifyTextOpt,
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -43,6 +45,7 @@ def register(build: typer.Typer, generate: typer.Typer, select: typer.Typer) -> 
         try:
             builder = SIMMCBuilder(
                 raw=raw,
+                deidentify_text=privacy_cli.deidentifier_for_build(deidentify_text, default=False),
                 version=version,
                 objects_from=objects_from,
                 context_turns=context_turns,
