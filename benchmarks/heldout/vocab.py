@@ -385,7 +385,7 @@ LABELS = {
         "en": ["Docket no.", "Parcel ID", "Shipment #", "Parcel tag", "Track #"],
     },
     "account": {
-        "zh": ["主页ID", "小红书号", "抖音号", "淘宝ID", "登录名", "买家ID", "微博"],
+        "zh": ["主页ID", "闲鱼号", "知乎ID", "淘宝ID", "登录名", "买家ID", "豆瓣ID"],
         "en": ["User tag", "Alias", "Sign-in", "Loyalty no.", "Screen name", "Seller ID"],
     },
     "bank_card": {

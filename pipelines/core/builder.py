@@ -55,6 +55,10 @@ class Builder(ABC):
     #: unit kinds that carry the dialogs: when every one of them is empty (no byte but white
     #: space) the input is unusable and the build stops with exit 2, the same for every builder
     primary_kinds: tuple[str, ...] = ()
+    #: stages whose records are derived from records already counted (e.g. the image references of
+    #: a parsed dialog): balanced like every stage, their dead letters count, but they do not add to
+    #: the records read, so a check of derived parts cannot dilute the dead-letter ratio
+    derived_stages: tuple[str, ...] = ()
 
     @abstractmethod
     def plan(self) -> list[WorkUnit]:

@@ -68,7 +68,8 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
 
     agg = aggregate(markers, references)
     dead = sum(v["rows"] for v in agg["tables"].get("dead_letters", {}).values())
-    records_in = sum(c["in"] for c in agg["stages"].values())
+    derived = set(getattr(builder, "derived_stages", ()))
+    records_in = sum(c["in"] for stage, c in agg["stages"].items() if stage not in derived)
     balanced = all(c["in"] == c["out"] + c["dead"] + c["filtered"] for c in agg["stages"].values())
     side = {}
     for name, path in sorted(builder.side_files().items()):

@@ -109,6 +109,7 @@ class MMDBuilder(Builder):
     shared_kinds = ("image", "product")
     content_keyed_kinds = ("image",)
     primary_kinds = ("dialog",)
+    derived_stages = ("rec_samples.references",)
 
     def __post_init__(self):
         self.dataset = "mmd-v3" if self.v3 else "mmd"
