@@ -154,7 +154,9 @@ class MaskBuilder(Builder):
     def _image_file(self, unit: WorkUnit, ctx: ShardContext) -> None:
         data = ctx.read(unit)
         with ctx.record("mask", unit.path, unit.key, raw=None):
-            row = image_row(data, unit.key, unit.path, strict=False)  # undecodable: the masker quarantines it
+            row = image_row(
+                data, unit.key, self.rel(unit.path), strict=False
+            )  # undecodable: the masker quarantines it; uri relative to --in
             self.masker.emit(ctx, row, category_of(self._categories, row))
 
     def _row_group(self, unit: WorkUnit, ctx: ShardContext) -> None:
@@ -191,6 +193,20 @@ _IMAGE_COLUMNS = (
 )
 
 
+def original_path(uri: str | None, images_dir: str | None) -> str | None:
+    """Where the original of a published `uri` is: as it is when absolute or a URL, else under
+    `images_dir` (the folder the build's image paths are relative to)."""
+    if not uri:
+        return None
+    if uri.startswith("/") or "://" in uri:
+        return uri
+    if not images_dir:
+        raise ValueError(
+            f"uri {uri!r} is relative to the build's image folder: pass --images DIR (the folder the build read its images from)"
+        )
+    return io.join(images_dir, uri)
+
+
 @dataclass
 class ManualBuilder(Builder):
     """Final images = a `mmdial mask` output + the manual decisions."""
@@ -200,6 +216,9 @@ class ManualBuilder(Builder):
     dataset_name: str = "images"
     fill: tuple[int, int, int] = (0, 0, 0)
     jpeg_quality: int = 92
+    #: the folder a build's relative `uri` values are relative to (its image folder): builds publish
+    #: no absolute paths, so releasing a quarantined original needs to know where the originals are
+    images_dir: str | None = None
     _decisions: dict | None = field(default=None, repr=False)
 
     splits = ()
@@ -229,7 +248,9 @@ class ManualBuilder(Builder):
         return units
 
     def config(self) -> dict:
-        return {"fill": list(self.fill), "jpeg_quality": self.jpeg_quality}
+        # whether originals can be released changes the output; which folder does not (a released
+        # original must hash to its image_id)
+        return {"fill": list(self.fill), "jpeg_quality": self.jpeg_quality, "originals": bool(self.images_dir)}
 
     def side_files(self) -> dict[str, str]:
         return {"manual": self.manual_path}
@@ -288,7 +309,8 @@ class ManualBuilder(Builder):
                     ctx.emit("privacy_candidates", candidate_row(q, q["image_id"], "quarantined", "quarantined", None))
                     continue
                 try:
-                    data = io.read_bytes(q["uri"]) if q.get("uri") else None
+                    original = original_path(q.get("uri"), self.images_dir)
+                    data = io.read_bytes(original) if original else None
                     if data is None or sha256_hex(data) != q["image_id"]:
                         raise ValueError("the original at uri is missing or no longer matches image_id")
                     from pipelines.privacy.codec import decode

@@ -155,6 +155,11 @@ def register(app: typer.Typer) -> None:
         manual: str = typer.Option(..., "--manual", help="privacy_manual.jsonl from the manual privacy check (docs/exchange-formats.md)."),
         out: str = typer.Option(..., "--out", help="Output folder for the final images."),
         dataset: str = typer.Option("images", "--dataset"),
+        images: str | None = typer.Option(
+            None,
+            "--images",
+            help="The folder the build read its images from (its --images or RAW/images): originals of quarantined images are released from there.",
+        ),
         runner: str = common.RunnerOpt,
         workers: int = common.WorkersOpt,
         max_dead_ratio: float = common.MaxDeadOpt,
@@ -164,7 +169,7 @@ def register(app: typer.Typer) -> None:
         """Apply manual privacy boxes to masked images (final images; released quarantines)."""
         from pipelines.privacy.builder import ManualBuilder
 
-        builder = ManualBuilder(input=inp, manual_path=manual, dataset_name=dataset)
+        builder = ManualBuilder(input=inp, manual_path=manual, dataset_name=dataset, images_dir=images)
         common.run_build_command(builder, out, runner, workers, max_dead_ratio, shard_mib, ctx.args, quiet, common.command_line())
 
     @app.command("deidentify")

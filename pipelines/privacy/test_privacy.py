@@ -388,16 +388,22 @@ def test_mask_and_mask_manual_builds_with_the_fake_engine(tmp_path):
     ]
     mpath = tmp_path / "privacy_manual.jsonl"
     mpath.write_text("".join(json.dumps(d) + "\n" for d in decisions))
+    assert not any(r["uri"].startswith("/") for r in [*images.values(), *quarantine]), "published paths are relative to --in"
     final = tmp_path / "final"
-    res = cli(
-        "mask-manual", "--in", str(out), "--manual", str(mpath), "--out", str(final), "--workers", "1", "--quiet", "--max-dead-ratio", "1"
-    )
+    args = ["--out", str(final), "--workers", "1", "--quiet", "--max-dead-ratio", "1"]
+    res = cli("mask-manual", "--in", str(out), "--manual", str(mpath), *args)
+    assert res.exit_code == 0, res.output
+    q = read(final, "privacy_quarantine")  # without the originals' folder nothing is released, and the reason says why
+    assert len(q) == 1 and "--images" in q[0]["reason"]
+    res = cli("mask-manual", "--in", str(out), "--manual", str(mpath), "--images", str(src), *args)
     assert res.exit_code == 0, res.output
     fin = {r["source_key"]: r for r in read(final, "images")}
     assert fin["sub/plain.png"]["privacy_status"] == "manual_masked" and fin["pii.png"]["privacy_status"] == "masked"
     assert (decode(fin["sub/plain.png"]["data"], 10**8).bgr[0:20, 0:50] == 0).all()
     q = read(final, "privacy_quarantine")
-    assert len(q) == 1 and "manual release failed" in q[0]["reason"]  # undecodable originals stay held back
+    assert (
+        len(q) == 1 and "manual release failed" in q[0]["reason"] and "--images" not in q[0]["reason"]
+    )  # undecodable originals stay held back
     dead = read(final, "dead_letters")
     assert sorted(d["stage"] for d in dead) == ["manual.join", "manual.parse"]
     assert [(c["source_key"], c["reason"]) for c in read(final, "privacy_candidates")] == [("sub/broken.jpg", "quarantined")]
