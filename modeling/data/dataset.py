@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from torch.utils.data import IterableDataset
 
+from modeling.core.seeding import derive_seed
 from modeling.data import tables
 from modeling.data.catalogue import Catalogue, ImageFeatures, lookup
 from modeling.data.states import StateIndex, dp_fraction
@@ -224,7 +225,7 @@ class TrainStream(RecStream, IterableDataset):
         rng = np.random.default_rng([self.seed, self.epoch, pass_no, self.rank, worker])
         buffer: list[dict[str, np.ndarray]] = []
         buffered = 0
-        order_seed = hash((self.seed, self.epoch, pass_no)) & 0xFFFFFFFF
+        order_seed = derive_seed(self.seed, self.epoch, pass_no)  # never hash(): it varies per process for strings
         for batch in self._record_batches(order_seed):
             buffer.append(self._samples(batch, rng))
             buffered += len(buffer[-1]["pos_row"])

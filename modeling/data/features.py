@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from modeling.core.progress import bar as progress_bar
 from modeling.data import tables
 from schemas.core import SPLIT_SHARED
 
@@ -121,11 +122,7 @@ def compute_features(
     n_in = n_out = 0
     started = time.time()
     total = tables.count_rows(files)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, desc=f"features ({encoder})", unit="img")
+    bar = progress_bar(total, f"features ({encoder})", progress, unit="img")
     target = os.path.join(features_dir(out), FEATURES_FILE)
     os.makedirs(features_dir(out), exist_ok=True)
     tmp = os.path.join(features_dir(out), f".tmp-{os.getpid()}-{FEATURES_FILE}")

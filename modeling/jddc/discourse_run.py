@@ -21,6 +21,7 @@ from collections import Counter
 import numpy as np
 
 from modeling.config import save_config
+from modeling.core.seeding import seed_everything, set_threads
 from modeling.jddc.discourse_data import RELATIONS, DiscourseExample, discourse_examples
 from modeling.jddc.discourse_metrics import discourse_f1
 
@@ -28,25 +29,10 @@ RUN_FILE = "run.json"
 MODEL_FILE = "model.safetensors"
 
 
-def _seed(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def _device(name: str):
     from modeling.train.loop import pick_device
 
     return pick_device(name)
-
-
-def _threads(cfg: dict) -> None:
-    import torch
-
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
 
 
 def _batch(examples: list[DiscourseExample], tok, vectors, max_chars: int, device) -> dict:
@@ -135,8 +121,7 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
     from modeling.jddc.discourse_model import DeepSequential
     from modeling.jddc.tokenizer import build_tokenizer
 
-    _threads(cfg)
-    _seed(seed)
+    set_threads(cfg.get("threads"))
     device = _device(cfg["device"])
     data, multimodal = cfg["data"], cfg["model"]["multimodal"]
     train_x = discourse_examples(data, "train", multimodal)
@@ -149,6 +134,7 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
     tok.save(folder)
     vectors = _load_vectors(cfg, data, folder, device)
     majority = Counter(r for x in train_x for _, _, r in x.gold).most_common(1)[0][0]
+    seed_everything(seed, cfg.get("deterministic", True))  # after the data set-up, which may draw random numbers of its own
     model = DeepSequential(tok.vocab_size, len(RELATIONS), cfg["model"], vectors.dim if vectors else 0, tok.pad_id).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
     run = {

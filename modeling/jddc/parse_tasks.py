@@ -17,11 +17,10 @@ run's `baseline` name from here) prints Tables 8 and 9 next to part 1's.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 
-import numpy as np
+from modeling.core.runs import mean_std_dicts, seed_folders, write_json
 
 SUMMARY_METHODS = {
     "jddc-summary-lead": "lead",
@@ -57,15 +56,6 @@ def train(kind: str, cfg: dict, log=print) -> list[str]:
 
         return summary_run.train(SUMMARY_METHODS[kind], cfg, log)
     raise ValueError(f"task {kind!r}: one of {', '.join(PARSE_TASKS)}")
-
-
-def seed_folders(run: str) -> list[str]:
-    if os.path.exists(os.path.join(run, "run.json")):
-        return [run]
-    found = [f for f in glob.glob(os.path.join(run, "seed-*")) if os.path.exists(os.path.join(f, "run.json"))]
-    if not found:
-        raise FileNotFoundError(f"{run}: no trained run (run.json or seed-*/run.json)")
-    return sorted(found, key=lambda p: int(p.rsplit("-", 1)[-1]) if p.rsplit("-", 1)[-1].isdigit() else 0)
 
 
 def _discourse_one(folder: str, split: str, data: str | None, device: str) -> dict:
@@ -114,7 +104,7 @@ def evaluate_run(run: str, split: str = "test", data: str | None = None, device:
             info = json.load(fh)
         one = (_discourse_one if info["task"] == "jddc-discourse" else _summary_one)(folder, split, data, device)
         one.update(task=info["task"], seed=info["seed"], split=split)
-        _write_json(os.path.join(folder, "metrics.json"), one)
+        write_json(os.path.join(folder, "metrics.json"), one)
         log(f"{info['task']} seed {info['seed']}: " + ", ".join(f"{k} {v:.4f}" for k, v in one["metrics"].items()))
         per_seed.append(one)
     first = per_seed[0]
@@ -127,22 +117,13 @@ def evaluate_run(run: str, split: str = "test", data: str | None = None, device:
         "split": split,
         "examples": first["examples"],
         "seeds": [r["seed"] for r in per_seed],
-        "metrics": mean_std([r["metrics"] for r in per_seed]),
-        "trivial": mean_std([r["trivial"] for r in per_seed]),
+        "metrics": mean_std_dicts([r["metrics"] for r in per_seed]),
+        "trivial": mean_std_dicts([r["trivial"] for r in per_seed]),
         "per_seed": {str(r["seed"]): r["metrics"] for r in per_seed},
     }
     if len(folders) > 1 or folders[0] != run:
-        _write_json(os.path.join(run, "metrics.json"), summary)
+        write_json(os.path.join(run, "metrics.json"), summary)
     return summary
-
-
-def mean_std(dicts: list[dict]) -> dict:
-    """Per key: mean and sample standard deviation (ddof 1; 0 for one seed)."""
-    out = {}
-    for k in dicts[0]:
-        v = np.asarray([d[k] for d in dicts], float)
-        out[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
-    return out
 
 
 def render(result: dict) -> str:
@@ -151,10 +132,3 @@ def render(result: dict) -> str:
         t = result["trivial"].get(k)
         lines.append(f"  {k:<16} {v['mean']:.4f} ± {v['std']:.4f}   ({result['baseline']} {t['mean']:.4f})")
     return "\n".join(lines)
-
-
-def _write_json(path: str, doc: dict) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=2, sort_keys=True, ensure_ascii=False)
-    os.replace(tmp, path)

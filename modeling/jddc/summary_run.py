@@ -124,15 +124,11 @@ def _decode(ids: list[int], tok, oovs: list[str]) -> str:
 
 # -- training ---------------------------------------------------------------------------------
 def _setup(cfg: dict, seed: int):
-    import torch
+    from modeling.core.seeding import seed_everything, set_threads
+    from modeling.train.device import pick_device
 
-    from modeling.train.loop import pick_device
-
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    set_threads(cfg.get("threads"))
+    seed_everything(seed, cfg.get("deterministic", True))
     return pick_device(cfg["device"])
 
 
@@ -229,6 +225,7 @@ def _train_neural(method, cfg, seed, folder, train_x, valid_x, filt, device, log
     import torch
     from safetensors.torch import save_model
 
+    from modeling.core.seeding import seed_everything
     from modeling.jddc.summary_bertsum import noam
     from modeling.jddc.tokenizer import build_tokenizer
 
@@ -239,6 +236,7 @@ def _train_neural(method, cfg, seed, folder, train_x, valid_x, filt, device, log
     tok.save(folder)
     vectors = _vectors(cfg, cfg["data"], folder, device) if method == "bertsum" else None
     image_dim = vectors.dim if vectors else 0
+    seed_everything(seed, cfg.get("deterministic", True))  # after the data set-up, which may draw random numbers of its own
     model = _build_model(method, cfg, tok, image_dim).to(device)
     opts = _optimisers(method, model, cfg)
     enc_train = _encode_all(train_x, mode, filt, tok, cfg, vectors, True)

@@ -15,9 +15,11 @@ import os
 import time
 from collections.abc import Callable
 
+from modeling.core.progress import bar as _bar
+from modeling.core.seeding import epoch_seed
 from modeling.train import checkpoint
 from modeling.train.device import optimizer_step
-from modeling.train.loop import Distributed, _bar, lr_factor
+from modeling.train.loop import Distributed, lr_factor
 
 
 def fit(model, batches: Callable[[int], list[dict]], cfg: dict, folder: str, device, seed: int, name: str, log=print) -> dict:
@@ -48,7 +50,7 @@ def fit(model, batches: Callable[[int], list[dict]], cfg: dict, folder: str, dev
     metrics_path = os.path.join(folder, "metrics.jsonl")
     loss = torch.zeros(())
     for epoch in range(start, epochs):
-        torch.manual_seed(seed * 100_003 + epoch)
+        torch.manual_seed(epoch_seed(seed, epoch))
         mine = batches(epoch)[dist.rank :: dist.world][: max(0, min(steps_per_epoch, total - step))]
         if not mine:
             break

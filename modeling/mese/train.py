@@ -10,9 +10,11 @@ import os
 import time
 
 from modeling.config import save_config
+from modeling.core.progress import bar as _bar
+from modeling.core.seeding import epoch_seed, seed_everything, set_threads
 from modeling.train import checkpoint
-from modeling.train.device import optimizer_step
-from modeling.train.loop import Distributed, _bar, lr_factor, pick_device, seed_everything
+from modeling.train.device import optimizer_step, pick_device
+from modeling.train.loop import Distributed, lr_factor
 
 
 def train(cfg: dict, log=print) -> list[str]:
@@ -28,11 +30,9 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
     from modeling.mese.batch import TrainBatches
     from modeling.mese.setup import Setup
 
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
+    set_threads(cfg.get("threads"))
     device = pick_device(cfg["device"])
     dist = Distributed(device)
-    seed_everything(seed, cfg["deterministic"])
     os.makedirs(folder, exist_ok=True)
     tc = cfg["train"]
     if dist.enabled and not dist.main:
@@ -43,6 +43,7 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
     train_split = setup.split("train")
     if not train_split.samples:
         raise ValueError(f"{cfg['data']}: the train split has no system turns")
+    seed_everything(seed, cfg["deterministic"])  # after the data set-up (tokenizer training)
     model = setup.build_model().to(device)
     batches = TrainBatches(
         train_split, setup.cache(train_split), setup.spec, len(setup.items), tc["batch_size"], tc["negatives"], dist.rank, dist.world
@@ -83,7 +84,7 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
         net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=True)
     metrics_path = os.path.join(folder, "metrics.jsonl")
     for epoch in range(start_epoch, tc["epochs"]):
-        torch.manual_seed(seed * 100_003 + epoch)  # dropout stream per epoch (resume-exact)
+        torch.manual_seed(epoch_seed(seed, epoch))  # dropout stream per epoch (resume-exact)
         model.train()
         bar = _bar(steps, f"mese seed {seed} epoch {epoch + 1}/{tc['epochs']}", tc["progress"] and dist.main)
         t0, seen, logs, sums, n = time.perf_counter(), 0, [], {}, 0
@@ -122,8 +123,3 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
             log(f"mese seed {seed} epoch {epoch + 1}: {means}, {elapsed:.1f}s")
         dist.barrier()
     return folder
-
-
-def train_kind(kind: str, cfg: dict, log=print) -> list[str]:
-    """The CLI's `train(kind, cfg, log)` shape."""
-    return train(cfg, log)

@@ -14,27 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import time
 
-import numpy as np
-
 from modeling.config import save_config
+from modeling.core.progress import bar as _bar
+from modeling.core.seeding import epoch_seed, seed_everything, set_threads  # noqa: F401 (seed_everything re-exported)
 from modeling.train import checkpoint
 from modeling.train.device import autocast, optimizer_step, pick_device, to_device  # noqa: F401 (re-exported)
 from modeling.train.evaluate import evaluate_model
-
-
-def seed_everything(seed: int, deterministic: bool) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
 
 
 def lr_factor(step: int, total: int, schedule: str, warmup: int) -> float:
@@ -93,11 +80,9 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
 
     from modeling.runtime import Runtime
 
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
+    set_threads(cfg.get("threads"))
     device = pick_device(cfg["device"])
     dist = Distributed(device)
-    seed_everything(seed, cfg["deterministic"])
     os.makedirs(folder, exist_ok=True)
     tc = cfg["train"]
     if dist.enabled and not dist.main:
@@ -106,6 +91,7 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
     if dist.enabled and dist.main:
         dist.barrier()
     states = rt.states("train") if kind == "semantic" else None
+    seed_everything(seed, cfg["deterministic"])  # after the data set-up, which may draw random numbers of its own
     model = rt.build_model(kind).to(device)
     if kind == "semantic":
         values = states.values if states is not None else ["none"]
@@ -151,7 +137,7 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
     valid_turns = cfg["loader"]["valid_turns"]
     metrics_path = os.path.join(folder, "metrics.jsonl")
     for epoch in range(start_epoch, epochs):
-        torch.manual_seed(seed * 100_003 + epoch)  # dropout stream per epoch (resume-exact)
+        torch.manual_seed(epoch_seed(seed, epoch))  # dropout stream per epoch (resume-exact)
         n_steps = min(steps, total_steps - step)
         if n_steps <= 0:
             break
@@ -205,11 +191,3 @@ def _loader(stream, workers: int, device):
     import torch.utils.data as tud
 
     return tud.DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=device.type == "cuda", persistent_workers=False)
-
-
-def _bar(total: int, desc: str, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="step", leave=False)
