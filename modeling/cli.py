@@ -95,7 +95,11 @@ def register(app: typer.Typer) -> None:
     @app.command("features")
     def features_cmd(
         data: str = typer.Option(..., "--data", help="A build output folder with an images table."),
-        out: str | None = typer.Option(None, "--out", help="Where image_features/ goes (default: the build folder)."),
+        out: str | None = typer.Option(
+            None,
+            "--out",
+            help="Where image_features/ goes (default: a side build beside a published build, never the published snapshot; a plain build folder itself).",
+        ),
         encoder: str = typer.Option(
             "efficientnet_lite0", "--encoder", help="efficientnet_lite0, resnet18 (needs --weights) or resnet18_random."
         ),

@@ -11,7 +11,8 @@ A recipe names:
 - `module`: the model folder's recipe module, imported only when the kind is used (torch stays out of
   `mmdial --help`). It provides `train(kind, cfg, log) -> [seed folders]`,
   `evaluate(kind, EvalRequest) -> text` and `report(runs, out) -> text`; `train_fn` / `evaluate_fn`
-  name other functions of that module when one module serves several recipes.
+  name other functions of that module when one module serves several recipes. Every recipe with
+  `trained` trains through the one loop (`modeling.core.loop.fit`) and writes its run folder.
 - `what`: one line for `--help` and errors.
 
 Adding a model: a folder under `modeling/` with a `recipe.py` and one `Recipe(...)` line below
@@ -50,6 +51,7 @@ class Recipe:
     family: str
     module: str
     what: str
+    trained: bool = True  # False: fitted without gradient steps (Lead, LexRank): no metrics.jsonl or checkpoints
     train_fn: str = "train"
     evaluate_fn: str = "evaluate"
     report_fn: str = "report"
@@ -81,8 +83,8 @@ RECIPES: dict[str, Recipe] = {
         Recipe("jddc-rewrite-cls", "jddc", _JDDC, "JDDC rewritable-query classifier (model.multimodal true/false)", **_GEN),
         Recipe("jddc-rewrite", "jddc", _JDDC, "JDDC query rewriting (model.multimodal true/false)", **_GEN),
         Recipe("jddc-discourse", "jddc_discourse", _JDDC, "JDDC Deep Sequential discourse parser", **_PARSE),
-        Recipe("jddc-summary-lead", "jddc_summary", _JDDC, "JDDC summary: Lead", **_PARSE),
-        Recipe("jddc-summary-lexrank", "jddc_summary", _JDDC, "JDDC summary: LexRank", **_PARSE),
+        Recipe("jddc-summary-lead", "jddc_summary", _JDDC, "JDDC summary: Lead", False, **_PARSE),
+        Recipe("jddc-summary-lexrank", "jddc_summary", _JDDC, "JDDC summary: LexRank", False, **_PARSE),
         Recipe("jddc-summary-pg", "jddc_summary", _JDDC, "JDDC summary: Pointer-Generator", **_PARSE),
         Recipe("jddc-summary-bertsum", "jddc_summary", _JDDC, "JDDC summary: BERTSUMABS", **_PARSE),
         Recipe("mese", "mese", "modeling.mese.recipe", "MESE on a ReDial build"),

@@ -58,3 +58,21 @@ def mean_std_dicts(dicts: list[dict]) -> dict:
     """Per key present in every dict: {"mean", "std"} (see `mean_std`)."""
     keys = [k for k in dicts[0] if all(k in d for d in dicts)]
     return {k: dict(zip(("mean", "std"), mean_std([float(d[k]) for d in dicts]), strict=True)) for k in keys}
+
+
+def summarise_seeds(run: str, folders: list[str], per_seed: list[dict], split: str, carry: tuple[str, ...]) -> dict:
+    """The run-level result of per-seed results (each with `seed`, `metrics` and `trivial`): the
+    `carry` fields of the first seed, every metric's mean and std, the per-seed metrics; written to
+    `run/metrics.json` when `run` holds seed folders."""
+    first = per_seed[0]
+    summary = {
+        **{k: first[k] for k in carry},
+        "split": split,
+        "seeds": [r["seed"] for r in per_seed],
+        "metrics": mean_std_dicts([r["metrics"] for r in per_seed]),
+        "trivial": mean_std_dicts([r["trivial"] for r in per_seed]),
+        "per_seed": {str(r["seed"]): r["metrics"] for r in per_seed},
+    }
+    if len(folders) > 1 or folders[0] != run:
+        write_json(os.path.join(run, "metrics.json"), summary)
+    return summary

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from modeling.config import save_config
-from modeling.core.runs import mean_std_dicts, seed_folders, write_json
+from modeling.core.runs import seed_folders, summarise_seeds, write_json
 from modeling.data.tables import DataError
 
 
@@ -68,11 +68,11 @@ def train(task_name: str, cfg: dict, log=print) -> list[str]:
 
 
 def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> str:
+    from modeling.core.loop import Distributed, fit
     from modeling.core.seeding import seed_everything
     from modeling.jddc.tasks import make_task
     from modeling.jddc.tokenizer import build_tokenizer, load_run_tokenizer
-    from modeling.jddc.trainer import fit
-    from modeling.train.loop import Distributed
+    from modeling.jddc.trainer import JddcTrainable
 
     device = _setup(cfg, seed)
     dist = Distributed(device)
@@ -111,7 +111,8 @@ def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> s
     if dist.main:
         save_config(cfg, os.path.join(folder, "config.yaml"))
         write_json(os.path.join(folder, "run.json"), info)
-    stats = fit(model, lambda epoch: task.batches(tok, prep, seed, epoch), cfg, folder, device, seed, task_name, log)
+    trainable = JddcTrainable(task_name, cfg, lambda epoch: task.batches(tok, prep, seed, epoch), dist.rank, dist.world)
+    stats = fit(trainable, model, cfg, folder, device, seed, dist, log)
     if dist.main:
         write_json(os.path.join(folder, "run.json"), {**info, **stats})
     return folder
@@ -122,22 +123,7 @@ def evaluate_run(
 ) -> dict:
     folders = seed_folders(run)
     per_seed = [evaluate_one(f, split, data, device, max_examples, log) for f in folders]
-    first = per_seed[0]
-    summary = {
-        "task": first["task"],
-        "table": first["table"],
-        "row": first["row"],
-        "multimodal": first["multimodal"],
-        "split": split,
-        "examples": first["examples"],
-        "seeds": [r["seed"] for r in per_seed],
-        "metrics": mean_std_dicts([r["metrics"] for r in per_seed]),
-        "trivial": mean_std_dicts([r["trivial"] for r in per_seed]),
-        "per_seed": {str(r["seed"]): r["metrics"] for r in per_seed},
-    }
-    if len(folders) > 1 or folders[0] != run:
-        write_json(os.path.join(run, "metrics.json"), summary)
-    return summary
+    return summarise_seeds(run, folders, per_seed, split, ("task", "table", "row", "multimodal", "examples"))
 
 
 def evaluate_one(folder: str, split: str, data: str | None, device: str | None, max_examples: int | None, log=print) -> dict:

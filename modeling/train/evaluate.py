@@ -106,9 +106,7 @@ def evaluate_run(
         root = data or cfg.get("test_data") or cfg["data"]
         rt = Runtime.load(cfg, root, str(dev), fallback_out=folder, slot_keys=info["slot_keys"])
         model = rt.build_model(info["model"]).to(dev)
-        ck = os.path.join(folder, "checkpoints", "best")
-        if not checkpoint.exists(ck):
-            ck = os.path.join(folder, "checkpoints", "last")
+        ck = checkpoint.chosen(folder)
         checkpoint.load(ck, model, None, dev)
         split = split or pick_test_split(root, cfg.get("test_split", "auto"))
         limit = cfg["loader"]["max_eval_turns"] if max_turns is None else max_turns
