@@ -116,6 +116,36 @@ class Distributed:
         return DDP(model, device_ids=ids, find_unused_parameters=True, broadcast_buffers=broadcast_buffers)
 
 
+def start_run(cfg: dict, folder: str):
+    """Threads, device and the process group of one seed's run; its folder exists afterwards."""
+    from modeling.core.seeding import set_threads
+    from modeling.train.device import pick_device
+
+    set_threads(cfg.get("threads"))
+    device = pick_device(cfg["device"])
+    os.makedirs(folder, exist_ok=True)
+    return device, Distributed(device)
+
+
+def main_first(dist: Distributed, make):
+    """`make()` on rank 0 first (it may write shared files: features, a tokenizer), then on the
+    other ranks, which then read them."""
+    if dist.enabled and not dist.main:
+        dist.barrier()
+    result = make()
+    if dist.enabled and dist.main:
+        dist.barrier()
+    return result
+
+
+def run_seeds(cfg: dict, train_one) -> list[str]:
+    """`train_one(seed, folder)` for every seed of the config, in `output_dir/seed-<s>/`."""
+    out = cfg.get("output_dir")
+    if not out:
+        raise ValueError("output_dir is not set")
+    return [train_one(int(seed), os.path.join(out, f"seed-{seed}")) for seed in cfg["seeds"]]
+
+
 def random_states() -> dict:
     import torch
 

@@ -242,7 +242,7 @@ class TrainStream(RecStream, IterableDataset):
 
         for batch_no, batch in enumerate(self._record_batches(order_seed, split_workers=False)):
             held[batch_no] = batch
-            buffer.append(self._samples(batch, batch_no, rng))
+            buffer.append(self._samples(batch, rng, batch_no))
             buffered += len(buffer[-1]["pos_row"])
             while buffered >= self.shuffle_buffer + self.batch_size:
                 pool = _concat(buffer)
@@ -273,7 +273,9 @@ class TrainStream(RecStream, IterableDataset):
         enc["neg_rows"] = picked["neg_rows"]
         return _to_torch(enc)
 
-    def _samples(self, batch: pa.RecordBatch, batch_no: int, rng) -> dict[str, np.ndarray]:
+    def _samples(self, batch: pa.RecordBatch, rng, batch_no: int = 0) -> dict[str, np.ndarray]:
+        """The trained rows of a record batch (`row`, and `batch` = `batch_no`) with their sampled
+        positive and negative catalogue rows; contexts are encoded later, by `_materialise`."""
         pos_lists = _list_rows(batch.column("positive_ids"), self.catalogue)
         neg_lists = _list_rows(batch.column("negative_ids"), self.catalogue)
         keep, pos_row, neg_rows = [], [], []

@@ -57,6 +57,7 @@ def _features(task, cfg: dict, folder: str, device, progress: bool, extra_data: 
 
 
 def train(task_name: str, cfg: dict, log=print) -> list[str]:
+    from modeling.core.loop import run_seeds
     from modeling.jddc.data import check_build
     from modeling.jddc.tasks import make_task
 
@@ -64,7 +65,7 @@ def train(task_name: str, cfg: dict, log=print) -> list[str]:
         raise ValueError("output_dir is not set")
     check_build(cfg.get("data"))
     make_task(task_name, cfg)  # fail fast on a bad task or kind
-    return [train_one(task_name, cfg, int(s), os.path.join(cfg["output_dir"], f"seed-{s}"), log) for s in cfg["seeds"]]
+    return run_seeds(cfg, lambda seed, folder: train_one(task_name, cfg, seed, folder, log))
 
 
 def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> str:

@@ -9,9 +9,8 @@ import json
 import os
 
 from modeling.config import save_config
-from modeling.core.loop import Distributed, fit
-from modeling.core.seeding import seed_everything, set_threads
-from modeling.train.device import pick_device
+from modeling.core.loop import fit, main_first, run_seeds, start_run
+from modeling.core.seeding import seed_everything
 
 
 class MeseTrainable:
@@ -44,26 +43,16 @@ class MeseTrainable:
 
 
 def train(cfg: dict, log=print) -> list[str]:
-    out = cfg.get("output_dir")
-    if not out:
-        raise ValueError("output_dir is not set")
-    return [train_one(cfg, int(seed), os.path.join(out, f"seed-{seed}"), log) for seed in cfg["seeds"]]
+    return run_seeds(cfg, lambda seed, folder: train_one(cfg, seed, folder, log))
 
 
 def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
     from modeling.mese.batch import TrainBatches
     from modeling.mese.setup import Setup
 
-    set_threads(cfg.get("threads"))
-    device = pick_device(cfg["device"])
-    dist = Distributed(device)
-    os.makedirs(folder, exist_ok=True)
+    device, dist = start_run(cfg, folder)
     tc = cfg["train"]
-    if dist.enabled and not dist.main:
-        dist.barrier()  # rank 0 trains and saves the tokenizer first
-    setup = Setup.create(cfg, folder)
-    if dist.enabled and dist.main:
-        dist.barrier()
+    setup = main_first(dist, lambda: Setup.create(cfg, folder))  # rank 0 trains and saves the tokenizer first
     train_split = setup.split("train")
     if not train_split.samples:
         raise ValueError(f"{cfg['data']}: the train split has no system turns")

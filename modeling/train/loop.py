@@ -13,8 +13,8 @@ import json
 import os
 
 from modeling.config import save_config
-from modeling.core.loop import Distributed, fit, lr_factor  # noqa: F401 (re-exported)
-from modeling.core.seeding import seed_everything, set_threads
+from modeling.core.loop import Distributed, fit, lr_factor, main_first, run_seeds, start_run  # noqa: F401 (re-exported)
+from modeling.core.seeding import seed_everything
 from modeling.train.device import autocast, optimizer_step, pick_device, to_device  # noqa: F401 (re-exported)
 from modeling.train.evaluate import evaluate_model
 
@@ -58,18 +58,12 @@ class RecTrainable:
 
 def train(kind: str, cfg: dict, log=print) -> list[str]:
     """Train one run per seed; returns the run folders."""
-    out = cfg["output_dir"]
-    if not out:
-        raise ValueError("output_dir is not set")
     if cfg.get("name") == "smoke":
         log(
             "smoke config: a CPU-sized model (64 wide, 1 layer, random word embeddings, pretrained EfficientNet-lite0 "
             f"features at {cfg['image']['image_size']} px), not a paper setting (see mmd_v3)"
         )
-    folders = []
-    for seed in cfg["seeds"]:
-        folders.append(train_one(kind, cfg, int(seed), os.path.join(out, f"seed-{seed}"), log))
-    return folders
+    return run_seeds(cfg, lambda seed, folder: train_one(kind, cfg, seed, folder, log))
 
 
 def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
@@ -77,16 +71,10 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
 
     from modeling.runtime import Runtime
 
-    set_threads(cfg.get("threads"))
-    device = pick_device(cfg["device"])
-    dist = Distributed(device)
-    os.makedirs(folder, exist_ok=True)
+    device, dist = start_run(cfg, folder)
     tc = cfg["train"]
-    if dist.enabled and not dist.main:
-        dist.barrier()  # rank 0 computes missing image features first; the others then read them
-    rt = Runtime.load(cfg, cfg["data"], str(device), fallback_out=folder, progress=tc["progress"] and dist.main)
-    if dist.enabled and dist.main:
-        dist.barrier()
+    # rank 0 computes missing image features first; the others then read them
+    rt = main_first(dist, lambda: Runtime.load(cfg, cfg["data"], str(device), fallback_out=folder, progress=tc["progress"] and dist.main))
     states = rt.states("train") if kind == "semantic" else None
     seed_everything(seed, cfg["deterministic"])  # after the data set-up, which may draw random numbers of its own
     model = rt.build_model(kind).to(device)

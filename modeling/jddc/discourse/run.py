@@ -102,9 +102,9 @@ def _score(examples: list[DiscourseExample], predicted: list[list[tuple]]) -> di
 
 
 def train(cfg: dict, log=print) -> list[str]:
-    out = cfg["output_dir"]
-    os.makedirs(out, exist_ok=True)
-    return [train_one(cfg, int(s), os.path.join(out, f"seed-{s}"), log) for s in cfg["seeds"]]
+    from modeling.core.loop import run_seeds
+
+    return run_seeds(cfg, lambda seed, folder: train_one(cfg, seed, folder, log))
 
 
 def _load_vectors(cfg: dict, data: str, folder: str, device):

@@ -31,9 +31,9 @@ TRIVIAL_FILE = "trivial.json"
 def train(method: str, cfg: dict, log=print) -> list[str]:
     if method not in METHODS:
         raise ValueError(f"summary method {method!r}: one of {', '.join(METHODS)}")
-    out = cfg["output_dir"]
-    os.makedirs(out, exist_ok=True)
-    return [train_one(method, cfg, int(s), os.path.join(out, f"seed-{s}"), log) for s in cfg["seeds"]]
+    from modeling.core.loop import run_seeds
+
+    return run_seeds(cfg, lambda seed, folder: train_one(method, cfg, seed, folder, log))
 
 
 # -- encoding ---------------------------------------------------------------------------------
