@@ -8,7 +8,7 @@ select `checkpoints/best` by, or nothing). The model's `forward(batch)` returns 
 
 The loop adds, once for everyone: learning-rate schedule (linear or constant, warm-up), gradient
 clipping, bf16 autocast on GPU, DDP under torchrun (rank 0 writes), progress bars on a terminal,
-`metrics.jsonl` (step, epoch, loss and its parts, lr; a record per epoch), and `checkpoints/last`
+`metrics.jsonl` (step, epoch, loss and its parts, lr, samples/s; a record per epoch), and `checkpoints/last`
 after every epoch and every `train.checkpoint_steps` steps. A checkpoint carries the position in the
 epoch and the random states (Python, numpy, torch, CUDA), so a run killed with SIGKILL and started
 again continues exactly where the checkpoint was and ends with the metrics of an uninterrupted run.
@@ -251,7 +251,8 @@ def fit(task: Trainable, model, cfg: dict, folder: str, device, seed: int, dist:
                 bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
             line = None
             if step % logs_every == 0 or step == total:
-                line = {"step": step, "epoch": epoch, "loss": float(loss.detach()), "lr": lr, **parts}
+                rate = seen * dist.world / max(time.perf_counter() - t0, 1e-9)
+                line = {"step": step, "epoch": epoch, "loss": float(loss.detach()), "lr": lr, "samples_per_s": rate, **parts}
             if dist.main and line:
                 with open(metrics_path, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(line, sort_keys=True) + "\n")
