@@ -50,24 +50,26 @@ EXPERIMENTS: dict[str, dict] = {
 
 def run_experiment(name: str, overrides: list[str], out: str, test_data: str | None = None, log=print) -> list[str]:
     """Train, evaluate and report every run of experiment `name`; returns the report's files."""
+    from modeling import recipes
     from modeling.config import ConfigError, load_config
-    from modeling.report.plots import make_report
-    from modeling.train.evaluate import evaluate_run
-    from modeling.train.loop import train
 
     if name not in EXPERIMENTS:
         raise ConfigError(f"experiment {name!r}: one of {', '.join(EXPERIMENTS)}")
     runs, extra = [], []
     for kind, config in EXPERIMENTS[name]["runs"]:
+        recipe = recipes.get(kind)
+        recipes.check_config(recipe, config)
         folder = os.path.join(out, config if kind == "semantic" else f"{config}_{kind}")
         cfg = load_config(config, [*overrides, f"output_dir={folder}"])
         if kind != "semantic":
             cfg["experiment"] = {**cfg["experiment"], "label": {"clip": "CLIP-style", "text": "text-only"}[kind]}
         log(f"{name}: {kind} with {config} -> {folder}")
-        train(kind, cfg, log=log)
-        evaluate_run(folder, kind=kind)
+        recipe.train(cfg, log=log)
+        recipe.evaluate(recipes.EvalRequest(folder, log=log))
         runs.append(folder)
         if test_data:
+            from modeling.train.evaluate import evaluate_run
+
             evaluate_run(folder, data=test_data, kind=kind, metrics_name="metrics-test_data.json")
             extra.append(os.path.join(folder, "metrics-test_data.json"))
-    return make_report(runs + extra, os.path.join(out, "report"))
+    return recipes.report(runs + extra, os.path.join(out, "report"))[0].splitlines()

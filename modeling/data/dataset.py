@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from torch.utils.data import IterableDataset
 
+from modeling.core.seeding import derive_seed
 from modeling.data import tables
 from modeling.data.catalogue import Catalogue, ImageFeatures, lookup
 from modeling.data.states import StateIndex, dp_fraction
@@ -127,12 +128,12 @@ class RecStream:
     def num_samples(self) -> int:
         return tables.count_rows(self.files())
 
-    def _record_batches(self, order_seed: int | None):
-        """(index, batch) over this rank's and loader worker's share of the record batches."""
+    def _record_batches(self, order_seed: int | None, split_workers: bool = True):
+        """This rank's share of the record batches, and (with `split_workers`) this loader worker's."""
         import torch.utils.data as tud
 
         info = tud.get_worker_info()
-        workers, worker = (info.num_workers, info.id) if info else (1, 0)
+        workers, worker = (info.num_workers, info.id) if info and split_workers else (1, 0)
         shares, share = self.world * workers, self.rank * workers + worker
         files = self.files()
         if order_seed is not None:
@@ -175,6 +176,7 @@ class TrainStream(RecStream, IterableDataset):
         self.seed = seed
         self.epoch = 0
         self.quota = 0
+        self.skip = 0
 
     def num_samples(self) -> int:
         """Training samples after the D_P subset (`dp_ratio`)."""
@@ -197,50 +199,83 @@ class TrainStream(RecStream, IterableDataset):
     def steps_per_epoch(self) -> int:
         return max(1, self.num_samples() // (self.batch_size * self.world))
 
-    def set_epoch(self, epoch: int, quota: int) -> None:
-        self.epoch, self.quota = epoch, quota
+    def set_epoch(self, epoch: int, quota: int, skip: int = 0) -> None:
+        """Yield batches `skip` .. `quota` - 1 of `epoch` (a resumed run skips the ones it trained on)."""
+        self.epoch, self.quota, self.skip = epoch, quota, skip
 
     def __iter__(self):
+        """This rank's batches of the epoch, the same whatever the number of loader workers: every
+        worker draws the rank's whole batch sequence (sampling only: row references and candidate
+        rows) and encodes and yields batches k, k + W, k + 2W, ... from `skip` on; the DataLoader
+        takes one batch from each worker in turn, so it yields the sequence in order."""
         import torch.utils.data as tud
 
         info = tud.get_worker_info()
         workers, worker = (info.num_workers, info.id) if info else (1, 0)
-        quota = len(range(worker, self.quota, workers))
-        made = 0
+        k = 0
         pass_no = 0
-        while made < quota:
+        while k < self.quota:
             produced = 0
-            for batch in self._batches(pass_no, worker):
-                yield batch
-                made += 1
+            for plan in self._batch_plans(pass_no):
+                if k >= self.skip and (k - self.skip) % workers == worker:
+                    yield self._materialise(plan)
+                k += 1
                 produced += 1
-                if made >= quota:
+                if k >= self.quota:
                     return
             pass_no += 1
             if produced == 0:
-                raise tables.DataError(f"{self.root}: no usable training samples in split {self.split!r} for this rank/worker")
+                raise tables.DataError(f"{self.root}: no usable training samples in split {self.split!r} for this rank")
 
-    def _batches(self, pass_no: int, worker: int):
-        rng = np.random.default_rng([self.seed, self.epoch, pass_no, self.rank, worker])
+    def _batch_plans(self, pass_no: int):
+        """Batches as plans: ({record batch number: batch}, per sample its record batch, row in it,
+        positive row and negative rows); drawn from (seed, epoch, pass, rank) only, through a
+        shuffle buffer. Only the record batches the buffer still points into are held."""
+        rng = np.random.default_rng([self.seed, self.epoch, pass_no, self.rank])
+        order_seed = derive_seed(self.seed, self.epoch, pass_no)  # never hash(): it varies per process for strings
+        held: dict[int, pa.RecordBatch] = {}  # the record batches samples in the buffer still point into
         buffer: list[dict[str, np.ndarray]] = []
         buffered = 0
-        order_seed = hash((self.seed, self.epoch, pass_no)) & 0xFFFFFFFF
-        for batch in self._record_batches(order_seed):
-            buffer.append(self._samples(batch, rng))
+
+        def plan(picked: dict[str, np.ndarray]):
+            return {int(b): held[int(b)] for b in np.unique(picked["batch"])}, picked
+
+        for batch_no, batch in enumerate(self._record_batches(order_seed, split_workers=False)):
+            held[batch_no] = batch
+            buffer.append(self._samples(batch, rng, batch_no))
             buffered += len(buffer[-1]["pos_row"])
             while buffered >= self.shuffle_buffer + self.batch_size:
                 pool = _concat(buffer)
                 perm = rng.permutation(len(pool["pos_row"]))
-                yield _to_torch(_take(pool, perm[: self.batch_size]))
+                yield plan(_take(pool, perm[: self.batch_size]))
                 buffer = [_take(pool, perm[self.batch_size :])]
                 buffered -= self.batch_size
+                live = set(np.unique(buffer[0]["batch"]).tolist())
+                held = {b: rb for b, rb in held.items() if b in live or b == batch_no}
         if buffered:
             pool = _concat(buffer)
             perm = rng.permutation(len(pool["pos_row"]))
             for s in range(0, len(perm) - self.batch_size + 1, self.batch_size):
-                yield _to_torch(_take(pool, perm[s : s + self.batch_size]))
+                yield plan(_take(pool, perm[s : s + self.batch_size]))
 
-    def _samples(self, batch: pa.RecordBatch, rng) -> dict[str, np.ndarray]:
+    def _materialise(self, plan) -> dict:
+        """Encode the contexts of a planned batch's rows (the costly part, done by one worker)."""
+        record_batches, picked = plan
+        parts = []
+        for b in np.unique(picked["batch"]):
+            where = np.flatnonzero(picked["batch"] == b)
+            parts.append((where, self._encode(record_batches[b].take(pa.array(picked["row"][where])))))
+        enc = {k: np.empty((len(picked["row"]), *v.shape[1:]), v.dtype) for k, v in parts[0][1].items()}
+        for where, part in parts:
+            for k, v in part.items():
+                enc[k][where] = v
+        enc["pos_row"] = picked["pos_row"]
+        enc["neg_rows"] = picked["neg_rows"]
+        return _to_torch(enc)
+
+    def _samples(self, batch: pa.RecordBatch, rng, batch_no: int = 0) -> dict[str, np.ndarray]:
+        """The trained rows of a record batch (`row`, and `batch` = `batch_no`) with their sampled
+        positive and negative catalogue rows; contexts are encoded later, by `_materialise`."""
         pos_lists = _list_rows(batch.column("positive_ids"), self.catalogue)
         neg_lists = _list_rows(batch.column("negative_ids"), self.catalogue)
         keep, pos_row, neg_rows = [], [], []
@@ -263,11 +298,13 @@ class TrainStream(RecStream, IterableDataset):
             keep.append(i)
             pos_row.append(rng.choice(pos))
             neg_rows.append(rng.choice(neg, self.negatives, replace=len(neg) < self.negatives))
-        enc = _take(self._encode(batch), np.asarray(keep, np.int64))
-        enc["pos_row"] = np.asarray(pos_row, np.int64)
-        enc["neg_rows"] = np.asarray(neg_rows, np.int64).reshape(len(keep), self.negatives)
         self.stats.samples += len(keep)
-        return enc
+        return {
+            "batch": np.full(len(keep), batch_no, np.int64),
+            "row": np.asarray(keep, np.int64),
+            "pos_row": np.asarray(pos_row, np.int64),
+            "neg_rows": np.asarray(neg_rows, np.int64).reshape(len(keep), self.negatives),
+        }
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

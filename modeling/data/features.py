@@ -1,6 +1,11 @@
 """`mmdial features`: run the image CNN once over a build's `images` table and store the pooled
 features in an `image_features` table, so training reads vectors instead of pixels.
 
+A published snapshot (an output of the build core) is never edited: its features go to a side
+build beside the output (`side_build`: `.<name>.side/<snapshot id>/`, with a side manifest naming
+`side_build_of`), which training finds by itself. A plain build folder (a copy) gets the table in
+place, as below.
+
 The table is a proper table of the build: `<out>/image_features/image_features-shared-00000-of-00001.parquet`
 (nothing else in that folder; row groups capped by bytes like every table), registered in
 `<out>/manifest.json` (`tables.image_features`, its schema version, and `image_features`: the
@@ -23,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from modeling.core.progress import bar as progress_bar
 from modeling.data import tables
 from schemas.core import SPLIT_SHARED
 
@@ -65,7 +71,13 @@ def _register(out: str, data: str, summary: dict, rows: int, size: int, dead: in
     """Add the table (and its dead letters) to OUT's manifest, or write a side manifest."""
     from schemas import get
 
-    manifest = _manifest(out) or {"dataset": "image_features", "side_build_of": os.path.abspath(data), "tables": {}, "schema_versions": {}}
+    manifest = _manifest(out) or {
+        "dataset": "image_features",
+        "side_build_of": os.path.abspath(data),
+        "side_build_of_snapshot": published_snapshot(data),
+        "tables": {},
+        "schema_versions": {},
+    }
     entry = {"path": f"{TABLE}/{FEATURES_FILE}", "rows": rows, "bytes": size}
     manifest["tables"][TABLE] = {SPLIT_SHARED: {"rows": rows, "bytes": size, "files": [entry]}}
     dl = manifest["tables"].setdefault("dead_letters", {})
@@ -109,7 +121,8 @@ def compute_features(
     from modeling.encoders.images import FeatureExtractor, decode
     from schemas import get
 
-    out = out or data
+    out = out or default_out(data)
+    check_out(data, out)
     files = tables.require_files(data, "images")
     extractor = FeatureExtractor(encoder, weights, seed).to(device)
     schema = get("image_features").schema_with_metadata()
@@ -121,11 +134,7 @@ def compute_features(
     n_in = n_out = 0
     started = time.time()
     total = tables.count_rows(files)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, desc=f"features ({encoder})", unit="img")
+    bar = progress_bar(total, f"features ({encoder})", progress, unit="img")
     target = os.path.join(features_dir(out), FEATURES_FILE)
     os.makedirs(features_dir(out), exist_ok=True)
     tmp = os.path.join(features_dir(out), f".tmp-{os.getpid()}-{FEATURES_FILE}")
@@ -210,17 +219,54 @@ def compute_features(
     return summary
 
 
+def published_snapshot(data: str) -> str | None:
+    """The id of the published snapshot `data` shows, when `data` is an output of the build core
+    (a symbolic link into its builds folder, or an object store with CURRENT); None for a plain
+    folder (a copied build, a fixture)."""
+    from pipelines.core.publish import store_for
+
+    try:
+        return store_for(data).current_id()
+    except (OSError, ValueError):
+        return None
+
+
+def side_build(data: str) -> str | None:
+    """Where the features of a published snapshot go: a side build beside the output,
+    `<parent>/.<name>.side/<snapshot id>/`, so the snapshot stays as published (its files, manifest
+    and card untouched) and a new snapshot of the build gets features of its own."""
+    build_id = published_snapshot(data)
+    if not build_id or "://" in data:
+        return None
+    parent, name = os.path.split(os.path.abspath(data.rstrip("/")))
+    return os.path.join(parent, f".{name}.side", build_id)
+
+
+def default_out(data: str) -> str:
+    """`mmdial features` without --out: the side build of a published snapshot, else the folder."""
+    return side_build(data) or data
+
+
+def check_out(data: str, out: str) -> None:
+    """Refuse to write into a published snapshot."""
+    if published_snapshot(data) and os.path.realpath(out) == os.path.realpath(data):
+        raise ValueError(f"--out {out}: the published snapshot of {data}; features go to a side build (leave --out out)")
+
+
 def ensure_features(data: str, cfg_image: dict, fallback_out: str, device: str = "cpu", progress: bool = False) -> str:
     """The folder holding an image_features table that matches `cfg_image`, computing it if needed.
 
-    `image.features: auto` uses DATA/image_features (or FALLBACK/image_features when DATA is not
-    writable); any other value is a folder that must already hold the table."""
+    `image.features: auto` looks in DATA, in the side build of DATA's published snapshot, then in
+    FALLBACK (the run folder), and computes the table into the first of these that may be written:
+    DATA only when it is a plain folder (never a published snapshot), the side build when its
+    parent is writable, else FALLBACK. Any other value is a folder that must already hold the table."""
     want = cfg_image.get("features") or "auto"
     if want != "auto":
         if not tables.table_files(want, "image_features"):
             raise tables.DataError(f"image.features={want}: no image_features table there (run `mmdial features`)")
         return want
-    for root in (data, fallback_out):
+    side = side_build(data)
+    for root in [r for r in (data, side, fallback_out) if r]:
         meta = read_meta(root)
         if (
             meta
@@ -229,7 +275,10 @@ def ensure_features(data: str, cfg_image: dict, fallback_out: str, device: str =
             and meta.get("weights") == cfg_image.get("weights")
         ):
             return root
-    root = data if os.access(data, os.W_OK) else fallback_out
+    if side:
+        root = side if os.access(os.path.dirname(os.path.dirname(side)), os.W_OK) else fallback_out
+    else:
+        root = data if os.access(data, os.W_OK) else fallback_out
     compute_features(
         data,
         root,

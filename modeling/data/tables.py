@@ -1,8 +1,8 @@
-"""Where a build's tables live and how to stream them.
+"""The one reader of builds for modeling: where a build's tables live and how to stream them.
 
-A build writes `<root>/<table>/<table>-<split>-<shard>-of-<n>.parquet`. Readers here open those
-files with pyarrow and yield record batches of the columns they need, so no table is ever turned
-into Python objects as a whole; only the batch being worked on is.
+The files of a table are those the build's manifest lists (`table_files`). Readers here open them
+with pyarrow and yield record batches of the columns they need, so no table is ever turned into
+Python objects as a whole; only the batch being worked on is.
 """
 
 from __future__ import annotations
@@ -20,6 +20,22 @@ class DataError(ValueError):
 
 
 def table_files(root: str, table: str, split: str | None = None) -> list[str]:
+    """The files of `table` (one split, or every split in name order) in the build at `root`, as
+    its manifest lists them (pipelines.core's public reading API: `resolve`, `read_manifest`,
+    `file_paths`), so modeling never depends on how the build core names files. A folder whose
+    manifest does not list the table (a bare table folder, a hand-made fixture) is globbed for the
+    `<table>-<split>-*-of-*.parquet` files of the layout."""
+    from pipelines.core.manifest import NotABuild, file_paths, read_manifest
+    from pipelines.core.publish import resolve
+
+    try:
+        listed = read_manifest(root).get("tables", {}).get(table)
+    except (NotABuild, OSError):
+        listed = None
+    if listed is not None:
+        base = resolve(root)
+        names = [split] if split else sorted(listed)
+        return [os.path.join(base, p) for name in names if name in listed for p in file_paths(listed[name])]
     pattern = os.path.join(root, table, f"{table}-{split or '*'}-*-of-*.parquet")
     return sorted(glob.glob(pattern))
 

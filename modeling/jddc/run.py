@@ -12,7 +12,6 @@ seeds, with the trivial baseline scored on the same examples.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 
@@ -20,16 +19,15 @@ import numpy as np
 import yaml
 
 from modeling.config import save_config
+from modeling.core.runs import seed_folders, summarise_seeds, write_json
 from modeling.data.tables import DataError
 
 
 def _setup(cfg: dict, seed: int):
-    import torch
+    from modeling.core.seeding import seed_everything, set_threads
+    from modeling.train.device import pick_device
 
-    from modeling.train.loop import pick_device, seed_everything
-
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
+    set_threads(cfg.get("threads"))
     seed_everything(seed, cfg["deterministic"])
     return pick_device(cfg["device"])
 
@@ -59,6 +57,7 @@ def _features(task, cfg: dict, folder: str, device, progress: bool, extra_data: 
 
 
 def train(task_name: str, cfg: dict, log=print) -> list[str]:
+    from modeling.core.loop import run_seeds
     from modeling.jddc.data import check_build
     from modeling.jddc.tasks import make_task
 
@@ -66,14 +65,15 @@ def train(task_name: str, cfg: dict, log=print) -> list[str]:
         raise ValueError("output_dir is not set")
     check_build(cfg.get("data"))
     make_task(task_name, cfg)  # fail fast on a bad task or kind
-    return [train_one(task_name, cfg, int(s), os.path.join(cfg["output_dir"], f"seed-{s}"), log) for s in cfg["seeds"]]
+    return run_seeds(cfg, lambda seed, folder: train_one(task_name, cfg, seed, folder, log))
 
 
 def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> str:
+    from modeling.core.loop import Distributed, fit
+    from modeling.core.seeding import seed_everything
     from modeling.jddc.tasks import make_task
     from modeling.jddc.tokenizer import build_tokenizer, load_run_tokenizer
-    from modeling.jddc.trainer import fit
-    from modeling.train.loop import Distributed
+    from modeling.jddc.trainer import JddcTrainable
 
     device = _setup(cfg, seed)
     dist = Distributed(device)
@@ -95,6 +95,7 @@ def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> s
     if dist.enabled and dist.main:
         dist.barrier()
     prep = task.prepare(tok, train_ex, rows_of(train_ex))
+    seed_everything(seed, cfg["deterministic"])  # after the data set-up, which may draw random numbers of its own
     model = task.build_model(tok, feat_dim, bank).to(device)
     info = {
         "task": task_name,
@@ -110,21 +111,12 @@ def train_one(task_name: str, cfg: dict, seed: int, folder: str, log=print) -> s
     }
     if dist.main:
         save_config(cfg, os.path.join(folder, "config.yaml"))
-        _write_json(os.path.join(folder, "run.json"), info)
-    stats = fit(model, lambda epoch: task.batches(tok, prep, seed, epoch), cfg, folder, device, seed, task_name, log)
+        write_json(os.path.join(folder, "run.json"), info)
+    trainable = JddcTrainable(task_name, cfg, lambda epoch: task.batches(tok, prep, seed, epoch), dist.rank, dist.world)
+    stats = fit(trainable, model, cfg, folder, device, seed, dist, log)
     if dist.main:
-        _write_json(os.path.join(folder, "run.json"), {**info, **stats})
+        write_json(os.path.join(folder, "run.json"), {**info, **stats})
     return folder
-
-
-def seed_folders(run: str) -> list[str]:
-    if os.path.exists(os.path.join(run, "config.yaml")):
-        return [run]
-    found = sorted(glob.glob(os.path.join(run, "seed-*")), key=lambda p: int(p.rsplit("-", 1)[-1]) if p.rsplit("-", 1)[-1].isdigit() else 0)
-    found = [f for f in found if os.path.exists(os.path.join(f, "config.yaml"))]
-    if not found:
-        raise FileNotFoundError(f"{run}: no trained run (config.yaml or seed-*/config.yaml)")
-    return found
 
 
 def evaluate_run(
@@ -132,22 +124,7 @@ def evaluate_run(
 ) -> dict:
     folders = seed_folders(run)
     per_seed = [evaluate_one(f, split, data, device, max_examples, log) for f in folders]
-    first = per_seed[0]
-    summary = {
-        "task": first["task"],
-        "table": first["table"],
-        "row": first["row"],
-        "multimodal": first["multimodal"],
-        "split": split,
-        "examples": first["examples"],
-        "seeds": [r["seed"] for r in per_seed],
-        "metrics": _mean_std([r["metrics"] for r in per_seed]),
-        "trivial": _mean_std([r["trivial"] for r in per_seed]),
-        "per_seed": {str(r["seed"]): r["metrics"] for r in per_seed},
-    }
-    if len(folders) > 1 or folders[0] != run:
-        _write_json(os.path.join(run, "metrics.json"), summary)
-    return summary
+    return summarise_seeds(run, folders, per_seed, split, ("task", "table", "row", "multimodal", "examples"))
 
 
 def evaluate_one(folder: str, split: str, data: str | None, device: str | None, max_examples: int | None, log=print) -> dict:
@@ -192,26 +169,10 @@ def evaluate_one(folder: str, split: str, data: str | None, device: str | None, 
         "metrics": task.score(preds, test_ex),
         "trivial": task.trivial(train_ex, test_ex),
     }
-    _write_json(os.path.join(folder, "metrics.json"), result)
+    write_json(os.path.join(folder, "metrics.json"), result)
     with open(os.path.join(folder, "samples.jsonl.tmp"), "w", encoding="utf-8") as fh:
         for p, ex in list(zip(preds, test_ex, strict=True))[: cfg["loader"]["samples"]]:
             fh.write(json.dumps(task.sample(p, ex), ensure_ascii=False) + "\n")
     os.replace(os.path.join(folder, "samples.jsonl.tmp"), os.path.join(folder, "samples.jsonl"))
     log(f"{info['task']} seed {info['seed']}: " + ", ".join(f"{k} {v:.4f}" for k, v in result["metrics"].items()))
     return result
-
-
-def _mean_std(dicts: list[dict]) -> dict:
-    keys = [k for k in dicts[0] if all(k in d for d in dicts)]
-    out = {}
-    for k in keys:
-        v = np.asarray([d[k] for d in dicts], float)
-        out[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
-    return out
-
-
-def _write_json(path: str, doc: dict) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=2, sort_keys=True, ensure_ascii=False)
-    os.replace(tmp, path)

@@ -170,13 +170,17 @@ class TrainBatches:
     def steps(self) -> int:
         return -(-len(self.samples) // self.batch_size)
 
-    def epoch(self, seed: int, epoch: int):
+    def epoch(self, seed: int, epoch: int, skip: int = 0):
+        """The epoch's batches from batch `skip` on (the negatives of skipped batches are still drawn,
+        so a resumed epoch continues the uninterrupted one's random stream)."""
         rng = np.random.default_rng([seed, epoch])
         order = rng.permutation(len(self.samples))
         tok = self.cache.tok
         for start in range(0, len(order), self.batch_size):
             chunk = [self.samples[k] for k in order[start : start + self.batch_size]]
             negs = rng.choice(self.n_items, size=self.negatives, replace=False).tolist()
+            if start // self.batch_size < skip:
+                continue
             built, cands, poss = [], [], []
             for s in chunk:
                 b = build_sequence(self.split, self.cache, s, self.spec)

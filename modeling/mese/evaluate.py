@@ -162,11 +162,9 @@ def evaluate_run(
     run: str, split: str | None = None, data: str | None = None, device: str = "auto", max_turns: int | None = None, log=print
 ) -> dict:
     from modeling.config import load_config
-    from modeling.train.evaluate import mean_std, seed_runs
+    from modeling.core.runs import mean_std, seed_folders
 
-    runs = seed_runs(run)
-    if not runs:
-        raise FileNotFoundError(f"{run}: no trained run (config.yaml) here or in seed-*/ folders")
+    runs = seed_folders(run)
     per_seed = {}
     for folder in runs:
         with open(os.path.join(folder, "run.json"), encoding="utf-8") as fh:

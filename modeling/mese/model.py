@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from modeling.core import hf
+from modeling.core.hf import Sizes
+
 
 class ItemEncoder(nn.Module):
     def __init__(self, bert: nn.Module, out_dim: int):
@@ -55,51 +58,15 @@ def match_token_scale(encoder: ItemEncoder, wte: torch.Tensor, ids: torch.Tensor
 
 
 def _distilbert(mc: dict, vocab: int, pretrained: str | None) -> nn.Module:
-    from transformers import DistilBertConfig, DistilBertModel
-
-    if pretrained:
-        model = DistilBertModel.from_pretrained(pretrained, local_files_only=True)
-        model.resize_token_embeddings(vocab)
-        return model
     e = mc["encoder"]
-    cfg = DistilBertConfig(
-        vocab_size=vocab,
-        dim=e["dim"],
-        n_layers=e["layers"],
-        n_heads=e["heads"],
-        hidden_dim=e["ffn"],
-        max_position_embeddings=e["max_positions"],
-        dropout=mc["dropout"],
-        attention_dropout=0.0,
-        pad_token_id=0,
-    )
-    cfg._attn_implementation = "sdpa"
-    return DistilBertModel(cfg)
+    sizes = Sizes(vocab, e["dim"], e["layers"], e["heads"], e["max_positions"], e["ffn"], mc["dropout"], 0.0, pad_id=0, sdpa=True)
+    return hf.distilbert(sizes, pretrained, resize_to=vocab if pretrained else None)
 
 
 def _gpt2(mc: dict, vocab: int, pretrained: str | None) -> nn.Module:
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    if pretrained:
-        model = GPT2LMHeadModel.from_pretrained(pretrained, local_files_only=True)
-        model.resize_token_embeddings(vocab)
-        return model
     b = mc["backbone"]
-    cfg = GPT2Config(
-        vocab_size=vocab,
-        n_positions=b["max_positions"],
-        n_embd=b["dim"],
-        n_layer=b["layers"],
-        n_head=b["heads"],
-        resid_pdrop=mc["dropout"],
-        embd_pdrop=mc["dropout"],
-        attn_pdrop=0.0,
-        tie_word_embeddings=True,
-        bos_token_id=None,
-        eos_token_id=None,
-    )
-    cfg._attn_implementation = "sdpa"
-    return GPT2LMHeadModel(cfg)
+    sizes = Sizes(vocab, b["dim"], b["layers"], b["heads"], b["max_positions"], None, mc["dropout"], 0.0, sdpa=True)
+    return hf.gpt2_lm(sizes, pretrained, resize_to=vocab if pretrained else None)
 
 
 class MESE(nn.Module):

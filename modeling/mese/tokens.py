@@ -1,6 +1,6 @@
 """Tokenizers for the backbone and the item encoders.
 
-Without pretrained weights both share one WordPiece tokenizer trained on the build (templated
+Without pretrained weights both share one WordPiece tokenizer counted on the build (templated
 turns and item texts) and saved in the run folder (`tokenizer.json`), so evaluation reads the
 same vocabulary. With `model.pretrained=DIR`, `DIR/backbone` (a GPT-2 folder) and
 `DIR/item_encoder` (a DistilBERT folder) bring their own tokenizers, to which MESE's special
@@ -50,14 +50,31 @@ class Tok:
 
 
 def train_tokenizer(texts: list[str], vocab_size: int) -> Tok:
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    """A WordPiece tokenizer whose vocabulary is counted here, in a fixed order: the specials, every
+    character seen (alone and as a `##` continuation), then the most frequent whole words (ties by
+    the word) up to `vocab_size`. The `tokenizers` WordPiece trainer is not used: it numbers
+    continuation pieces in hash-map order, so two trainings on the same text could give different
+    vocabularies (huggingface/tokenizers#1794) and the same seed different runs."""
+    from collections import Counter
 
-    tok = Tokenizer(models.WordPiece(unk_token=UNK))
-    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Punctuation()])
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    pre = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Punctuation()])
+    words: Counter = Counter()
+    for text in texts:
+        words.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for w in words for c in w})
+    vocab = {t: i for i, t in enumerate([*SPECIALS, *chars, *(f"##{c}" for c in chars)])}
+    for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])):
+        if len(vocab) >= vocab_size:
+            break
+        vocab.setdefault(w, len(vocab))
+    tok = Tokenizer(models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre
     tok.decoder = decoders.WordPiece()
     tok.add_special_tokens(SPECIALS)
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False))
     return Tok(tok)
 
 

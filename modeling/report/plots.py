@@ -30,14 +30,14 @@ ORDER_KEY = {"ratio": "state_ratio", "dp_size": "dp_ratio", "alpha": "alpha"}
 
 def _run_info(run: str) -> dict:
     from modeling.config import load_config
-    from modeling.train.evaluate import seed_runs
+    from modeling.core.runs import seed_folders
 
     secondary = run.endswith(".json")
     metrics_path = run if secondary else os.path.join(run, "metrics.json")
     run = os.path.dirname(metrics_path) if run.endswith(".json") else run
     with open(metrics_path, encoding="utf-8") as fh:
         metrics = json.load(fh)
-    cfg = load_config(os.path.join(seed_runs(run)[0], "config.yaml"))
+    cfg = load_config(os.path.join(seed_folders(run)[0], "config.yaml"))
     exp = cfg.get("experiment") or {}
     return {
         "run": run,

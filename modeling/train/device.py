@@ -36,13 +36,15 @@ def to_device(batch: dict, device) -> dict:
     return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
 
 
-def optimizer_step(net, batch: dict, optimizer, params, *, device, precision: str, lr: float, grad_clip: float | None):
-    """One optimisation step every trainer shares: set the learning rate, move the batch, forward
-    under autocast, backward, clip, step. Returns (the batch on the device, loss, loss parts)."""
+def optimizer_step(net, batch: dict, optimizer, params, *, device, precision: str, lr: float | list[float], grad_clip: float | None):
+    """One optimisation step every trainer shares: set the learning rate (one, or one per parameter
+    group), move the batch, forward under autocast, backward, clip, step. Returns (the batch on the
+    device, loss, loss parts)."""
     import torch
 
-    for g in optimizer.param_groups:
-        g["lr"] = lr
+    lrs = lr if isinstance(lr, list) else [lr] * len(optimizer.param_groups)
+    for g, value in zip(optimizer.param_groups, lrs, strict=True):
+        g["lr"] = value
     batch = to_device(batch, device)
     with autocast(device, precision):
         loss, parts = net(batch)

@@ -9,12 +9,11 @@ candidate lists) and returns it.
 
 from __future__ import annotations
 
-import glob
 import json
-import math
 import os
 import time
 
+from modeling.core.runs import mean_std, seed_folders
 from modeling.metrics.ranking import EVAL_MODES, METRIC_NAMES, LarchAccumulator, MetricAccumulator
 from modeling.train.device import autocast, pick_device, to_device  # noqa: F401 (re-exported)
 
@@ -60,19 +59,6 @@ def evaluate_model(model, stream, device, precision: str = "auto", chunk: int = 
     }
 
 
-def seed_runs(run: str) -> list[str]:
-    if os.path.exists(os.path.join(run, "config.yaml")):
-        return [run]
-    found = sorted(glob.glob(os.path.join(run, "seed-*")), key=lambda p: int(p.rsplit("-", 1)[1]) if p.rsplit("-", 1)[1].isdigit() else 0)
-    return [p for p in found if os.path.exists(os.path.join(p, "config.yaml"))]
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    m = sum(values) / len(values)
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-    return m, sd
-
-
 def pick_test_split(root: str, wanted: str) -> str:
     """`auto`: the build's `test` split, else the first of SIMMC's devtest/teststd that has samples."""
     if wanted and wanted != "auto":
@@ -107,9 +93,7 @@ def evaluate_run(
     from modeling.runtime import Runtime
     from modeling.train import checkpoint
 
-    runs = seed_runs(run)
-    if not runs:
-        raise FileNotFoundError(f"{run}: no trained run (config.yaml) here or in seed-*/ folders")
+    runs = seed_folders(run)
     per_seed = {}
     details = {}
     for folder in runs:
@@ -122,9 +106,7 @@ def evaluate_run(
         root = data or cfg.get("test_data") or cfg["data"]
         rt = Runtime.load(cfg, root, str(dev), fallback_out=folder, slot_keys=info["slot_keys"])
         model = rt.build_model(info["model"]).to(dev)
-        ck = os.path.join(folder, "checkpoints", "best")
-        if not checkpoint.exists(ck):
-            ck = os.path.join(folder, "checkpoints", "last")
+        ck = checkpoint.chosen(folder)
         checkpoint.load(ck, model, None, dev)
         split = split or pick_test_split(root, cfg.get("test_split", "auto"))
         limit = cfg["loader"]["max_eval_turns"] if max_turns is None else max_turns

@@ -11,13 +11,13 @@ import math
 import pytest
 
 from modeling.jddc.data import Turn
-from modeling.jddc.discourse_data import RELATION_INDEX, DiscourseExample, Edu
-from modeling.jddc.discourse_metrics import discourse_f1
-from modeling.jddc.discourse_run import previous_edu_links
-from modeling.jddc.summary_data import SummaryExample, kept_turns, plain_text
-from modeling.jddc.summary_extractive import lead, lexrank
-from modeling.jddc.summary_run import _decode, encode_source, encode_target
-from modeling.jddc.summary_trivial import TrivialFilter
+from modeling.jddc.discourse.data import RELATION_INDEX, DiscourseExample, Edu
+from modeling.jddc.discourse.metrics import discourse_f1
+from modeling.jddc.discourse.run import previous_edu_links
+from modeling.jddc.summary.data import SummaryExample, kept_turns, plain_text
+from modeling.jddc.summary.extractive import lead, lexrank
+from modeling.jddc.summary.run import _decode, encode_source, encode_target
+from modeling.jddc.summary.trivial import TrivialFilter
 from modeling.metrics.text import rouge
 
 QA = "Question&Answer/Question/SWIH"

@@ -25,23 +25,19 @@ from torch import nn
 
 
 def bert_encoder(cfg: dict, vocab_size: int, pad_id: int):
-    from transformers import BertConfig, BertModel
+    from modeling.core import hf
 
-    if cfg.get("pretrained"):
-        return BertModel.from_pretrained(cfg["pretrained"], local_files_only=True, add_pooling_layer=False)
-    conf = BertConfig(
-        vocab_size=vocab_size,
-        hidden_size=cfg["hidden"],
-        num_hidden_layers=cfg["encoder_layers"],
-        num_attention_heads=cfg["encoder_heads"],
-        intermediate_size=cfg["encoder_ffn"],
-        max_position_embeddings=cfg["max_source"] + 2,
-        hidden_dropout_prob=cfg["dropout"],
-        attention_probs_dropout_prob=cfg["dropout"],
-        pad_token_id=pad_id,
-        type_vocab_size=2,
+    sizes = hf.Sizes(
+        vocab_size,
+        cfg["hidden"],
+        cfg["encoder_layers"],
+        cfg["encoder_heads"],
+        cfg["max_source"] + 2,
+        cfg["encoder_ffn"],
+        cfg["dropout"],
+        pad_id=pad_id,
     )
-    return BertModel(conf, add_pooling_layer=False)
+    return hf.bert(sizes, cfg.get("pretrained"))
 
 
 class BertSumAbs(nn.Module):

@@ -1,11 +1,13 @@
 """`mmdial train jddc-discourse` / `mmdial evaluate jddc-discourse`: Deep Sequential runs.
 
-One run per seed in `output_dir/seed-<s>/`: `config.yaml` (resolved), `run.json` (sizes, the
-majority relation), `tokenizer.json`, `model.safetensors` (the epoch with the best validation
-Link & Relation F1), `history.jsonl` (loss and validation F1 per epoch). `model.multimodal`
-picks the variant (image EDUs through a feed-forward layer, or ignored).
+One run per seed in `output_dir/seed-<s>/`, the run folder every kind writes (the one loop,
+`modeling.core.loop.fit`): `config.yaml` (resolved), `run.json` (sizes, the majority relation),
+`tokenizer.json`, `metrics.jsonl` (losses per step; per epoch the validation Link and Link &
+Relation F1), `checkpoints/best` (the epoch with the best validation Link & Relation F1) and
+`checkpoints/last` (resume after kill -9). `model.multimodal` picks the variant (image EDUs
+through a feed-forward layer, or ignored).
 
-Evaluation scores a split with `discourse_metrics.discourse_f1` and also scores, on the same
+Evaluation scores a split with `discourse/metrics.discourse_f1` and also scores, on the same
 sessions and EDUs (text-only: the text EDUs), the baseline that attaches every EDU to the one
 before it with the training set's most frequent relation.
 """
@@ -14,39 +16,23 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import time
 from collections import Counter
 
 import numpy as np
 
 from modeling.config import save_config
-from modeling.jddc.discourse_data import RELATIONS, DiscourseExample, discourse_examples
-from modeling.jddc.discourse_metrics import discourse_f1
+from modeling.core.seeding import seed_everything, set_threads
+from modeling.jddc.discourse.data import RELATIONS, DiscourseExample, discourse_examples
+from modeling.jddc.discourse.metrics import discourse_f1
+from modeling.jddc.trainer import ShuffledExamples
 
 RUN_FILE = "run.json"
-MODEL_FILE = "model.safetensors"
-
-
-def _seed(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def _device(name: str):
     from modeling.train.loop import pick_device
 
     return pick_device(name)
-
-
-def _threads(cfg: dict) -> None:
-    import torch
-
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
 
 
 def _batch(examples: list[DiscourseExample], tok, vectors, max_chars: int, device) -> dict:
@@ -116,9 +102,9 @@ def _score(examples: list[DiscourseExample], predicted: list[list[tuple]]) -> di
 
 
 def train(cfg: dict, log=print) -> list[str]:
-    out = cfg["output_dir"]
-    os.makedirs(out, exist_ok=True)
-    return [train_one(cfg, int(s), os.path.join(out, f"seed-{s}"), log) for s in cfg["seeds"]]
+    from modeling.core.loop import run_seeds
+
+    return run_seeds(cfg, lambda seed, folder: train_one(cfg, seed, folder, log))
 
 
 def _load_vectors(cfg: dict, data: str, folder: str, device):
@@ -129,14 +115,43 @@ def _load_vectors(cfg: dict, data: str, folder: str, device):
     return ImageVectors.load(data, cfg["image"], folder, str(device))
 
 
-def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
-    import torch
+class DiscourseTrainable(ShuffledExamples):
+    """Deep Sequential for the one training loop: Adam at a constant rate, sessions shuffled per
+    (seed, epoch), validation Link & Relation F1 selecting `checkpoints/best`."""
 
-    from modeling.jddc.discourse_model import DeepSequential
+    name = "jddc-discourse"
+    schedule = "constant"
+
+    def __init__(self, cfg: dict, seed: int, train_x, valid_x, tok, vectors, device, model):
+        self.cfg, self.seed, self.items, self.valid_x = cfg, seed, train_x, valid_x
+        self.tok, self.vectors, self.device, self.model = tok, vectors, device, model
+
+    def optimizer(self, params):
+        import torch
+
+        return torch.optim.Adam(params, lr=self.cfg["train"]["lr"])
+
+    def collate(self, chunk: list) -> dict:
+        return _batch(chunk, self.tok, self.vectors, self.cfg["model"]["max_edu_chars"], self.device)
+
+    @staticmethod
+    def batch_size(batch: dict) -> int:
+        return int(batch["chars"].shape[0])
+
+    def validate(self, wrapped, epoch: int):
+        if not self.valid_x:
+            return {}, None
+        score = _score(self.valid_x, predict(self.model, self.valid_x, self.tok, self.vectors, self.cfg, self.device))
+        return {"valid_link_f1": score["link"]["f1"], "valid_link_relation_f1": score["link_relation"]["f1"]}, score["link_relation"]["f1"]
+
+
+def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
+    from modeling.core.loop import Distributed, fit, loss_of
+    from modeling.core.runs import write_json
+    from modeling.jddc.discourse.model import DeepSequential
     from modeling.jddc.tokenizer import build_tokenizer
 
-    _threads(cfg)
-    _seed(seed)
+    set_threads(cfg.get("threads"))
     device = _device(cfg["device"])
     data, multimodal = cfg["data"], cfg["model"]["multimodal"]
     train_x = discourse_examples(data, "train", multimodal)
@@ -149,8 +164,8 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
     tok.save(folder)
     vectors = _load_vectors(cfg, data, folder, device)
     majority = Counter(r for x in train_x for _, _, r in x.gold).most_common(1)[0][0]
+    seed_everything(seed, cfg.get("deterministic", True))  # after the data set-up, which may draw random numbers of its own
     model = DeepSequential(tok.vocab_size, len(RELATIONS), cfg["model"], vectors.dim if vectors else 0, tok.pad_id).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
     run = {
         "task": "jddc-discourse",
         "seed": seed,
@@ -161,48 +176,20 @@ def train_one(cfg: dict, seed: int, folder: str, log=print) -> str:
         "train_sessions": len(train_x),
         "valid_sessions": len(valid_x),
     }
-    with open(os.path.join(folder, RUN_FILE), "w", encoding="utf-8") as fh:
-        json.dump(run, fh, indent=2)
-    from safetensors.torch import save_model
-
-    best, bs = -1.0, cfg["train"]["batch_size"]
-    hist = open(os.path.join(folder, "history.jsonl"), "w", encoding="utf-8")
-    rng = random.Random(seed)
-    for epoch in range(cfg["train"]["epochs"]):
-        model.train()
-        order = list(range(len(train_x)))
-        rng.shuffle(order)
-        started, total = time.time(), 0.0
-        for start in range(0, len(order), bs):
-            batch = _batch([train_x[i] for i in order[start : start + bs]], tok, vectors, cfg["model"]["max_edu_chars"], device)
-            loss = model.loss(batch)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["train"]["grad_clip"])
-            opt.step()
-            total += float(loss.detach())
-        score = _score(valid_x, predict(model, valid_x, tok, vectors, cfg, device)) if valid_x else None
-        key = score["link_relation"]["f1"] if score else epoch
-        record = {"epoch": epoch + 1, "loss": total / max(1, -(-len(order) // bs)), "seconds": round(time.time() - started, 2)}
-        if score:
-            record.update(valid_link_f1=score["link"]["f1"], valid_link_relation_f1=score["link_relation"]["f1"])
-        hist.write(json.dumps(record) + "\n")
-        hist.flush()
-        if key >= best:
-            best = key
-            save_model(model, os.path.join(folder, MODEL_FILE))
-        log(f"jddc-discourse seed {seed} epoch {epoch + 1}: " + " ".join(f"{k}={v:.4f}" for k, v in record.items() if isinstance(v, float)))
-    hist.close()
+    write_json(os.path.join(folder, RUN_FILE), run)
+    task = DiscourseTrainable(cfg, seed, train_x, valid_x, tok, vectors, device, model)
+    fit(task, loss_of(model), cfg, folder, device, seed, Distributed(device), log)
     return folder
 
 
 def load_run(folder: str, device="cpu"):
     """(model, tokenizer, config, run.json) of a trained seed folder."""
     import yaml
-    from safetensors.torch import load_model
 
-    from modeling.jddc.discourse_model import DeepSequential
+    from modeling.core.loop import loss_of
+    from modeling.jddc.discourse.model import DeepSequential
     from modeling.jddc.tokenizer import load_run_tokenizer
+    from modeling.train import checkpoint
 
     with open(os.path.join(folder, "config.yaml"), encoding="utf-8") as fh:
         cfg = yaml.safe_load(fh)
@@ -210,7 +197,7 @@ def load_run(folder: str, device="cpu"):
         run = json.load(fh)
     tok = load_run_tokenizer(folder, None)
     model = DeepSequential(run["vocab_size"], len(RELATIONS), cfg["model"], run["image_dim"], tok.pad_id).to(device)
-    load_model(model, os.path.join(folder, MODEL_FILE), device=str(device))
+    checkpoint.load(checkpoint.chosen(folder), loss_of(model), None, device)
     return model, tok, cfg, run
 
 

@@ -4,7 +4,7 @@ The paper's annotators first filter out the trivial utterances (greeting, waitin
 self-introduction; section 3.2), then summarise what is left. The models read the same thing:
 the session minus its trivial utterances, chosen by `summary.trivial`:
 - `predicted` (default): a classifier trained on the training split's trivial flags decides
-  (summary_trivial.TrivialFilter), so nothing at test time comes from the annotation;
+  (summary.trivial.TrivialFilter), so nothing at test time comes from the annotation;
 - `gold`: the annotated flags (an oracle upper bound);
 - `keep`: no filtering (the whole session).
 An image message reads as `[图片]` in text (IMAGE_MARK); multimodal models also get its features.

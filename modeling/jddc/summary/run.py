@@ -2,9 +2,11 @@
 
 One run per seed in `output_dir/seed-<s>/`: `config.yaml` (resolved), `run.json` (method, N =
 mean training summary length in characters, sizes), `trivial.json` (the trivial-utterance
-filter, summary_trivial), and for the neural ones `tokenizer.json` (or the pretrained folder's),
-`model.safetensors` (the epoch with the best validation ROUGE, mean of R-1/R-2/R-L) and
-`history.jsonl`. Lead and LexRank learn only N and the filter (their seeds give equal results).
+filter, summary.trivial), and for the neural ones the run folder of the one loop
+(`modeling.core.loop.fit`): `tokenizer.json` (or the pretrained folder's), `metrics.jsonl`,
+`checkpoints/best` (the epoch with the best validation ROUGE, mean of R-1/R-2/R-L) and
+`checkpoints/last` (resume after kill -9). Lead and LexRank learn only N and the filter (their
+seeds give equal results).
 Evaluation writes `predictions-<split>.jsonl` and returns ROUGE-1/2/L F1 over characters
 (modeling.metrics.text.rouge).
 """
@@ -13,27 +15,25 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import time
 
 import numpy as np
 
 from modeling.config import save_config
-from modeling.jddc.summary_data import SummaryExample, kept_turns, plain_text, summary_examples
-from modeling.jddc.summary_trivial import TrivialFilter
+from modeling.jddc.summary.data import SummaryExample, kept_turns, plain_text, summary_examples
+from modeling.jddc.summary.trivial import TrivialFilter
+from modeling.jddc.trainer import ShuffledExamples
 
 METHODS = ("lead", "lexrank", "pg", "bertsum")
 RUN_FILE = "run.json"
-MODEL_FILE = "model.safetensors"
 TRIVIAL_FILE = "trivial.json"
 
 
 def train(method: str, cfg: dict, log=print) -> list[str]:
     if method not in METHODS:
         raise ValueError(f"summary method {method!r}: one of {', '.join(METHODS)}")
-    out = cfg["output_dir"]
-    os.makedirs(out, exist_ok=True)
-    return [train_one(method, cfg, int(s), os.path.join(out, f"seed-{s}"), log) for s in cfg["seeds"]]
+    from modeling.core.loop import run_seeds
+
+    return run_seeds(cfg, lambda seed, folder: train_one(method, cfg, seed, folder, log))
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -124,15 +124,11 @@ def _decode(ids: list[int], tok, oovs: list[str]) -> str:
 
 # -- training ---------------------------------------------------------------------------------
 def _setup(cfg: dict, seed: int):
-    import torch
+    from modeling.core.seeding import seed_everything, set_threads
+    from modeling.train.device import pick_device
 
-    from modeling.train.loop import pick_device
-
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg["threads"]))
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    set_threads(cfg.get("threads"))
+    seed_everything(seed, cfg.get("deterministic", True))
     return pick_device(cfg["device"])
 
 
@@ -145,8 +141,8 @@ def _vectors(cfg: dict, data: str, folder: str, device):
 
 
 def _build_model(method: str, cfg: dict, tok, image_dim: int):
-    from modeling.jddc.summary_bertsum import BertSumAbs
-    from modeling.jddc.summary_pg import PointerGenerator
+    from modeling.jddc.summary.bertsum import BertSumAbs
+    from modeling.jddc.summary.pg import PointerGenerator
 
     if method == "pg":
         return PointerGenerator(tok.vocab_size, cfg["pg"], tok.pad_id, tok.unk_id)
@@ -212,24 +208,54 @@ def train_one(method: str, cfg: dict, seed: int, folder: str, log=print) -> str:
     return folder
 
 
-def _optimisers(method: str, model, cfg: dict):
-    """PG: one Adam. BERTSUMABS: one Adam for the encoder, one for the decoder."""
-    import torch
+class SummaryTrainable(ShuffledExamples):
+    """Pointer-Generator (Adam at a constant rate) or BERTSUMABS (one Adam, encoder and decoder
+    groups, each on its own Noam schedule) for the one training loop; sessions shuffled per (seed,
+    epoch); validation ROUGE (mean of ROUGE-1/2/L F1) selects `checkpoints/best`."""
 
-    tc = cfg["train"]
-    if method == "pg":
-        return [(torch.optim.Adam(model.parameters(), lr=tc["lr"]), None)]
-    bc = cfg["bertsum"]
-    enc = torch.optim.Adam(model.encoder_parameters(), lr=bc["lr_encoder"], betas=(0.9, 0.999))
-    dec = torch.optim.Adam(model.decoder_parameters(), lr=bc["lr_decoder"], betas=(0.9, 0.999))
-    return [(enc, (bc["lr_encoder"], bc["warmup_encoder"])), (dec, (bc["lr_decoder"], bc["warmup_decoder"]))]
+    schedule = "constant"
+
+    def __init__(self, method: str, cfg: dict, seed: int, model, enc_train, valid_x, enc_valid, tok, device, image_dim: int):
+        self.name, self.method, self.cfg, self.seed, self.model = f"jddc-summary-{method}", method, cfg, seed, model
+        self.items, self.valid_x, self.enc_valid = enc_train, valid_x, enc_valid
+        self.tok, self.device, self.image_dim = tok, device, image_dim
+
+    def optimizer(self, params):
+        import torch
+
+        if self.method == "pg":
+            return torch.optim.Adam(params, lr=self.cfg["train"]["lr"])
+        bc = self.cfg["bertsum"]
+        groups = [{"params": list(self.model.encoder_parameters()), "lr": bc["lr_encoder"]}]
+        groups.append({"params": list(self.model.decoder_parameters()), "lr": bc["lr_decoder"]})
+        return torch.optim.Adam(groups, betas=(0.9, 0.999))
+
+    def group_lrs(self, step: int) -> list[float] | None:
+        from modeling.jddc.summary.bertsum import noam
+
+        if self.method == "pg":
+            return [self.cfg["train"]["lr"]]
+        bc = self.cfg["bertsum"]
+        return [noam(step + 1, bc["lr_encoder"], bc["warmup_encoder"]), noam(step + 1, bc["lr_decoder"], bc["warmup_decoder"])]
+
+    def collate(self, chunk: list) -> dict:
+        return _collate(chunk, self.tok, self.device, self.image_dim)
+
+    @staticmethod
+    def batch_size(batch: dict) -> int:
+        return int(batch["src"].shape[0])
+
+    def validate(self, wrapped, epoch: int):
+        if not self.valid_x:
+            return {}, None
+        hyps = generate(self.method, self.model, self.valid_x, self.enc_valid, self.tok, self.cfg, self.device, self.image_dim)
+        scores = _rouge(hyps, [x.summary for x in self.valid_x])
+        return {f"valid_{k}": v for k, v in scores.items()}, sum(scores.values()) / len(scores)
 
 
 def _train_neural(method, cfg, seed, folder, train_x, valid_x, filt, device, log) -> dict:
-    import torch
-    from safetensors.torch import save_model
-
-    from modeling.jddc.summary_bertsum import noam
+    from modeling.core.loop import Distributed, fit, loss_of
+    from modeling.core.seeding import seed_everything
     from modeling.jddc.tokenizer import build_tokenizer
 
     mode = cfg["summary"]["trivial"]
@@ -239,53 +265,15 @@ def _train_neural(method, cfg, seed, folder, train_x, valid_x, filt, device, log
     tok.save(folder)
     vectors = _vectors(cfg, cfg["data"], folder, device) if method == "bertsum" else None
     image_dim = vectors.dim if vectors else 0
-    model = _build_model(method, cfg, tok, image_dim).to(device)
-    opts = _optimisers(method, model, cfg)
     enc_train = _encode_all(train_x, mode, filt, tok, cfg, vectors, True)
     if method == "bertsum":  # no copying: targets stay in the vocabulary ([UNK] for unseen characters)
         for e in enc_train:
             e["tgt_ext"] = e["tgt"]
     enc_valid = _encode_all(valid_x, mode, filt, tok, cfg, vectors, False)
-    bs, step, best = cfg["train"]["batch_size"], 0, -1.0
-    rng = random.Random(seed)
-    hist = open(os.path.join(folder, "history.jsonl"), "w", encoding="utf-8")
-    for epoch in range(cfg["train"]["epochs"]):
-        model.train()
-        order = list(range(len(enc_train)))
-        rng.shuffle(order)
-        started, total, n = time.time(), 0.0, 0
-        for start in range(0, len(order), bs):
-            batch = _collate([enc_train[i] for i in order[start : start + bs]], tok, device, image_dim)
-            loss = model.loss(batch)
-            step += 1
-            for opt, sched in opts:
-                opt.zero_grad()
-                if sched:
-                    for g in opt.param_groups:
-                        g["lr"] = noam(step, *sched)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["train"]["grad_clip"])
-            for opt, _ in opts:
-                opt.step()
-            total, n = total + float(loss.detach()), n + 1
-        record = {"epoch": epoch + 1, "step": step, "loss": total / max(n, 1), "seconds": round(time.time() - started, 2)}
-        if valid_x:
-            hyps = generate(method, model, valid_x, enc_valid, tok, cfg, device, image_dim)
-            scores = _rouge(hyps, [x.summary for x in valid_x])
-            record.update({f"valid_{k}": v for k, v in scores.items()})
-            key = sum(scores.values()) / len(scores)
-        else:
-            key = float(epoch)
-        if key >= best:
-            best = key
-            save_model(model, os.path.join(folder, MODEL_FILE))
-        hist.write(json.dumps(record) + "\n")
-        hist.flush()
-        log(
-            f"jddc-summary-{method} seed {seed} epoch {epoch + 1}: "
-            + " ".join(f"{k}={v:.4f}" for k, v in record.items() if isinstance(v, float))
-        )
-    hist.close()
+    seed_everything(seed, cfg.get("deterministic", True))  # after the data set-up, which may draw random numbers of its own
+    model = _build_model(method, cfg, tok, image_dim).to(device)
+    task = SummaryTrainable(method, cfg, seed, model, enc_train, valid_x, enc_valid, tok, device, image_dim)
+    fit(task, loss_of(model), cfg, folder, device, seed, Distributed(device), log)
     return {"vocab_size": tok.vocab_size, "image_dim": image_dim, "pretrained": pretrained}
 
 
@@ -307,24 +295,24 @@ def summarise(folder: str, examples: list[SummaryExample], device: str = "auto",
     cfg, run, filt = _load(folder)
     method, mode = run["method"], run["trivial"]
     if method == "lead":
-        from modeling.jddc.summary_extractive import lead
+        from modeling.jddc.summary.extractive import lead
 
         return [lead(plain_text(kept_turns(x, mode, filt)), run["lead_chars"]) for x in examples]
     if method == "lexrank":
-        from modeling.jddc.summary_extractive import lexrank
+        from modeling.jddc.summary.extractive import lexrank
 
         units = cfg["summary"]["lexrank_units"]
         return [lexrank([t.text for t in kept_turns(x, mode, filt) if t.text], run["lead_chars"], units) for x in examples]
-    from safetensors.torch import load_model
-
+    from modeling.core.loop import loss_of
     from modeling.jddc.tokenizer import load_run_tokenizer
-    from modeling.train.loop import pick_device
+    from modeling.train import checkpoint
+    from modeling.train.device import pick_device
 
     dev = pick_device(device)
     tok = load_run_tokenizer(folder, run.get("pretrained"))
     vectors = _vectors(cfg, data or cfg["data"], folder, dev) if method == "bertsum" else None
     model = _build_model(method, cfg, tok, run["image_dim"]).to(dev)
-    load_model(model, os.path.join(folder, MODEL_FILE), device=str(dev))
+    checkpoint.load(checkpoint.chosen(folder), loss_of(model), None, dev)
     encoded = _encode_all(examples, mode, filt, tok, cfg, vectors, False)
     return generate(method, model, examples, encoded, tok, cfg, dev, run["image_dim"])
 

@@ -38,16 +38,37 @@ class _Units:
         return [w for w in jieba.lcut(text) if not _PUNCT.fullmatch(w)]
 
 
+def _cosine(sentence1, sentence2, tf1, tf2, idf_metrics) -> float:
+    """sumy's LexRank cosine with its sums taken in sorted word order: sumy sums over frozensets,
+    whose order (and so the float rounding) changes with the process's string-hash seed, which
+    changed near-tied rankings from one run to the next."""
+    common = sorted(frozenset(sentence1) & frozenset(sentence2))
+    numerator = sum(tf1[t] * tf2[t] * idf_metrics[t] ** 2 for t in common)
+    d1 = sum((tf1[t] * idf_metrics[t]) ** 2 for t in sorted(frozenset(sentence1)))
+    d2 = sum((tf2[t] * idf_metrics[t]) ** 2 for t in sorted(frozenset(sentence2)))
+    if d1 > 0 and d2 > 0:
+        return numerator / (d1**0.5 * d2**0.5)
+    return 0.0
+
+
+def _ordered_lexrank():
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+
+    class OrderedLexRank(LexRankSummarizer):
+        cosine_similarity = staticmethod(_cosine)
+
+    return OrderedLexRank()
+
+
 def lexrank(sentences: list[str], n: int, units: str = "char") -> str:
     from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-    from sumy.summarizers.lex_rank import LexRankSummarizer
 
     sentences = [s for s in sentences if s.strip()]
     if not sentences:
         return ""
     tok = _Units(units)
     doc = ObjectDocumentModel([Paragraph([Sentence(s, tok) for s in sentences])])
-    summarizer = LexRankSummarizer()
+    summarizer = _ordered_lexrank()
     picked: tuple = ()
     for k in range(1, len(doc.sentences) + 1):
         picked = summarizer(doc, k)

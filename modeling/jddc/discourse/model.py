@@ -18,7 +18,7 @@ relations); decoding is greedy in EDU order, each choice feeding the structure o
 
 Multimodal (paper section 5.3): an image EDU has no text; its local representation is its image
 feature (standardised CNN features) through a feed-forward layer. The text-only parser never
-sees image EDUs (discourse_data drops them).
+sees image EDUs (discourse.data drops them).
 
 Simplifications, stated: one structure GRU for both speakers (the original keeps speaker-
 highlighted copies), and a clipped link-distance embedding in the link scorer.
