@@ -75,6 +75,10 @@ class Builder(ABC):
         """Files read whole by every worker (name -> path): checksummed into the manifest."""
         return {}
 
+    def manifest_sections(self) -> dict:
+        """Extra top-level manifest sections (e.g. `privacy` of `mmdial mask-manual`); the core's own keys win."""
+        return {}
+
     def shared_inputs(self) -> list[str]:
         """Other files any worker may read that are not work units (e.g. SIMMC screenshots): their
         content is part of every shard's fingerprint."""

@@ -296,6 +296,10 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         lines += [to_markdown(t), ""]
         if t.note:
             lines += [t.note, ""]
+    if manifest.get("privacy", {}).get("acceptance"):
+        from pipelines.privacy.acceptance import card_lines
+
+        lines += card_lines(manifest["privacy"]["acceptance"])
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{title}]({path})" for title, path in plots]
