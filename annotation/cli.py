@@ -133,8 +133,21 @@ def _acceptance_report(client, project: str, json_out: str | None) -> None:
     est = rep["estimate"]
     pct = lambda x: "" if x is None else f"{100 * x:.2f}%"  # noqa: E731
     console = Console(width=max(200, shutil.get_terminal_size((200, 24)).columns))
-    t = Table(title=f"Acceptance of the auto-masked images of {project}: {rep['images']} images, groups of {rep['group_size']}, {rep['pass_rule']}")
-    for col in ("group", "images", "sample", "reviewed", "with residual", "status", "tasks", "answered", "residual rate", "upper bound 95%"):
+    t = Table(
+        title=f"Acceptance of the auto-masked images of {project}: {rep['images']} images, groups of {rep['group_size']}, {rep['pass_rule']}"
+    )
+    for col in (
+        "group",
+        "images",
+        "sample",
+        "reviewed",
+        "with residual",
+        "status",
+        "tasks",
+        "answered",
+        "residual rate",
+        "upper bound 95%",
+    ):
         t.add_column(col)
     per = {g["group"]: g for g in est["per_group"]}
     for g in rep["groups"]:

@@ -16,9 +16,11 @@ from annotation import acceptance, qc
 from annotation import results as R
 from annotation.flows.privacy_check import BOXED, CLEAN
 from annotation.projects import open_project
-from annotation.tasks import GROUP_FIELD, ROUND_FIELD
+from annotation.tasks import GROUP_FIELD, ROUND_FIELD, load_tables
 from annotation.versions import current_annotation
+from pipelines.cli.main import app
 from pipelines.privacy.acceptance import upper_bound
+from pipelines.privacy.builder import read_images
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
 
@@ -27,8 +29,6 @@ PHONE_LINE = '[{"text": "电话13812345678", "polygon": [[2, 2], [62, 2], [62, 1
 
 
 def _cli(*args, env=None):
-    from pipelines.cli.main import app
-
     res = CliRunner().invoke(app, [str(a) for a in args], env=env)
     assert res.exit_code == 0, (res.exit_code, res.output)
     return res
@@ -49,7 +49,9 @@ def _masked_build(tmp_path) -> str:
         ok, buf = cv2.imencode(".png", rng.integers(0, 255, (24, 72, 3), dtype=np.uint8))
         (src / f"s{i:03d}.png").write_bytes(buf.tobytes())
     out = tmp_path / "masked"
-    _cli("mask", "--in", src, "--out", out, "--set", "engine.name=fake", "--set", f"engine.default={PHONE_LINE}", "--workers", "1", "--quiet")
+    _cli(
+        "mask", "--in", src, "--out", out, "--set", "engine.name=fake", "--set", f"engine.default={PHONE_LINE}", "--workers", "1", "--quiet"
+    )
     return str(out)
 
 
@@ -62,7 +64,10 @@ def _answer(client, project_id: int, residual: set[str]) -> int:
         if current_annotation(t) is not None:
             continue
         if d["image_id"] in residual:
-            result = [R.rectangle("b1", "box", "image", 60.0, 10.0, 30.0, 40.0, "phone", d["width"], d["height"]), R.choices("verdict", "image", [BOXED])]
+            result = [
+                R.rectangle("b1", "box", "image", 60.0, 10.0, 30.0, 40.0, "phone", d["width"], d["height"]),
+                R.choices("verdict", "image", [BOXED]),
+            ]
         else:
             result = [R.choices("verdict", "image", [CLEAN])]
         client.create_annotation(t["id"], result, lead_time=3.0, completed_by=uid)
@@ -73,13 +78,15 @@ def _answer(client, project_id: int, residual: set[str]) -> int:
 def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_client, project_name, tmp_path):
     env = {"MMDIAL_LS_DATA_DIR": str(ls_server.data_dir), "MMDIAL_LS_TOKEN": None, "MMDIAL_LS_URL": None}
     masked = _masked_build(tmp_path)
-    ids = acceptance.masked_ids(__import__("annotation.tasks", fromlist=["load_tables"]).load_tables(masked))
+    ids = acceptance.masked_ids(load_tables(masked))
     assert len(ids) == N_IMAGES
     groups = acceptance.groups_of(ids, 100)
     assert [len(g) for g in groups.values()] == [100, 100, 15]
 
     # sample: the seeded qc draw of each group, pushed as round-1 privacy_check tasks of that group
-    pushed = _json_out(_cli("annotate", "push", "privacy_check", "--from", masked, "--project", project_name, "--sample-masked", "--seed", 3, env=env))
+    pushed = _json_out(
+        _cli("annotate", "push", "privacy_check", "--from", masked, "--project", project_name, "--sample-masked", "--seed", 3, env=env)
+    )
     assert (pushed["images"], pushed["groups"], pushed["sampled"], pushed["created"]) == (N_IMAGES, 3, 22, 22)
     assert pushed["sample_per_group"] == {"0": 10, "1": 10, "2": 2}
     info = open_project(ls_client, project_name)
@@ -88,7 +95,9 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     assert on_server == {(g, i) for g, members in groups.items() for i in qc.draw(members, 3, g, 1)}
     assert all(int(t["data"][ROUND_FIELD]) == 1 for t in tasks)
     # repeating the push creates nothing; another seed on the same project keeps the project's draw
-    again = _json_out(_cli("annotate", "push", "privacy_check", "--from", masked, "--project", project_name, "--sample-masked", "--seed", 9, env=env))
+    again = _json_out(
+        _cli("annotate", "push", "privacy_check", "--from", masked, "--project", project_name, "--sample-masked", "--seed", 9, env=env)
+    )
     assert again["created"] == 0 and again["seed"] == 3
 
     # review: one sampled image of group 1 still shows personal data
@@ -105,10 +114,20 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     _cli("annotate", "qc", "report", "--project", project_name, "--json", acc_file, env=env)
     manual = tmp_path / "pull"
     _cli("annotate", "pull", "--project", project_name, "--out", manual, env=env)
-    from pipelines.cli.main import app
-
     early = CliRunner().invoke(
-        app, ["mask-manual", "--in", masked, "--manual", str(manual / "privacy_manual.jsonl"), "--acceptance", str(acc_file), "--out", str(tmp_path / "early"), "--quiet"]
+        app,
+        [
+            "mask-manual",
+            "--in",
+            masked,
+            "--manual",
+            str(manual / "privacy_manual.jsonl"),
+            "--acceptance",
+            str(acc_file),
+            "--out",
+            str(tmp_path / "early"),
+            "--quiet",
+        ],
     )
     assert early.exit_code == 2 and "not reviewed in full" in early.stderr and not os.path.exists(tmp_path / "early" / "manifest.json")
 
@@ -140,21 +159,40 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     _cli("mask-manual", "--in", masked, "--manual", manual / "privacy_manual.jsonl", "--acceptance", acc_file, "--out", final, "--quiet")
     manifest = json.loads((final / "manifest.json").read_text())
     acc = manifest["privacy"]["acceptance"]
-    assert (acc["images"], acc["groups"], acc["failed_groups"], acc["sampled"], acc["failed"], acc["reviewed_in_full"]) == (N_IMAGES, 3, 1, 22, 1, 100)
+    assert (acc["images"], acc["groups"], acc["failed_groups"], acc["sampled"], acc["failed"], acc["reviewed_in_full"]) == (
+        N_IMAGES,
+        3,
+        1,
+        22,
+        1,
+        100,
+    )
     assert acc["residual_rate"] == pytest.approx(1 / 22, abs=1e-6) and acc["upper_bound_95"] == pytest.approx(upper_bound(1, 22), abs=1e-6)
     assert [g["upper_bound_95"] for g in acc["per_group"]] == pytest.approx([1 - 0.05**0.1, upper_bound(1, 10), 1 - 0.05**0.5], abs=1e-6)
     assert manifest["sources"]["side_files"]["acceptance"]["path"] == str(acc_file)
     card = (final / "README.md").read_text()
     assert "Privacy acceptance check of the auto-masked images" in card and f"{100 * acc['upper_bound_95']:.2f}%" in card
-    from pipelines.privacy.builder import read_images
-
     statuses = {r["image_id"]: r["privacy_status"] for r in read_images(str(final)).to_pylist()}
-    assert statuses[sample1[4]] == statuses[unsampled[0]] == "manual_masked" and sum(s == "masked" for s in statuses.values()) == N_IMAGES - 2
+    assert (
+        statuses[sample1[4]] == statuses[unsampled[0]] == "manual_masked" and sum(s == "masked" for s in statuses.values()) == N_IMAGES - 2
+    )
 
     # an acceptance report of another build is refused
     other = tmp_path / "other.json"
     other.write_text(json.dumps({**rep, "masked_ids_sha256": "0" * 64}))
     res = CliRunner().invoke(
-        app, ["mask-manual", "--in", masked, "--manual", str(manual / "privacy_manual.jsonl"), "--acceptance", str(other), "--out", str(tmp_path / "f2"), "--quiet"]
+        app,
+        [
+            "mask-manual",
+            "--in",
+            masked,
+            "--manual",
+            str(manual / "privacy_manual.jsonl"),
+            "--acceptance",
+            str(other),
+            "--out",
+            str(tmp_path / "f2"),
+            "--quiet",
+        ],
     )
     assert res.exit_code == 2 and "another build" in res.stderr
