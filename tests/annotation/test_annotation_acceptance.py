@@ -55,6 +55,12 @@ def _masked_build(tmp_path) -> str:
     return str(out)
 
 
+def _mask_manual(masked, manual, acc_file, out):
+    """`mmdial mask-manual --acceptance` (its result, which may be a refusal)."""
+    args = ["mask-manual", "--in", masked, "--manual", manual / "privacy_manual.jsonl", "--acceptance", acc_file, "--out", out, "--quiet"]
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
 def _answer(client, project_id: int, residual: set[str]) -> int:
     """Answer every open task: a box over residual data for the ids in `residual`, clean otherwise."""
     uid = client.create_user("privacy-reviewer@example.org")
@@ -114,21 +120,7 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     _cli("annotate", "qc", "report", "--project", project_name, "--json", acc_file, env=env)
     manual = tmp_path / "pull"
     _cli("annotate", "pull", "--project", project_name, "--out", manual, env=env)
-    early = CliRunner().invoke(
-        app,
-        [
-            "mask-manual",
-            "--in",
-            masked,
-            "--manual",
-            str(manual / "privacy_manual.jsonl"),
-            "--acceptance",
-            str(acc_file),
-            "--out",
-            str(tmp_path / "early"),
-            "--quiet",
-        ],
-    )
+    early = _mask_manual(masked, manual, acc_file, tmp_path / "early")
     assert early.exit_code == 2 and "not reviewed in full" in early.stderr and not os.path.exists(tmp_path / "early" / "manifest.json")
 
     # requeue: every image of group 1 is now a task; the 90 not sampled wait for review as round 2
@@ -156,7 +148,8 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     lines = [json.loads(x) for x in (manual / "privacy_manual.jsonl").read_text().splitlines()]
     assert len(lines) == 112 and sorted(x["image_id"] for x in lines if x["status"] == "masked") == sorted([sample1[4], unsampled[0]])
     final = tmp_path / "final"
-    _cli("mask-manual", "--in", masked, "--manual", manual / "privacy_manual.jsonl", "--acceptance", acc_file, "--out", final, "--quiet")
+    published = _mask_manual(masked, manual, acc_file, final)
+    assert published.exit_code == 0, published.output
     manifest = json.loads((final / "manifest.json").read_text())
     acc = manifest["privacy"]["acceptance"]
     assert (acc["images"], acc["groups"], acc["failed_groups"], acc["sampled"], acc["failed"], acc["reviewed_in_full"]) == (
@@ -180,19 +173,5 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     # an acceptance report of another build is refused
     other = tmp_path / "other.json"
     other.write_text(json.dumps({**rep, "masked_ids_sha256": "0" * 64}))
-    res = CliRunner().invoke(
-        app,
-        [
-            "mask-manual",
-            "--in",
-            masked,
-            "--manual",
-            str(manual / "privacy_manual.jsonl"),
-            "--acceptance",
-            str(other),
-            "--out",
-            str(tmp_path / "f2"),
-            "--quiet",
-        ],
-    )
+    res = _mask_manual(masked, manual, other, tmp_path / "f2")
     assert res.exit_code == 2 and "another build" in res.stderr
