@@ -295,12 +295,12 @@ def register(app: typer.Typer) -> None:
                 options["candidates"] = load_records(candidates)
         if slots:
             options["params"] = {"slots": [s.strip() for s in slots.split(",") if s.strip()]}
+        if sample_masked and (flow != "privacy_check" or candidates or only):
+            _fail("--sample-masked goes with the privacy_check flow only, without --candidates or --only")
         client = connect(url, data_dir)
         if sample_masked:
             from annotation import acceptance
 
-            if flow != acceptance.FLOW or candidates or only:
-                _fail("--sample-masked goes with the privacy_check flow only, without --candidates or --only")
             with one_line_errors():
                 _echo_json(acceptance.sample(client, tables, project, seed, _frac(fraction), group_size, batch_size))
             return

@@ -51,3 +51,20 @@ def test_no_masked_images_or_no_status_is_a_clear_error():
     with pytest.raises(SyncError, match="no images table with privacy_status"):
         acceptance.masked_ids({})
     assert acceptance.masked_ids(_images(["unchecked", "clean"])) == []
+
+
+def test_sample_masked_is_for_the_privacy_check_flow_only(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli.main import app
+
+    pq_dir = tmp_path / "b" / "images"
+    pq_dir.mkdir(parents=True)
+    import pyarrow.parquet as pq
+
+    pq.write_table(_images(["masked"])["images"], pq_dir / "images-shared-00000-of-00001.parquet")
+    res = CliRunner().invoke(app, ["annotate", "push", "summary", "--from", str(tmp_path / "b"), "--project", "abc", "--sample-masked"])
+    assert (
+        res.exit_code == 2
+        and res.stderr.strip() == "error: --sample-masked goes with the privacy_check flow only, without --candidates or --only"
+    )

@@ -9,6 +9,7 @@ import json
 import os
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -105,6 +106,17 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
         _cli("annotate", "push", "privacy_check", "--from", masked, "--project", project_name, "--sample-masked", "--seed", 9, env=env)
     )
     assert again["created"] == 0 and again["seed"] == 3
+    # the project samples this build only; its sample is drawn by the push, not by `qc sample`
+    fewer = tmp_path / "fewer" / "images"
+    fewer.mkdir(parents=True)
+    table = load_tables(masked)["images"]
+    pq.write_table(table.slice(1), fewer / "images-shared-00000-of-00001.parquet")
+    res = CliRunner().invoke(
+        app, ["annotate", "push", "privacy_check", "--from", str(fewer.parent), "--project", project_name, "--sample-masked"], env=env
+    )
+    assert res.exit_code == 2 and f"{N_IMAGES - 1} auto-masked image(s) that are not the {N_IMAGES}" in res.stderr
+    res = CliRunner().invoke(app, ["annotate", "qc", "sample", "--project", project_name], env=env)
+    assert res.exit_code == 2 and "drawn by `push privacy_check --sample-masked`" in res.stderr
 
     # review: one sampled image of group 1 still shows personal data
     sample1 = sorted(t["data"]["image_id"] for t in tasks if int(t["data"][GROUP_FIELD]) == 1)
