@@ -17,6 +17,7 @@ from annotation import acceptance, qc
 from annotation import results as R
 from annotation.flows.privacy_check import BOXED, CLEAN
 from annotation.projects import open_project
+from annotation.status import project_status
 from annotation.tasks import GROUP_FIELD, ROUND_FIELD, load_tables
 from annotation.versions import current_annotation
 from pipelines.cli.main import app
@@ -146,6 +147,13 @@ def test_masked_images_sampled_reviewed_requeued_and_estimated(ls_server, ls_cli
     assert {int(t["data"][GROUP_FIELD]) for t in tasks} == {0, 1, 2} and len(tasks) == 22 + 90  # passed groups untouched
     assert _json_out(_cli("annotate", "qc", "requeue", "--project", project_name, "--from", masked, env=env))["created"] == 0
     assert [g["qc"] for g in acceptance.report(ls_client, project_name)["groups"]] == ["pass", "fail: in review", "pass"]
+    st = project_status(ls_client, project_name)
+    assert (st["total"], st["done"]) == (112, 22)
+    assert [(g["tasks"], g["done"], g["round"], g["qc"]) for g in st["groups"]] == [
+        (10, 10, 1, "pass"),
+        (100, 10, 2, "fail: in review"),
+        (2, 2, 1, "pass"),
+    ]
 
     # the full review finds one more; the sample's estimate stays the sample's (22 sampled, 1 failed)
     unsampled = sorted(set(groups[1]) - set(sample1))
