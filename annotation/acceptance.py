@@ -172,12 +172,12 @@ def report(client: LSClient, project: str) -> dict:
         sample_v = [v for r, v in verdicts if r == SAMPLE_ROUND]
         n, reviewed = len(sample_v), sum(1 for v in sample_v if v is not None)
         failed = sum(1 for v in sample_v if v)
-        if failed:  # one residual already fails the group: no need to wait for the rest of its sample
+        if n and n - failed < qc.pass_mark(n, ZERO_TOLERANCE):  # the pass mark is out of reach: fail at once
             status = "fail"
         elif reviewed < n or n == 0:
             status = "pending"
         else:
-            status = "pass" if n - failed >= qc.pass_mark(n, ZERO_TOLERANCE) else "fail"
+            status = "pass"
         requeued = any(r == FULL_REVIEW_ROUND for r, _ in verdicts)
         answered = sum(1 for _, v in verdicts if v is not None)
         entry = {
