@@ -109,6 +109,64 @@ def read_selection(path: str) -> set[str]:
     return out
 
 
+def _acceptance_project(client, project: str) -> bool:
+    from annotation import acceptance
+    from annotation.projects import find_project
+
+    return acceptance.is_acceptance(find_project(client, project))
+
+
+def _acceptance_report(client, project: str, json_out: str | None) -> None:
+    """`qc report` of a masked-image acceptance project: groups and the residual estimate."""
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from annotation import acceptance
+
+    rep = acceptance.report(client, project)
+    if json_out:
+        from pipelines.core.io import write_json_atomic
+
+        write_json_atomic(json_out, rep)
+    est = rep["estimate"]
+    pct = lambda x: "" if x is None else f"{100 * x:.2f}%"  # noqa: E731
+    console = Console(width=max(200, shutil.get_terminal_size((200, 24)).columns))
+    t = Table(
+        title=f"Acceptance of the auto-masked images of {project}: {rep['images']} images, groups of {rep['group_size']}, {rep['pass_rule']}"
+    )
+    for col in (
+        "group",
+        "images",
+        "sample",
+        "reviewed",
+        "with residual",
+        "status",
+        "tasks",
+        "answered",
+        "residual rate",
+        "upper bound 95%",
+    ):
+        t.add_column(col)
+    per = {g["group"]: g for g in est["per_group"]}
+    for g in rep["groups"]:
+        e = per.get(g["group"], {})
+        t.add_row(
+            *(str(g[k]) for k in ("group", "images", "sample", "reviewed", "failed")),
+            g["qc"],
+            str(g["tasks"]),
+            str(g["answered"]),
+            pct(e.get("residual_rate")),
+            pct(e.get("upper_bound_95")),
+        )
+    console.print(t)
+    console.print(
+        f"overall (groups with a finished sample: {est['groups']}): {est['failed']} of {est['sampled']} sampled images with residual"
+        f" personal data, rate {pct(est['residual_rate']) or 'n/a'}, 95% upper bound {pct(est['upper_bound_95']) or 'n/a'} ({est['method']})"
+    )
+
+
 def _echo_json(obj) -> None:
     typer.echo(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
@@ -211,6 +269,13 @@ def register(app: typer.Typer) -> None:
         candidates: str | None = typer.Option(None, "--candidates", help="privacy_check: privacy_candidates Parquet or JSONL."),
         slots: str | None = typer.Option(None, "--slots", help="dialog_state: comma-separated slot keys (default: from the catalogue)."),
         group_size: int = typer.Option(100, "--group-size", help="Sessions per QC group (fixed when the project is created)."),
+        sample_masked: bool = typer.Option(
+            False,
+            "--sample-masked",
+            help="privacy_check: the acceptance check of the auto-masked images: push a seeded sample of each group (see `qc report`).",
+        ),
+        seed: int = typer.Option(0, "--seed", help="--sample-masked: the seed of the draw (fixed when the project is created)."),
+        fraction: float = typer.Option(0.1, "--fraction", help="--sample-masked: share of each group drawn (fixed at creation)."),
         batch_size: int = typer.Option(100, "--batch-size"),
         dead_out: str | None = typer.Option(None, "--dead-letters", help="Write input records that could not become tasks here (JSONL)."),
         url: str | None = UrlOpt,
@@ -239,7 +304,15 @@ def register(app: typer.Typer) -> None:
                 options["candidates"] = load_records(candidates)
         if slots:
             options["params"] = {"slots": [s.strip() for s in slots.split(",") if s.strip()]}
+        if sample_masked and (flow != "privacy_check" or candidates or only):
+            _fail("--sample-masked goes with the privacy_check flow only, without --candidates or --only")
         client = connect(url, data_dir)
+        if sample_masked:
+            from annotation import acceptance
+
+            with one_line_errors():
+                _echo_json(acceptance.sample(client, tables, project, seed, _frac(fraction), group_size, batch_size))
+            return
         with one_line_errors():
             try:
                 rep = push(
@@ -300,6 +373,8 @@ def register(app: typer.Typer) -> None:
 
         client = connect(url, data_dir)
         with one_line_errors():
+            if _acceptance_project(client, project):
+                _fail(f"project {project!r} checks auto-masked images: its sample is drawn by `push privacy_check --sample-masked`")
             _echo_json(qc.sample(client, project, seed=seed, fraction=_frac(fraction), include_partial=include_partial))
 
     @qcapp.command("report")
@@ -321,6 +396,8 @@ def register(app: typer.Typer) -> None:
 
         client = connect(url, data_dir)
         with one_line_errors():
+            if _acceptance_project(client, project):
+                return _acceptance_report(client, project, json_out)
             rep = qc.report(client, project, threshold=_frac(threshold), fraction=_frac(fraction))
         if json_out:
             with open(json_out, "w", encoding="utf-8") as fh:
@@ -357,12 +434,30 @@ def register(app: typer.Typer) -> None:
         console.print(oc)
 
     @qcapp.command("requeue")
-    def qc_requeue(project: str = ProjectOpt, url: str | None = UrlOpt, data_dir: str | None = DataDirOpt) -> None:
-        """Re-queue the tasks of every failed group for re-annotation (earlier annotations kept as history)."""
+    def qc_requeue(
+        project: str = ProjectOpt,
+        src: list[str] = typer.Option(
+            None, "--from", help="Masked-image acceptance projects: the masked build, whose failed groups are pushed in full."
+        ),
+        url: str | None = UrlOpt,
+        data_dir: str | None = DataDirOpt,
+    ) -> None:
+        """Re-queue the tasks of every failed group for re-annotation (earlier annotations kept as history);
+        for a masked-image acceptance project, push every image of each failed group for review."""
         from annotation import qc
 
         client = connect(url, data_dir)
         with one_line_errors():
+            if _acceptance_project(client, project):
+                from annotation import acceptance
+                from annotation.tasks import load_tables
+
+                if not src:
+                    _fail(f"project {project!r} checks auto-masked images: name the masked build with --from")
+                _echo_json(acceptance.requeue(client, project, load_tables(*src)))
+                return
+            if src:
+                _fail("--from is for masked-image acceptance projects only")
             _echo_json(qc.requeue(client, project))
 
     @annotate.command("status")

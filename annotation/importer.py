@@ -25,15 +25,19 @@ def import_specs(
     batch_size: int = 100,
     max_recoveries: int = 50,
     on_batch: Callable[[int, int], None] | None = None,
+    round_of: Callable[[TaskSpec], int] | None = None,
 ) -> tuple[int, int]:
-    """Import the specs the server lacks, in batches; (created, recoveries). Survives server restarts."""
+    """Import the specs the server lacks, in batches; (created, recoveries). Survives server restarts.
+
+    `round_of` gives a task's QC round at creation (default 1; the masked-image acceptance check
+    creates a failed group's full review as round 2)."""
     known = _known_tasks(client, project_id) if known is None else known
     pending = [s for s in specs if s.key not in known]
     created = recoveries = batch_no = 0
     while pending:
         batch = pending[:batch_size]
         try:
-            client.import_tasks(project_id, [s.payload(group_of(s)) for s in batch])
+            client.import_tasks(project_id, [s.payload(group_of(s), round_of(s) if round_of else 1) for s in batch])
         except TransientError as exc:
             recoveries += 1
             if recoveries > max_recoveries:

@@ -9,8 +9,19 @@ from annotation.versions import task_status
 
 
 def project_status(client: LSClient, project: str) -> dict:
-    rep = qc.report(client, project)
-    tasks = client.list_tasks(open_project(client, project).id)
+    from annotation import acceptance
+
+    info = open_project(client, project)
+    if acceptance.is_acceptance(info):  # a sample of auto-masked images: its own acceptance state
+        rep = acceptance.report(client, project)
+        groups = [
+            {"group": g["group"], "tasks": g["tasks"], "done": g["answered"], "round": 2 if g["requeued"] else 1, "qc": g["qc"]}
+            for g in rep["groups"]
+        ]
+    else:
+        rep = qc.report(client, project)
+        groups = [{k: g[k] for k in ("group", "tasks", "done", "round", "qc")} for g in rep["groups"]]
+    tasks = client.list_tasks(info.id)
     statuses = [task_status(t) for t in tasks]
     return {
         "project": project,
@@ -18,7 +29,7 @@ def project_status(client: LSClient, project: str) -> dict:
         "total": len(tasks),
         "done": statuses.count("done"),
         "requeued": statuses.count("requeued"),
-        "groups": [{k: g[k] for k in ("group", "tasks", "done", "round", "qc")} for g in rep["groups"]],
+        "groups": groups,
     }
 
 

@@ -204,11 +204,15 @@ def push(
     allow_unchecked_images: bool = False,
     without_images: bool = False,
     image_store=None,
+    group_of: Callable[[TaskSpec], int] | None = None,
+    round_of: Callable[[TaskSpec], int] | None = None,
 ) -> PushReport:
     """Push a flow's tasks built from `tables`; safe to repeat and to resume after a server restart.
 
     Images go by reference: `image_store` (default: the client's, the server's local-files root) gets
-    the images of the tasks that pass the privacy gate, and the tasks hold their URLs."""
+    the images of the tasks that pass the privacy gate, and the tasks hold their URLs. `group_of` and
+    `round_of` fix a task's QC group and round (default: groups of `group_size` in push order, round 1);
+    the masked-image acceptance check (annotation.acceptance) groups images itself."""
     from annotation.images import LocalFilesStore
 
     options = dict(options or {})
@@ -266,7 +270,7 @@ def push(
     if specs:
         client.ensure_view(info.id, DM_VIEW, dm_hidden_columns(specs[0].payload(0)["data"]))
     report.created, report.recoveries = import_specs(
-        client, info.id, specs, lambda s: groups[s.session], known, batch_size, max_recoveries, on_batch
+        client, info.id, specs, group_of or (lambda s: groups[s.session]), known, batch_size, max_recoveries, on_batch, round_of
     )
     return report
 

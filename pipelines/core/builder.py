@@ -84,6 +84,10 @@ class Builder(ABC):
         build (exit 2); any other empty side file is a warning in the manifest and on stderr."""
         return ()
 
+    def manifest_sections(self) -> dict:
+        """Extra top-level manifest sections (e.g. `privacy` of `mmdial mask-manual`); the core's own keys win."""
+        return {}
+
     def shared_inputs(self) -> list[str]:
         """Other files any worker may read that are not work units (e.g. SIMMC screenshots): their
         content is part of every shard's fingerprint."""

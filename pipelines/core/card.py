@@ -319,6 +319,10 @@ def render(manifest: dict, stats: BuildStats, plots: list[tuple[str, str]]) -> s
         if t.note:
             lines += [t.note, ""]
     lines += _text_privacy_section(manifest)
+    if manifest.get("privacy", {}).get("acceptance"):
+        from pipelines.privacy.acceptance import card_lines
+
+        lines += card_lines(manifest["privacy"]["acceptance"])
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{title}]({path})" for title, path in plots]

@@ -103,6 +103,8 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
             "python": platform.python_version(),
         },
     }
+    for key, value in builder.manifest_sections().items():
+        manifest.setdefault(key, value)
     if out is not None:
         io.write_json_atomic(io.join(out or opts.out, MANIFEST), manifest)
     return manifest

@@ -219,7 +219,9 @@ class ManualBuilder(Builder):
     #: the folder a build's relative `uri` values are relative to (its image folder): builds publish
     #: no absolute paths, so releasing a quarantined original needs to know where the originals are
     images_dir: str | None = None
+    acceptance_path: str | None = None  # the acceptance check's report (`mmdial annotate qc report --json`)
     _decisions: dict | None = field(default=None, repr=False)
+    _acceptance: dict | None = field(default=None, repr=False)
 
     splits = ()
     dialog_tables = ()
@@ -237,6 +239,8 @@ class ManualBuilder(Builder):
         if not images:
             raise UsageError(f"--in {self.input}: no images table (expected a `mmdial mask` output)")
         units = [u for p, _ in images for u in parquet_units(p)]
+        if self.acceptance_path:
+            self._acceptance = _acceptance_for(self.acceptance_path, [p for p, _ in images])
         quarantine = (
             io.list_files(io.join(self.input, "privacy_quarantine"), ("*.parquet",))
             if io.exists(io.join(self.input, "privacy_quarantine"))
@@ -253,7 +257,10 @@ class ManualBuilder(Builder):
         return {"fill": list(self.fill), "jpeg_quality": self.jpeg_quality, "originals": bool(self.images_dir)}
 
     def side_files(self) -> dict[str, str]:
-        return {"manual": self.manual_path}
+        return {"manual": self.manual_path, **({"acceptance": self.acceptance_path} if self.acceptance_path else {})}
+
+    def manifest_sections(self) -> dict:
+        return {"privacy": {"acceptance": self._acceptance}} if self._acceptance else {}
 
     def setup(self) -> None:
         from pipelines.privacy import manual
@@ -330,6 +337,32 @@ class ManualBuilder(Builder):
                         "privacy_quarantine", {**q, "reason": f"{q['reason']}; manual release failed: {type(exc).__name__}: {exc}"[:1000]}
                     )
                     ctx.emit("privacy_candidates", candidate_row(q, q["image_id"], "quarantined", "quarantined", None))
+
+
+def _acceptance_for(path: str, image_files: list[str]) -> dict:
+    """The acceptance report's manifest block, checked: finished, and about this build's auto-masked images."""
+    import pyarrow.parquet as pq
+
+    from pipelines.privacy import acceptance
+
+    if not io.exists(path):
+        raise UsageError(f"--acceptance {path}: no such file")
+    try:
+        doc = acceptance.load(path)
+    except ValueError as exc:
+        raise UsageError(f"--acceptance {exc}") from None
+    ids: set[str] = set()
+    for p in image_files:
+        from apache_beam.io.filesystems import FileSystems
+
+        with FileSystems.open(p, compression_type="uncompressed") as fh:
+            cols = pq.read_table(fh, columns=["image_id", "privacy_status"]).to_pydict()
+        ids.update(i for i, st in zip(cols["image_id"], cols["privacy_status"], strict=True) if st == "masked")
+    if acceptance.ids_digest(ids) != doc.get("masked_ids_sha256"):
+        raise UsageError(
+            f"--acceptance {path}: it checked {doc.get('images')} auto-masked image(s), not the {len(ids)} of --in (another build?)"
+        )
+    return acceptance.manifest_block(doc)
 
 
 def _lines(row: dict) -> int | None:

@@ -154,6 +154,11 @@ def register(app: typer.Typer) -> None:
         inp: str = typer.Option(..., "--in", help="A `mmdial mask` output (or a build run with --mask-images)."),
         manual: str = typer.Option(..., "--manual", help="privacy_manual.jsonl from the manual privacy check (docs/exchange-formats.md)."),
         out: str = typer.Option(..., "--out", help="Output folder for the final images."),
+        acceptance: str | None = typer.Option(
+            None,
+            "--acceptance",
+            help="The acceptance check of the auto-masked images (`mmdial annotate qc report --json`): its residual estimate goes into the manifest and card.",
+        ),
         dataset: str = typer.Option("images", "--dataset"),
         images: str | None = typer.Option(
             None,
@@ -169,7 +174,7 @@ def register(app: typer.Typer) -> None:
         """Apply manual privacy boxes to masked images (final images; released quarantines)."""
         from pipelines.privacy.builder import ManualBuilder
 
-        builder = ManualBuilder(input=inp, manual_path=manual, dataset_name=dataset, images_dir=images)
+        builder = ManualBuilder(input=inp, manual_path=manual, dataset_name=dataset, images_dir=images, acceptance_path=acceptance)
         common.run_build_command(builder, out, runner, workers, max_dead_ratio, shard_mib, ctx.args, quiet, common.command_line())
 
     @app.command("deidentify")
