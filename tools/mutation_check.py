@@ -34,13 +34,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
-    "core": ("pipelines/core/engine.py", ["tests/test_core_units.py"]),
+    # the build core: the engine, the publish protocol and lock, the reference check, path containment
+    "core": ("pipelines/core/engine.py", ["tests/test_core_units.py", "tests/test_build_integrity.py", "-m", "not slow"]),
+    "publish": ("pipelines/core/publish.py", ["tests/test_build_integrity.py", "-m", "not slow"]),
+    "lock": (
+        "pipelines/core/lock.py",
+        ["tests/test_build_integrity.py", "-m", "not slow", "-k", "lock or second_build or concurrent or stale"],
+    ),
+    "references": (
+        "pipelines/core/references.py",
+        [
+            "tests/test_build_integrity.py",
+            "tests/test_core_units.py",
+            "-m",
+            "not slow",
+            "-k",
+            "dangling or duplicate or reference or unique",
+        ],
+    ),
+    "paths": ("pipelines/core/paths.py", ["tests/test_input_safety.py", "-m", "not slow"]),
     "splits": ("pipelines/core/splits.py", ["tests/test_core_units.py"]),
+    # privacy: the recognisers and their checks (Luhn, ID checksum, phone shapes), the text stage
+    "recognizers": (
+        "pipelines/privacy/recognizers.py",
+        ["pipelines/privacy/test_recognizers.py", "pipelines/privacy/test_privacy.py", "-m", "not slow"],
+    ),
+    "text_privacy": ("pipelines/privacy/text.py", ["pipelines/privacy/test_text.py", "-m", "not slow"]),
+    # modeling: metrics and negative sampling
     "metrics": (
         "modeling/metrics/ranking.py",
         ["tests/modeling_suite/test_modeling_metrics.py", "tests/modeling_suite/test_modeling_larch_eval.py"],
     ),
-    "recognizers": ("pipelines/privacy/recognizers.py", ["pipelines/privacy/test_privacy.py", "-m", "not slow"]),
+    "text_metrics": ("modeling/metrics/text.py", ["tests/modeling_suite/test_text_metrics.py"]),
+    "negatives": ("modeling/data/dataset.py", ["tests/modeling_suite/test_modeling_data.py"]),
     # the transforms' tests build corpora with Beam: the selection keeps one module build plus the edge cases
     "mmd_transforms": (
         "pipelines/mmd/transforms.py",
@@ -50,6 +76,7 @@ TARGETS = {
         "pipelines/redial/transforms.py",
         ["pipelines/redial/test_redial.py", "-k", "names_and_templates or parse_merges or generated_build_counts or real_mentions"],
     ),
+    "jddc_reader": ("pipelines/jddc/reader.py", ["pipelines/jddc/test_jddc.py", "-m", "not slow"]),
 }
 IGNORE = shutil.ignore_patterns(".git", ".venv", ".venv-ls", "demo-out", "runs", "mutants", "__pycache__", "*.egg-info", ".pytest_cache")
 
