@@ -113,3 +113,21 @@ def test_schema_errors_demote_the_whole_record_across_batches(tmp_path):
     dead = pq.read_table(tmp_path / marker["files"]["dead_letters"]["shared"]["path"]).to_pylist()
     assert [d["locator"] for d in dead] == ["d3"] and dead[0]["reason"].startswith("schema turns:")
     assert marker["table_stats"]["turns"] == {"rows": 12}  # counted as emitted, before the schema check
+
+
+def test_a_held_lock_refuses_a_second_holder_naming_the_output_and_the_first_command(tmp_path):
+    """flock is per open file: a second open in the same process meets the first holder, so the
+    refusal (what a user sees when two builds race) is checked without a second process."""
+    import pytest
+
+    from pipelines.core.lock import BuildLocked, build_lock
+
+    root = str(tmp_path / ".out.builds")
+    with build_lock(root, "/data/out", "mmdial build mmd --raw r --out /data/out") as info:
+        assert info["command"] == "mmdial build mmd --raw r --out /data/out" and info["pid"] > 0
+        with pytest.raises(BuildLocked) as exc, build_lock(root, "/data/out", "second"):
+            pass
+        msg = str(exc.value)
+        assert msg.startswith("--out /data/out is being built by another run") and "(mmdial build mmd --raw r --out /data/out)" in msg
+    with build_lock(root, "/data/out", "third") as info:  # released: the next run takes it
+        assert info["command"] == "third"
