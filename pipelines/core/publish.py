@@ -21,7 +21,6 @@ published build and the re-run finishes the same snapshot.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import posixpath
 import shutil
@@ -35,7 +34,6 @@ from pipelines.core.manifest import file_paths
 STAGING = "STAGING"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-KEEP_PREVIOUS = 1  # published snapshots kept besides the current one (for readers in flight)
 
 
 def new_build_id() -> str:
@@ -266,15 +264,3 @@ def _fsync_dir(path: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def describe(out: str) -> dict:
-    """What `out` currently shows (for messages and tests)."""
-    store = store_for(out)
-    return {"current": store.current_id(), "builds": store.build_ids(), "staging": _staging_id(store)}
-
-
-def _staging_id(store: Store) -> str | None:
-    with contextlib.suppress(OSError, ValueError):
-        return json.loads(io.read_bytes(io.join(store.root, STAGING)))["id"]
-    return None
