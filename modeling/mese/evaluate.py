@@ -155,7 +155,16 @@ def evaluate_seed(folder: str, split_name: str, data: str | None, device: str, m
         for d in dumps:
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")
     log(f"mese seed {info['seed']}: R@10 {out['R@10']:.3f}, R@50 {out['R@50']:.3f}, ReR {out['ReR']:.3f}, PPL {out['PPL']:.1f}")
-    return {"metrics": out, "baselines": baselines, "clustering": clusters, "variant": info.get("variant", "MESE"), "items": n_items}
+    from modeling.mese.sources import dataset_of
+
+    return {
+        "metrics": out,
+        "baselines": baselines,
+        "clustering": clusters,
+        "variant": info.get("variant", "MESE"),
+        "items": n_items,
+        "dataset": dataset_of(root),
+    }
 
 
 def evaluate_run(
@@ -182,6 +191,7 @@ def evaluate_run(
     result = {
         "model": "mese",
         "variant": first["variant"],
+        "dataset": first["dataset"],
         "split": split or "test",
         "seeds": per_seed,
         "metrics": agg(lambda v: {k: x for k, x in v["metrics"].items() if isinstance(x, float)}),
