@@ -1,0 +1,50 @@
+"""Every paper-shaped report prints the paper's own rows (source named), ours as mean ± std over
+seeds and the gap: the JDDC and MESE reports from evaluated-run documents as their evaluators write them."""
+
+from __future__ import annotations
+
+
+def _stat(mean: float, std: float = 0.0) -> dict:
+    return {"mean": mean, "std": std}
+
+
+def test_jddc_tables_print_the_paper_rows_and_the_gap():
+    from modeling.jddc.report import tables
+
+    gen = {"BLEU-4": _stat(0.0821, 0.004), "ROUGE-L": _stat(0.2), "Distinct-1": _stat(0.01), "Distinct-2": _stat(0.05)}
+    results = [
+        {"table": "Table 5: response generation", "row": "Multimodal GPT", "metrics": gen, "trivial": gen, "seeds": [0, 1], "examples": 9},
+        {
+            "table": "Table 9: dialogue summarisation",
+            "row": "Lead",
+            "metrics": {"ROUGE-1": _stat(0.2), "ROUGE-2": _stat(0.02), "ROUGE-L": _stat(0.15)},
+            "trivial": {"ROUGE-1": _stat(0.2), "ROUGE-2": _stat(0.02), "ROUGE-L": _stat(0.15)},
+            "baseline": "Lead",
+            "seeds": [0],
+            "examples": 3,
+        },
+    ]
+    text = tables(results)
+    assert "Reference: JDDC 2.1 Table 5" in text and "| paper: Multimodal GPT | 10.21 | 22.14 | 0.250 | 3.27 |" in text
+    assert "| ours: Multimodal GPT | 8.21 ± 0.40 |" in text
+    assert "| gap: Multimodal GPT - paper Multimodal GPT | -2.00 |" in text
+    assert "| paper: Lead | 17.39 | 1.64 | 13.98 |" in text and "| gap: Lead - paper Lead | +2.61 |" in text
+
+
+def _mese_doc(variant: str, r10: float, dataset: str = "redial") -> dict:
+    metrics = {"R@1": _stat(0.01), "R@10": _stat(r10, 0.02), "R@50": _stat(0.5), "recall_acc": _stat(0.7)}
+    metrics.update({f"ranking_acc@{k}": _stat(0.1) for k in (1, 10, 50)} | {f"final_acc@{k}": _stat(0.07) for k in (1, 10, 50)})
+    return {"model": "mese", "variant": variant, "dataset": dataset, "seeds": {"0": {}, "1": {}}, "metrics": metrics, "baselines": {}, "clustering": {}}
+
+
+def test_mese_tables_print_the_paper_rows_and_table7_by_data_set():
+    from modeling.mese.report import tables
+
+    text = tables([_mese_doc("MESE", 0.30), _mese_doc("MESE w/o item", 0.20)])
+    assert "Reference: MESE Table 2 (REDIAL)" in text and "| paper: MESE | 5.60 | 25.60 |" in text
+    assert "| ours: MESE | 1.000 ± 0.000 | 30.00 ± 2.00 |" in text and "| gap: MESE - paper MESE | -4.60 | +4.40 |" in text
+    assert "Reference: MESE Table 3" in text and "| paper: @10 | 33.00 | 0.778 | 25.60 |" in text
+    assert "Reference: MESE Table 7, block REDIAL" in text and "| gap: MESE w/o item - paper MESE w/o item | -2.40 | +1.90 |" in text
+    inspired = tables([_mese_doc("MESE", 0.30, "inspired"), _mese_doc("MESE w/o item", 0.20, "inspired")])
+    assert "Reference: MESE Table 7, block INSPIRED" in inspired and "| paper: MESE w/o item | 4.30 | 11.90 | 26.70 |" in inspired
+    assert "block REDIAL" not in inspired
