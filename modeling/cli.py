@@ -15,6 +15,14 @@ CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
 KINDS_HELP = f"A kind of the recipe registry: {', '.join(RECIPES)}."
 
 
+def _experiment_help(experiments: dict) -> str:
+    lines = "\n\n".join(f"{n}: {e['what']}" for n, e in experiments.items())
+    return (
+        "Train, evaluate and report one of the papers' tables; extra arguments are overrides for every run "
+        f"(data=DIR ...). The tables:\n\n{lines}"
+    )
+
+
 def _log(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -117,17 +125,19 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(summary.items())))
 
-    @app.command("experiment", context_settings=CTX)
+    from modeling.experiments import EXPERIMENTS  # plain data, nothing heavy
+
+    @app.command("experiment", context_settings=CTX, help=_experiment_help(EXPERIMENTS))
     def experiment_cmd(
         ctx: typer.Context,
-        name: str = typer.Argument(..., help="table1-mmd, table1-simmc, figure4, table6, table7, table8-mmd, table8-simmc or table5."),
+        name: str = typer.Argument(..., help=", ".join(EXPERIMENTS) + "."),
         out: str = typer.Option("runs", "--out", help="Folder for the runs and OUT/report (tables.md, plots)."),
         test_data: str | None = typer.Option(None, "--test-data", help="Also test every run on this build (Table 1: MMD-v2)."),
+        smoke: bool = typer.Option(False, "--smoke", help="Train each run's CPU-sized config (MESE, JDDC) instead of the paper's."),
     ) -> None:
-        """Train, evaluate and report one of the paper's tables; extra arguments are overrides for every run (data=DIR ...)."""
         from modeling.experiments import run_experiment
 
-        written = _run(lambda: run_experiment(name, list(ctx.args), out, test_data, log=_log))
+        written = _run(lambda: run_experiment(name, list(ctx.args), out, test_data, log=_log, smoke=smoke))
         typer.echo("\n".join(written))
 
     @app.command("report")
