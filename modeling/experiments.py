@@ -89,9 +89,7 @@ def _check_dataset(name: str, cfg: dict) -> None:
             raise ConfigError(f"experiment {name!r} needs a {want} build (data=DIR); got {got or 'none'}")
 
 
-def run_experiment(
-    name: str, overrides: list[str], out: str, test_data: str | None = None, log=print, smoke: bool = False
-) -> list[str]:
+def run_experiment(name: str, overrides: list[str], out: str, test_data: str | None = None, log=print, smoke: bool = False) -> list[str]:
     """Train, evaluate and report every run of experiment `name`; returns the report's files."""
     from modeling import recipes
     from modeling.config import load_config

@@ -43,7 +43,10 @@ EXPERIMENTS: dict[str, dict] = {
     },
     "jddc-table9": {
         "what": "JDDC 2.1 Table 9: summarisation, Lead, LexRank, Pointer-Generator, text-only and multimodal BERTSUMABS",
-        "runs": [(k, "jddc_summary", {"smoke": "jddc_summary_smoke", "name": k}) for k in ("jddc-summary-lead", "jddc-summary-lexrank", "jddc-summary-pg")]
+        "runs": [
+            (k, "jddc_summary", {"smoke": "jddc_summary_smoke", "name": k})
+            for k in ("jddc-summary-lead", "jddc-summary-lexrank", "jddc-summary-pg")
+        ]
         + _rows(
             "jddc-summary-bertsum",
             "jddc_summary",

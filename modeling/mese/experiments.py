@@ -18,7 +18,10 @@ WO_ITEM = _mese("mese_wo_item", "mese_smoke_wo_item")
 LG = _mese("mese_lg", "mese_smoke_lg")
 
 EXPERIMENTS: dict[str, dict] = {
-    "mese-table2": {"what": "MESE Table 2 (ReDial build): recommendation and language metrics, popularity and random beside", "runs": [MESE]},
+    "mese-table2": {
+        "what": "MESE Table 2 (ReDial build): recommendation and language metrics, popularity and random beside",
+        "runs": [MESE],
+    },
     "mese-table3": {"what": "MESE Table 3 (ReDial build): recall, ranking and final accuracy", "runs": [MESE]},
     "mese-table5": {"what": "MESE Table 5 (ReDial build): MESE and MESE w/o content (no genre, no plot)", "runs": [WO_CONTENT, MESE]},
     "mese-table6": {"what": "MESE Table 6 (ReDial build): item-encoder clustering, raw / w/o content / MESE", "runs": [WO_CONTENT, MESE]},

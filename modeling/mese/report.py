@@ -88,11 +88,15 @@ def tables(results: list[dict]) -> str:
         }
         for k in (1, 10, 50)
     }
-    out.append(_section("Table 3: recall, ranking and final accuracy", "table3", ours3, {f"{main['variant']} @{k}": f"@{k}" for k in (1, 10, 50)}))
+    out.append(
+        _section("Table 3: recall, ranking and final accuracy", "table3", ours3, {f"{main['variant']} @{k}": f"@{k}" for k in (1, 10, 50)})
+    )
     rk = ("R@1", "R@10", "R@50")
     if "MESE w/o content" in by:
         names = [n for n in ("MESE w/o content", "MESE") if n in by]
-        out.append(_section("Table 5: MESE and MESE w/o content", "table5", {n: row(by[n]["metrics"], rk) for n in names}, {n: n for n in names}))
+        out.append(
+            _section("Table 5: MESE and MESE w/o content", "table5", {n: row(by[n]["metrics"], rk) for n in names}, {n: n for n in names})
+        )
     ks = ("K=3", "K=4", "K=5")
     ours6, match6 = {}, {}
     if main.get("clustering", {}).get("raw"):
@@ -110,11 +114,22 @@ def tables(results: list[dict]) -> str:
     if "MESE w/o item" in by:
         names = [n for n in ("MESE w/o item", "MESE") if n in by]
         block = "table7-inspired" if dataset == "inspired" else "table7-redial"
-        out.append(_section(f"Table 7 ({dataset}): MESE and MESE w/o item", block, {n: row(by[n]["metrics"], rk) for n in names}, {n: n for n in names}))
+        out.append(
+            _section(
+                f"Table 7 ({dataset}): MESE and MESE w/o item", block, {n: row(by[n]["metrics"], rk) for n in names}, {n: n for n in names}
+            )
+        )
     if "MESE-LG" in by:
         t8 = ("Dist2", "Dist4", "Bleu2", "Bleu4")
         names = [n for n in ("MESE-LG", "MESE") if n in by]
-        out.append(_section("Table 8: MESE-LG (language loss only) and MESE", "table8", {n: row(by[n]["metrics"], t8) for n in names}, {n: n for n in names}))
+        out.append(
+            _section(
+                "Table 8: MESE-LG (language loss only) and MESE",
+                "table8",
+                {n: row(by[n]["metrics"], t8) for n in names},
+                {n: n for n in names},
+            )
+        )
     return "\n".join(out)
 
 

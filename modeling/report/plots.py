@@ -109,7 +109,10 @@ def make_report(runs: list[str], out: str) -> list[str]:
 
 
 def paper_tables(infos: list[dict]) -> str:
-    """Markdown tables shaped like the paper's: one per (group, test set)."""
+    """Markdown tables shaped like the paper's: one per (group, test set), each followed by the
+    paper's own rows and the gap where the paper has that table (Tables 5-8)."""
+    from modeling.report.paper_rows import references
+
     blocks: dict[tuple[str, str], list[dict]] = {}
     for info in infos:
         blocks.setdefault((info["group"], info["test"]), []).append(info)
@@ -124,4 +127,7 @@ def paper_tables(infos: list[dict]) -> str:
         for i in items:
             out.append(f"| {i['label']} | " + " | ".join(f"{100 * i['mean'][m]:.2f}±{100 * i['std'][m]:.2f}" for m in TABLE_METRICS) + " |")
         out.append("")
+        ref = references(group, items)  # the paper's rows, ours, the gap (modeling/report/paper_rows.py)
+        if ref:
+            out += [ref, ""]
     return "\n".join(out) + "\n"

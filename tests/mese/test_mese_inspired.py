@@ -37,10 +37,31 @@ def test_titles_become_ph_and_other_placeholders_their_words():
 
 def test_consecutive_rows_of_a_speaker_merge_with_their_movies():
     rows = [
-        {"dialog_id": "d", "turn_index": 2, "speaker": "system", "text": "See B.", "text_templated": "See [MOVIE_TITLE_1].", "item_ids": ["B (2000)"]},
-        {"dialog_id": "d", "turn_index": 0, "speaker": "user", "text": "I like A", "text_templated": "I like [MOVIE_TITLE_0]", "item_ids": ["A (1990)"]},
+        {
+            "dialog_id": "d",
+            "turn_index": 2,
+            "speaker": "system",
+            "text": "See B.",
+            "text_templated": "See [MOVIE_TITLE_1].",
+            "item_ids": ["B (2000)"],
+        },
+        {
+            "dialog_id": "d",
+            "turn_index": 0,
+            "speaker": "user",
+            "text": "I like A",
+            "text_templated": "I like [MOVIE_TITLE_0]",
+            "item_ids": ["A (1990)"],
+        },
         {"dialog_id": "d", "turn_index": 1, "speaker": "system", "text": "Hi.", "text_templated": "Hi.", "item_ids": []},
-        {"dialog_id": "d", "turn_index": 3, "speaker": "system", "text": "B again", "text_templated": "[MOVIE_TITLE_1] again", "item_ids": ["B (2000)"]},
+        {
+            "dialog_id": "d",
+            "turn_index": 3,
+            "speaker": "system",
+            "text": "B again",
+            "text_templated": "[MOVIE_TITLE_1] again",
+            "item_ids": ["B (2000)"],
+        },
     ]
     out = inspired_rows(rows, {})
     assert [(t["turn_index"], t["speaker"]) for t in out] == [(0, "user"), (1, "system")]
