@@ -90,12 +90,19 @@ def register(app: typer.Typer) -> None:
             help="Recommenders: mmdial (every candidate, ties count against positives) or larch (LARCH: first 12 positives "
             "and 1,000 negatives, numpy's tie order, per-batch averaging).",
         ),
+        protocol: str = typer.Option(
+            "mmdial",
+            "--protocol",
+            help="MESE language metrics: mmdial (generated recommendation turns, ratio Distinct, corpus BLEU and PPL) or paper "
+            "(the official definitions: every system turn with its gold items, sampled beam search, Distinct over sentences, "
+            "mean nltk sentence BLEU with smoothing 7, mean per-sentence PPL).",
+        ),
     ) -> None:
         """Score a trained run on a split; writes RUN/metrics.json (mean and std over seeds, next to the
         kind's baselines) and prints the kind's table."""
         from modeling import recipes
 
-        req = recipes.EvalRequest(run, split, data, device, max_turns, eval_mode, _log)
+        req = recipes.EvalRequest(run, split, data, device, max_turns, eval_mode, _log, protocol)
         text = _run(lambda: recipes.get(kind).evaluate(req))
         if text:
             typer.echo(text)

@@ -43,6 +43,7 @@ class EvalRequest:
     max_turns: int | None = None
     eval_mode: str = "mmdial"
     log: object = field(default=print, compare=False)
+    protocol: str = "mmdial"  # MESE: mmdial | paper (the official language-metric definitions)
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,12 @@ def tables(results: list[dict]) -> str:
     main = by.get("MESE") or results[0]
     dataset = main.get("dataset", "redial")
     seeds = ", ".join(f"{n}: {len(r['seeds'])} seed(s)" for n, r in by.items())
-    note = (
-        f"Ours on {dataset}, {seeds}. Language metrics under mmdial's protocol unless the run was "
-        "evaluated with the paper's (`definitions` in metrics.json): not the paper's Distinct/BLEU/PPL definitions."
+    protocols = sorted({r.get("protocol", "mmdial") for r in results})
+    note = f"Ours on {dataset}, {seeds}; language metrics under the {'/'.join(protocols)} protocol"
+    note += (
+        " (the paper's own definitions: `mmdial evaluate mese --protocol paper`)."
+        if protocols == ["paper"]
+        else " (mmdial's: ratio Distinct, corpus BLEU and PPL, not the paper's definitions; `--protocol paper` gives those)."
     )
     out = []
     t2 = ("R@1", "R@10", "R@50", "ReR", "PPL", "Dist2", "Dist3", "Dist4", "Bleu2", "Bleu4")

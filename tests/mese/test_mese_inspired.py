@@ -21,6 +21,7 @@ TINY = [
     "eval.generate_turns=3",
     "eval.max_new_tokens=6",
     "eval.cluster_repeats=2",
+    "eval.paper_turns=4",
 ]
 
 
@@ -93,6 +94,14 @@ def test_mese_trains_and_evaluates_on_inspired_and_table7_reports(inspired_build
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["dataset"] == "inspired" and 0 <= doc["metrics"]["R@1"]["mean"] <= doc["metrics"]["R@50"]["mean"] <= 1
+    # the paper's language protocol on the same run: its definitions recorded beside the figures
+    res = runner.invoke(app, ["evaluate", "mese", "--run", str(out), "--max-turns", "8", "--protocol", "paper"])
+    assert res.exit_code == 0, res.output
+    paper = json.loads((out / "metrics.json").read_text())
+    assert paper["protocol"] == "paper" and "sentence_bleu" in paper["definitions"]
+    assert paper["seeds"]["0"]["metrics"]["generated_turns"] == 4 and paper["metrics"]["PPL"]["mean"] > 1
+    assert paper["metrics"]["R@10"] == doc["metrics"]["R@10"]  # the recommendation metrics do not change
+    assert "under the paper protocol" in res.output
     exp = tmp_path / "t7"
     res = runner.invoke(app, ["experiment", "mese-table7-inspired", "--smoke", "--out", str(exp), f"data={inspired_build}", *TINY])
     assert res.exit_code == 0, res.output

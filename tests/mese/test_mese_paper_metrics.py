@@ -39,3 +39,31 @@ def test_perplexity_is_the_mean_of_per_sentence_perplexities():
     # not the corpus perplexity exp(8 / 5)
     assert mean_sentence_perplexity(per_turn) != pytest.approx(math.exp(8 / 5))
     assert mean_sentence_perplexity([]) == math.inf
+
+
+def _chain_step(path: list[int], eos: int, vocab: int = 8):
+    """A fake model: after a continuation that follows `path`, its next token is almost sure."""
+    import torch
+
+    def step(conts):
+        rows = torch.full((len(conts), vocab), -20.0)
+        for i, c in enumerate(conts):
+            nxt = path[len(c)] if c == path[: len(c)] and len(c) < len(path) else eos
+            rows[i, nxt] = 0.0
+        return torch.log_softmax(rows, -1)
+
+    return step
+
+
+def test_sampled_beam_search_follows_a_sure_path_and_is_seeded():
+    import torch
+
+    from modeling.mese.paper_generate import sampled_beam_search
+
+    step = _chain_step([3, 4, 5], eos=7)
+    got = sampled_beam_search(step, beams=3, max_new=10, eos=7, generator=torch.Generator().manual_seed(0))
+    assert got == [3, 4, 5]
+    # a flat distribution: sampled, yet the same seed gives the same words, and max_new bounds the length
+    flat = lambda conts: torch.log_softmax(torch.zeros(len(conts), 8), -1)  # noqa: E731
+    a = sampled_beam_search(flat, 2, 5, 7, torch.Generator().manual_seed(1))
+    assert a == sampled_beam_search(flat, 2, 5, 7, torch.Generator().manual_seed(1)) and len(a) <= 5 and 7 not in a
