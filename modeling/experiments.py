@@ -106,7 +106,7 @@ def run_experiment(name: str, overrides: list[str], out: str, test_data: str | N
             cfg["experiment"] = {**cfg["experiment"], "label": LABELS[kind]}
         log(f"{name}: {kind} with {config} -> {folder}")
         recipe.train(cfg, log=log)
-        recipe.evaluate(recipes.EvalRequest(folder, log=log))
+        recipe.evaluate(recipes.EvalRequest(folder, log=log, protocol=EXPERIMENTS[name].get("protocol", "mmdial")))
         runs.append(folder)
         if test_data:
             from modeling.train.evaluate import evaluate_run
