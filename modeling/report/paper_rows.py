@@ -64,3 +64,25 @@ def references(group: str, items: list[dict]) -> str:
         if target:
             match[name] = target
     return papers.comparison_markdown(ref, ours, match=match)
+
+
+def paper_points(group: str, metric: str) -> tuple[str, list[tuple[float, float, float]]]:
+    """The paper's (x, mean, std) points of `metric` for a plotted group, x in the plot's units
+    (labelled-state %, alpha), and the legend label; ("", []) when the paper gives none. Figure 4's
+    points are Table 6's figures (the paper prints Figure 4 as a plot only)."""
+    import re
+
+    from modeling import papers
+
+    if group not in ("ratio", "alpha"):
+        return "", []
+    ref = papers.table("semantic", GROUP_TABLE[group])
+    if metric not in ref.metrics:
+        return "", []
+    points = []
+    for name in ref.rows:
+        m = re.match(r"(\d+)% labeled ds$", name) if group == "ratio" else re.match(r"alpha=([\d.]+)$", name)
+        fig = ref.row(name)[metric]
+        if m and fig is not None:
+            points.append((float(m.group(1)), fig.mean, fig.std or 0.0))
+    return f"paper ({ref.source.split('(')[0].strip()})", sorted(points)

@@ -98,3 +98,14 @@ def test_semantic_tables_5_to_8_print_the_paper_rows_matched_by_setting():
     assert "| gap: 20% - paper SeMANTIC (D_F 5%, D_P 20%) |" in text
     ndcg5 = "| gap: 20% - paper 20% labeled ds | " + " | ".join(["-13.29", "-4.67", "-5.50"])
     assert ndcg5 in text  # P@5 50.00-63.29, R@5 70.00-74.67, NDCG@5 70.00-75.50
+
+
+def test_figure4_points_are_table6s_figures_in_the_plot_units():
+    from modeling.report.paper_rows import paper_points
+
+    label, points = paper_points("ratio", "NDCG@5")
+    assert "Table 6" in label and [p[0] for p in points] == [0.0, 1.0, 5.0, 10.0, 20.0, 100.0]
+    assert points[-1][1:] == (75.87, 0.71) and points[0][1:] == (68.46, 1.66)
+    assert paper_points("alpha", "NDCG@5") == ("", [])  # Table 5 prints R@5/10/20 only
+    assert paper_points("alpha", "R@5")[1][0] == (0.1, 73.57, 1.59)
+    assert paper_points("ablation", "NDCG@5") == ("", [])
