@@ -1,5 +1,5 @@
-"""A ReDial or INSPIRED build as MESE reads it (`modeling.mese.sources` brings both to one form): the item database (metadata fields per movie), dialogs as
-merged turns (`[PH]`-templated text and the items each turn mentions) and one sample per system
+"""A ReDial or INSPIRED build as MESE reads it (`modeling.mese.sources` brings both to one form):
+the item database (metadata fields per movie), dialogs as merged turns (`[PH]`-templated text and the items each turn mentions) and one sample per system
 turn (every one trains the language loss; those that mention items also train recommendation).
 
 Item text is the metadata values joined by `[SEP]` in MESE's order (title, year, genre, actors,
