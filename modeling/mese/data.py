@@ -1,6 +1,7 @@
 """A ReDial or INSPIRED build as MESE reads it (`modeling.mese.sources` brings both to one form):
-the item database (metadata fields per movie), dialogs as merged turns (`[PH]`-templated text and the items each turn mentions) and one sample per system
-turn (every one trains the language loss; those that mention items also train recommendation).
+the item database (metadata fields per movie), dialogs as merged turns (`[PH]`-templated text and
+the items each turn mentions) and one sample per system turn (every one trains the language loss;
+those that mention items also train recommendation).
 
 Item text is the metadata values joined by `[SEP]` in MESE's order (title, year, genre, actors,
 director, plot); `content=False` drops genre and plot (the paper's "MESE w/o content", Table 5).
