@@ -15,6 +15,14 @@ CTX = {"allow_extra_args": True, "ignore_unknown_options": True}
 KINDS_HELP = f"A kind of the recipe registry: {', '.join(RECIPES)}."
 
 
+def _experiment_help(experiments: dict) -> str:
+    lines = "\n\n".join(f"{n}: {e['what']}" for n, e in experiments.items())
+    return (
+        "Train, evaluate and report one of the papers' tables; extra arguments are overrides for every run "
+        f"(data=DIR ...). The tables:\n\n{lines}"
+    )
+
+
 def _log(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -82,12 +90,19 @@ def register(app: typer.Typer) -> None:
             help="Recommenders: mmdial (every candidate, ties count against positives) or larch (LARCH: first 12 positives "
             "and 1,000 negatives, numpy's tie order, per-batch averaging).",
         ),
+        protocol: str = typer.Option(
+            "mmdial",
+            "--protocol",
+            help="MESE language metrics: mmdial (generated recommendation turns, ratio Distinct, corpus BLEU and PPL) or paper "
+            "(the official definitions: every system turn with its gold items, sampled beam search, Distinct over sentences, "
+            "mean nltk sentence BLEU with smoothing 7, mean per-sentence PPL).",
+        ),
     ) -> None:
         """Score a trained run on a split; writes RUN/metrics.json (mean and std over seeds, next to the
         kind's baselines) and prints the kind's table."""
         from modeling import recipes
 
-        req = recipes.EvalRequest(run, split, data, device, max_turns, eval_mode, _log)
+        req = recipes.EvalRequest(run, split, data, device, max_turns, eval_mode, _log, protocol)
         text = _run(lambda: recipes.get(kind).evaluate(req))
         if text:
             typer.echo(text)
@@ -117,17 +132,19 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(" ".join(f"{k}={v}" for k, v in sorted(summary.items())))
 
-    @app.command("experiment", context_settings=CTX)
+    from modeling.experiments import EXPERIMENTS  # plain data, nothing heavy
+
+    @app.command("experiment", context_settings=CTX, help=_experiment_help(EXPERIMENTS))
     def experiment_cmd(
         ctx: typer.Context,
-        name: str = typer.Argument(..., help="table1-mmd, table1-simmc, figure4, table6, table7, table8-mmd, table8-simmc or table5."),
+        name: str = typer.Argument(..., help=", ".join(EXPERIMENTS) + "."),
         out: str = typer.Option("runs", "--out", help="Folder for the runs and OUT/report (tables.md, plots)."),
         test_data: str | None = typer.Option(None, "--test-data", help="Also test every run on this build (Table 1: MMD-v2)."),
+        smoke: bool = typer.Option(False, "--smoke", help="Train each run's CPU-sized config (MESE, JDDC) instead of the paper's."),
     ) -> None:
-        """Train, evaluate and report one of the paper's tables; extra arguments are overrides for every run (data=DIR ...)."""
         from modeling.experiments import run_experiment
 
-        written = _run(lambda: run_experiment(name, list(ctx.args), out, test_data, log=_log))
+        written = _run(lambda: run_experiment(name, list(ctx.args), out, test_data, log=_log, smoke=smoke))
         typer.echo("\n".join(written))
 
     @app.command("report")

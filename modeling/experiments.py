@@ -48,24 +48,65 @@ EXPERIMENTS: dict[str, dict] = {
 }
 
 
-def run_experiment(name: str, overrides: list[str], out: str, test_data: str | None = None, log=print) -> list[str]:
-    """Train, evaluate and report every run of experiment `name`; returns the report's files."""
-    from modeling import recipes
-    from modeling.config import ConfigError, load_config
+from modeling.jddc.experiments import EXPERIMENTS as _JDDC  # noqa: E402
+from modeling.mese.experiments import EXPERIMENTS as _MESE  # noqa: E402
+
+EXPERIMENTS.update(_MESE)
+EXPERIMENTS.update(_JDDC)
+LABELS = {"clip": "CLIP-style", "text": "text-only"}
+
+
+def planned_runs(name: str, smoke: bool = False) -> list[tuple[str, str, list[str], str]]:
+    """(kind, config, overrides, folder name) of each run of experiment `name`. A run is
+    (kind, config) or (kind, config, {"smoke": config, "overrides": [...], "name": folder});
+    `smoke` trains each run's CPU-sized config instead (refused when a run names none). A run's
+    folder is its `name`, else its config, suffixed with the kind when an earlier run took it."""
+    from modeling.config import ConfigError
 
     if name not in EXPERIMENTS:
         raise ConfigError(f"experiment {name!r}: one of {', '.join(EXPERIMENTS)}")
+    out, taken = [], set()
+    for run in EXPERIMENTS[name]["runs"]:
+        kind, config, opts = run[0], run[1], (run[2] if len(run) > 2 else {})
+        if smoke:
+            if not opts.get("smoke"):
+                raise ConfigError(f"experiment {name!r} has no smoke configs; give the smoke sizes as overrides instead")
+            config = opts["smoke"]
+        folder = opts.get("name") or (config if config not in taken else f"{config}_{kind}")
+        taken.add(folder)
+        out.append((kind, config, list(opts.get("overrides", [])), folder))
+    return out
+
+
+def _check_dataset(name: str, cfg: dict) -> None:
+    want = EXPERIMENTS[name].get("dataset")
+    if want:
+        from modeling.config import ConfigError
+        from modeling.mese.sources import dataset_of
+
+        got = dataset_of(cfg["data"]) if cfg.get("data") else None
+        if got != want:
+            raise ConfigError(f"experiment {name!r} needs a {want} build (data=DIR); got {got or 'none'}")
+
+
+def run_experiment(name: str, overrides: list[str], out: str, test_data: str | None = None, log=print, smoke: bool = False) -> list[str]:
+    """Train, evaluate and report every run of experiment `name`; returns the report's files."""
+    from modeling import recipes
+    from modeling.config import load_config
+
+    plan = planned_runs(name, smoke)
     runs, extra = [], []
-    for kind, config in EXPERIMENTS[name]["runs"]:
+    for kind, config, own, folder_name in plan:
         recipe = recipes.get(kind)
         recipes.check_config(recipe, config)
-        folder = os.path.join(out, config if kind == "semantic" else f"{config}_{kind}")
-        cfg = load_config(config, [*overrides, f"output_dir={folder}"])
-        if kind != "semantic":
-            cfg["experiment"] = {**cfg["experiment"], "label": {"clip": "CLIP-style", "text": "text-only"}[kind]}
+        folder = os.path.join(out, folder_name)
+        cfg = load_config(config, [*own, *overrides, f"output_dir={folder}"])
+        _check_dataset(name, cfg)
+        if kind in LABELS:
+            cfg["experiment"] = {**cfg["experiment"], "label": LABELS[kind]}
         log(f"{name}: {kind} with {config} -> {folder}")
         recipe.train(cfg, log=log)
-        recipe.evaluate(recipes.EvalRequest(folder, log=log))
+        recipe.evaluate(recipes.EvalRequest(folder, log=log, protocol=EXPERIMENTS[name].get("protocol", "mmdial")))
         runs.append(folder)
         if test_data:
             from modeling.train.evaluate import evaluate_run

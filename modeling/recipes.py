@@ -43,6 +43,7 @@ class EvalRequest:
     max_turns: int | None = None
     eval_mode: str = "mmdial"
     log: object = field(default=print, compare=False)
+    protocol: str = "mmdial"  # MESE: mmdial | paper (the official language-metric definitions)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe("jddc-summary-lexrank", "jddc_summary", _JDDC, "JDDC summary: LexRank", False, **_PARSE),
         Recipe("jddc-summary-pg", "jddc_summary", _JDDC, "JDDC summary: Pointer-Generator", **_PARSE),
         Recipe("jddc-summary-bertsum", "jddc_summary", _JDDC, "JDDC summary: BERTSUMABS", **_PARSE),
-        Recipe("mese", "mese", "modeling.mese.recipe", "MESE on a ReDial build"),
+        Recipe("mese", "mese", "modeling.mese.recipe", "MESE on a ReDial or INSPIRED build"),
     )
 }
 FAMILIES = tuple(dict.fromkeys(r.family for r in RECIPES.values()))

@@ -4,7 +4,8 @@ Each evaluated run (`RUN/metrics.json`, or a single seed's) names its table (the
 and row (`row`: "Text-only GPT", "Multimodal Retrieval", ...). Runs are grouped by table; each
 table lists its rows in the paper's order, then the trivial baseline scored on the same examples
 ("Most frequent (trivial)"), with every column as mean ± std over seeds, in percent as the paper
-prints them. A table's columns come from `COLUMNS` (paper name -> metric key); part 2 adds its
+prints them; below each, the paper's own rows (modeling/papers/jddc.yaml, source table named),
+ours and the gap to the paper row of the same name. A table's columns come from `COLUMNS` (paper name -> metric key); part 2 adds its
 tables there.
 """
 
@@ -73,8 +74,38 @@ def tables(results: list[dict]) -> str:
                 seen.add(label)
                 cells = " | ".join(_cell(r["trivial"].get(k)) for _, k in cols)
                 lines.append(f"| {label} | {cells} | {len(r['seeds'])} | {r['examples']} |")
-        parts.append("\n".join(lines))
+        ref = paper_reference(name, rows, cols)
+        parts.append("\n".join(lines) + (f"\n\n{ref}" if ref else ""))
     return "\n\n".join(parts)
+
+
+def paper_reference(name: str, rows: list[dict], cols) -> str:
+    """The paper's rows of table `name` (modeling/papers/jddc.yaml, by its "Table N"), ours in
+    percent beside them and the gap to the paper row of the same name; "" when the paper has none."""
+    import re
+
+    from modeling import papers
+
+    m = re.match(r"Table (\d+)", name)
+    if not m or f"table{m.group(1)}" not in papers.tables("jddc"):
+        return ""
+    ref = papers.table("jddc", f"table{m.group(1)}")
+    keys = {}
+    for metric in ref.metrics:  # the paper's column -> our metric key (by column name, else key)
+        hit = [k for c, k in cols if c == metric] or [k for c, k in cols if k == metric]
+        if hit:
+            keys[metric] = hit[0]
+    ours: dict[str, dict] = {}
+    for r in rows:
+        ours[r["row"]] = {pm: _pct(r["metrics"].get(k)) for pm, k in keys.items() if r["metrics"].get(k)}
+        label = r.get("baseline", TRIVIAL)
+        if label not in ours:
+            ours[label] = {pm: _pct(r["trivial"].get(k)) for pm, k in keys.items() if r["trivial"].get(k)}
+    return papers.comparison_markdown(ref, ours, match={n: n for n in ours if n in ref.rows})
+
+
+def _pct(stat: dict) -> tuple[float, float]:
+    return 100 * stat["mean"], 100 * stat["std"]
 
 
 def write_tables(runs: list[str], out: str | None) -> str:

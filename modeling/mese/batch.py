@@ -25,6 +25,7 @@ class SeqSpec:
     max_context_tokens: int = 256
     max_response_tokens: int = 48
     max_item_tokens: int = 64
+    context_items: bool = True  # False: the context turns carry no [ITEM] slots (MESE w/o item, Table 7)
 
 
 def item_token_matrix(items: Items, tok: Tok, max_len: int, content: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -63,9 +64,10 @@ def build_sequence(split: Split, cache: TurnCache, s: Sample, spec: SeqSpec, wit
     slots: list[int] = []
     for j in range(s.turn):
         t = turns[j]
-        part = [tok.user if t.speaker == "user" else tok.system] + cache.ids[s.dialog][j] + [tok.item] * len(t.items)
+        mentioned = list(t.items) if spec.context_items else []
+        part = [tok.user if t.speaker == "user" else tok.system] + cache.ids[s.dialog][j] + [tok.item] * len(mentioned)
         toks += part
-        slots += [-1] * (len(part) - len(t.items)) + list(t.items)
+        slots += [-1] * (len(part) - len(mentioned)) + mentioned
     if len(toks) > spec.max_context_tokens:
         toks, slots = toks[-spec.max_context_tokens :], slots[-spec.max_context_tokens :]
     targets = [-100] * len(toks)

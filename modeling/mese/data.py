@@ -1,6 +1,7 @@
-"""The ReDial build as MESE reads it: the item database (metadata fields per movie), dialogs as
-merged turns (`[PH]`-templated text and the items each turn mentions) and one sample per system
-turn (every one trains the language loss; those that mention items also train recommendation).
+"""A ReDial or INSPIRED build as MESE reads it (`modeling.mese.sources` brings both to one form):
+the item database (metadata fields per movie), dialogs as merged turns (`[PH]`-templated text and
+the items each turn mentions) and one sample per system turn (every one trains the language loss;
+those that mention items also train recommendation).
 
 Item text is the metadata values joined by `[SEP]` in MESE's order (title, year, genre, actors,
 director, plot); `content=False` drops genre and plot (the paper's "MESE w/o content", Table 5).
@@ -86,11 +87,9 @@ def load_items(root: str) -> Items:
 
 
 def load_split(root: str, split: str, items: Items) -> Split:
-    from pipelines.core.parquet import read_table
+    from modeling.mese.sources import turn_rows
 
-    require_files(root, "turns", split)
-    cols = ["dialog_id", "turn_index", "speaker", "text", "text_templated", "item_ids"]
-    rows = read_table(root, "turns", split).select(cols).to_pylist()
+    rows = turn_rows(root, split)
     by_dialog: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_dialog[r["dialog_id"]].append(r)

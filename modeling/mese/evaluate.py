@@ -2,7 +2,15 @@
 popularity and random references on the same instances; `metrics.json` in RUN and
 `samples.jsonl` (sample dialogues with the system's recommendations and responses) per seed.
 
-Protocol (section 4.2.3): every system turn of the split that mentions items is a recommendation
+Two protocols (`--protocol`, recorded in metrics.json with their definitions):
+
+- `mmdial` (default), described below;
+- `paper`: MESE's official language metrics (modeling/mese/paper_metrics.py): every system turn
+  generated with its gold items given by sampled beam search (modeling/mese/paper_generate.py),
+  Distinct-n = distinct n-grams / sentences, BLEU = mean nltk sentence BLEU (method 7), PPL = mean
+  per-sentence exp(loss). R@k, the accuracies and ReR are the same under both.
+
+The `mmdial` protocol (section 4.2.3): every system turn of the split that mentions items is a recommendation
 turn; its context is all preceding turns; each of its items is one instance (modeling/mese/metrics.py).
 Language metrics: perplexity of the ground-truth system turns (all of them, teacher forced);
 Distinct-2/3/4 and BLEU-2/4 of the responses generated for the recommendation turns, on
@@ -20,6 +28,13 @@ import numpy as np
 
 from modeling.mese import metrics as M
 
+PROTOCOLS = {
+    "mmdial": "modeling/mese/metrics.py and modeling/mese/evaluate.py: language metrics on the generated recommendation "
+    "turns (greedy, [REC] forced): Distinct-n = distinct/all n-grams, BLEU = sacrebleu corpus BLEU, PPL = exp(corpus mean NLL)",
+    "paper": "MESE's official definitions (modeling/mese/paper_metrics.py): every system turn generated with its gold items "
+    "given, sampled beam search; Distinct-n = distinct n-grams / sentences; BLEU = mean nltk sentence_bleu (method 7); "
+    "PPL = mean per-sentence exp(loss). R@k, accuracies and ReR as in mmdial's protocol",
+}
 TEXT_KEYS = ("ReR", "PPL", "Dist-2", "Dist-3", "Dist-4", "BLEU-2", "BLEU-4")
 
 
@@ -53,7 +68,14 @@ def single_genre_items(items) -> tuple[list[int], list[str]]:
     return idx, [items.genres(i)[0] for i in idx]
 
 
-def evaluate_seed(folder: str, split_name: str, data: str | None, device: str, max_turns: int | None, log=print) -> dict:
+def check_protocol(protocol: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"--protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
+
+
+def evaluate_seed(
+    folder: str, split_name: str, data: str | None, device: str, max_turns: int | None, log=print, protocol: str = "mmdial"
+) -> dict:
     import torch
 
     from modeling.config import load_config
@@ -151,19 +173,61 @@ def evaluate_seed(folder: str, split_name: str, data: str | None, device: str, m
             "generated_turns": len(hyps),
         }
     )
+    if protocol == "paper":
+        out.update(paper_language_metrics(rec, model, setup, split, cache, ec, dev, cfg["precision"], int(info["seed"])))
     with open(os.path.join(folder, "samples.jsonl"), "w", encoding="utf-8") as fh:
         for d in dumps:
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")
     log(f"mese seed {info['seed']}: R@10 {out['R@10']:.3f}, R@50 {out['R@50']:.3f}, ReR {out['ReR']:.3f}, PPL {out['PPL']:.1f}")
-    return {"metrics": out, "baselines": baselines, "clustering": clusters, "variant": info.get("variant", "MESE"), "items": n_items}
+    from modeling.mese.sources import dataset_of
+
+    return {
+        "metrics": out,
+        "baselines": baselines,
+        "clustering": clusters,
+        "variant": info.get("variant", "MESE"),
+        "items": n_items,
+        "dataset": dataset_of(root),
+    }
+
+
+def paper_language_metrics(rec, model, setup, split, cache, ec: dict, dev, precision: str, seed: int) -> dict:
+    """PPL, Distinct-2/3/4 and BLEU-2/4 by MESE's official definitions (modeling/mese/paper_metrics.py)
+    on every system turn of the split (the first `eval.paper_turns`, 0: all), each generated with
+    its gold items given by sampled beam search (`eval.paper_beams`; modeling/mese/paper_generate.py)."""
+    import torch
+
+    from modeling.mese import paper_metrics as P
+    from modeling.mese.infer import turn_nlls
+    from modeling.mese.paper_generate import generate_with_gold
+
+    turns = split.samples[: int(ec.get("paper_turns", 0)) or None]
+    gen = torch.Generator().manual_seed(seed)
+    hyps, refs = [], []
+    for s in turns:
+        hyps.append(generate_with_gold(rec, split, cache, s, int(ec.get("paper_beams", 5)), int(ec["max_new_tokens"]), gen)[0])
+        refs.append(split.dialogs[s.dialog][s.turn].text)
+    return {
+        "PPL": P.mean_sentence_perplexity(turn_nlls(model, setup, split, cache, dev, precision)),
+        **{f"Dist-{n}": P.distinct_per_sentence(hyps, n) for n in (2, 3, 4)},
+        **{f"BLEU-{n}": P.sentence_bleu_mean(hyps, refs, n) for n in (2, 4)},
+        "generated_turns": len(hyps),
+    }
 
 
 def evaluate_run(
-    run: str, split: str | None = None, data: str | None = None, device: str = "auto", max_turns: int | None = None, log=print
+    run: str,
+    split: str | None = None,
+    data: str | None = None,
+    device: str = "auto",
+    max_turns: int | None = None,
+    log=print,
+    protocol: str = "mmdial",
 ) -> dict:
     from modeling.config import load_config
     from modeling.core.runs import mean_std, seed_folders
 
+    check_protocol(protocol)
     runs = seed_folders(run)
     per_seed = {}
     for folder in runs:
@@ -172,7 +236,7 @@ def evaluate_run(
         if info.get("model") != "mese":
             raise ValueError(f"{folder}: a {info.get('model')} run, not mese")
         cfg = load_config(os.path.join(folder, "config.yaml"))
-        per_seed[str(info["seed"])] = evaluate_seed(folder, split or cfg["eval"]["split"], data, device, max_turns, log)
+        per_seed[str(info["seed"])] = evaluate_seed(folder, split or cfg["eval"]["split"], data, device, max_turns, log, protocol)
     first = next(iter(per_seed.values()))
 
     def agg(get) -> dict:
@@ -182,12 +246,14 @@ def evaluate_run(
     result = {
         "model": "mese",
         "variant": first["variant"],
+        "dataset": first["dataset"],
         "split": split or "test",
         "seeds": per_seed,
         "metrics": agg(lambda v: {k: x for k, x in v["metrics"].items() if isinstance(x, float)}),
         "baselines": {name: agg(lambda v, n=name: v["baselines"][n]) for name in first["baselines"]},
         "clustering": {name: agg(lambda v, n=name: v["clustering"][n]) for name in first["clustering"]},
-        "definitions": "modeling/mese/metrics.py and modeling/mese/evaluate.py",
+        "protocol": protocol,
+        "definitions": PROTOCOLS[protocol],
     }
     path = os.path.join(run, "metrics.json")
     with open(f"{path}.tmp", "w", encoding="utf-8") as fh:

@@ -113,13 +113,15 @@ class Recommender:
         return final, templated, recommended
 
 
-def response_nll(model, setup, split: Split, cache: TurnCache, device, precision: str = "auto", batch_size: int = 16) -> tuple[float, int]:
-    """Summed negative log-likelihood of the ground-truth system turns' words and `[EOS]` (teacher
-    forcing, with the recommended items' ITEs in the context as in training) and the token count."""
+def turn_nlls(
+    model, setup, split: Split, cache: TurnCache, device, precision: str = "auto", batch_size: int = 16
+) -> list[tuple[float, int]]:
+    """(summed negative log-likelihood, token count) of each ground-truth system turn's words and
+    `[EOS]` (teacher forcing, with the recommended items' ITEs in the context as in training)."""
     import torch.nn.functional as F
 
     tok = setup.tok
-    total, count = 0.0, 0
+    out = []
     model.eval()
     for s0 in range(0, len(split.samples), batch_size):
         built = [build_sequence(split, cache, s, setup.spec) for s in split.samples[s0 : s0 + batch_size]]
@@ -130,7 +132,13 @@ def response_nll(model, setup, split: Split, cache: TurnCache, device, precision
             _, logits = model.run(batch)
         tg = batch["targets"][:, 1:]
         lm = logits[:, :-1].float()
-        nll = F.cross_entropy(lm.reshape(-1, lm.shape[-1]), tg.reshape(-1), ignore_index=-100, reduction="sum")
-        total += float(nll)
-        count += int((tg != -100).sum())
-    return total, count
+        nll = F.cross_entropy(lm.reshape(-1, lm.shape[-1]), tg.reshape(-1), ignore_index=-100, reduction="none").view(tg.shape)
+        for b in range(tg.shape[0]):
+            out.append((float(nll[b].sum()), int((tg[b] != -100).sum())))
+    return out
+
+
+def response_nll(model, setup, split: Split, cache: TurnCache, device, precision: str = "auto", batch_size: int = 16) -> tuple[float, int]:
+    """Summed negative log-likelihood of all ground-truth system turns (`turn_nlls`) and the token count."""
+    per_turn = turn_nlls(model, setup, split, cache, device, precision, batch_size)
+    return sum(n for n, _ in per_turn), sum(c for _, c in per_turn)

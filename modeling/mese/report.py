@@ -1,8 +1,11 @@
 """`mmdial report mese RUN...`: the paper's tables from evaluated runs (each RUN a folder with
 the `metrics.json` that `mmdial evaluate mese` wrote), mean ± std over seeds.
 
-Rows are named by each run's `variant` (MESE, MESE w/o content, MESE-LG); Table 2 adds the
-popularity and random references measured on the same instances. R@k, accuracies and ReR are in
+Rows are named by each run's `variant` (MESE, MESE w/o content, MESE w/o item, MESE-LG); every
+table starts with the paper's own rows (`modeling/papers/mese.yaml`, source table named), then ours
+(mean ± std over seeds) and the gap to the paper row of the same name. Table 2 adds the
+popularity and random references measured on the same instances; Table 7 compares with the block
+of the runs' data set (ReDial or INSPIRED). R@k, accuracies and ReR are in
 percent (as the paper prints them), recall accuracy and clustering accuracy as fractions.
 """
 
@@ -25,68 +28,111 @@ def load(run: str) -> dict:
     return doc
 
 
-def cell(stat: dict | None, key: str) -> str:
+# the paper's column names (modeling/papers/mese.yaml) -> ours in metrics.json
+PAPER_KEYS = {"Dist2": "Dist-2", "Dist3": "Dist-3", "Dist4": "Dist-4", "Bleu2": "BLEU-2", "Bleu4": "BLEU-4"}
+
+
+def value(stat: dict | None, key: str) -> tuple[float, float] | None:
+    """(mean, std) over seeds in the paper's units (percent for PCT keys), None when not measured."""
     if not stat:
-        return "-"
+        return None
     scale = 100.0 if key in PCT else 1.0
-    digits = 1 if key in PCT or key == "PPL" else 3
-    m, s = stat["mean"] * scale, stat["std"] * scale
-    return f"{m:.{digits}f} ± {s:.{digits}f}"
+    return stat["mean"] * scale, stat["std"] * scale
 
 
-def _table(title: str, head: list[str], rows: list[list[str]]) -> str:
-    lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+def row(stats: dict, metrics: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    out = {}
+    for m in metrics:
+        v = value(stats.get(PAPER_KEYS.get(m, m)), PAPER_KEYS.get(m, m))
+        if v is not None:
+            out[m] = v
+    return out
+
+
+def _section(title: str, table_id: str, ours: dict, match: dict, note: str = "") -> str:
+    from modeling import papers
+
+    md = papers.comparison_markdown(papers.table("mese", table_id), ours, match=match)
+    return f"### {title}\n\n" + (f"{note}\n\n" if note else "") + md + "\n"
 
 
 def tables(results: list[dict]) -> str:
+    """Tables 2, 3, 5, 6, 7 (the block of the runs' data set) and 8, each with the paper's rows
+    (modeling/papers/mese.yaml), ours as mean ± std over seeds and the gap to the matching row."""
     by = {r["variant"]: r for r in results}
     main = by.get("MESE") or results[0]
+    dataset = main.get("dataset", "redial")
+    seeds = ", ".join(f"{n}: {len(r['seeds'])} seed(s)" for n, r in by.items())
+    protocols = sorted({r.get("protocol", "mmdial") for r in results})
+    note = f"Ours on {dataset}, {seeds}; language metrics under the {'/'.join(protocols)} protocol"
+    note += (
+        " (the paper's own definitions: `mmdial evaluate mese --protocol paper`)."
+        if protocols == ["paper"]
+        else " (mmdial's: ratio Distinct, corpus BLEU and PPL, not the paper's definitions; `--protocol paper` gives those)."
+    )
     out = []
-    cols = ["R@1", "R@10", "R@50", "ReR", "PPL", "Dist-2", "Dist-3", "Dist-4", "BLEU-2", "BLEU-4"]
-    rows = [[name] + [cell(r["metrics"].get(c), c) for c in cols] for name, r in by.items()]
+    t2 = ("R@1", "R@10", "R@50", "ReR", "PPL", "Dist2", "Dist3", "Dist4", "Bleu2", "Bleu4")
+    ours = {n: row(r["metrics"], t2) for n, r in by.items()}
     for ref in ("popularity", "random"):
         if ref in main.get("baselines", {}):
-            rows.append([ref] + [cell(main["baselines"][ref].get(c), c) for c in cols])
-    seeds = ", ".join(f"{n}: {len(r['seeds'])} seed(s)" for n, r in by.items())
-    out.append(_table(f"Table 2: recommendation and language metrics ({seeds})", ["Model"] + cols, rows))
+            ours[ref] = row(main["baselines"][ref], t2)
+    match = {n: n for n in by if n == "MESE"}
+    out.append(_section("Table 2: recommendation and language metrics", "table2", ours, match, note))
     m = main["metrics"]
-    rows = [
-        [
-            f"@{k}",
-            cell(m.get(f"ranking_acc@{k}"), f"ranking_acc@{k}"),
-            cell(m.get("recall_acc"), "recall_acc"),
-            cell(m.get(f"final_acc@{k}"), f"final_acc@{k}"),
-        ]
+    ours3 = {
+        f"{main['variant']} @{k}": {
+            name: v
+            for name, v in (
+                ("Ranking Acc", value(m.get(f"ranking_acc@{k}"), f"ranking_acc@{k}")),
+                ("Recall Acc", value(m.get("recall_acc"), "recall_acc")),
+                ("Final Acc", value(m.get(f"final_acc@{k}"), f"final_acc@{k}")),
+            )
+            if v is not None
+        }
         for k in (1, 10, 50)
-    ]
+    }
     out.append(
-        _table(
-            f"Table 3: recall, ranking and final accuracy of {main['variant']}", ["top k", "Ranking Acc", "Recall Acc", "Final Acc"], rows
-        )
+        _section("Table 3: recall, ranking and final accuracy", "table3", ours3, {f"{main['variant']} @{k}": f"@{k}" for k in (1, 10, 50)})
     )
+    rk = ("R@1", "R@10", "R@50")
     if "MESE w/o content" in by:
-        rows = [[n] + [cell(by[n]["metrics"].get(c), c) for c in ("R@1", "R@10", "R@50")] for n in ("MESE w/o content", "MESE") if n in by]
-        out.append(_table("Table 5: MESE and MESE w/o content", ["Model", "R@1", "R@10", "R@50"], rows))
-    ks = ["K=3", "K=4", "K=5"]
-    rows = []
+        names = [n for n in ("MESE w/o content", "MESE") if n in by]
+        out.append(
+            _section("Table 5: MESE and MESE w/o content", "table5", {n: row(by[n]["metrics"], rk) for n in names}, {n: n for n in names})
+        )
+    ks = ("K=3", "K=4", "K=5")
+    ours6, match6 = {}, {}
     if main.get("clustering", {}).get("raw"):
-        rows.append(["MESE raw"] + [cell(main["clustering"]["raw"].get(k), k) for k in ks])
+        ours6["MESE raw"], match6["MESE raw"] = row(main["clustering"]["raw"], ks), "MESE raw"
     for n in ("MESE w/o content", "MESE"):
         if n in by and by[n].get("clustering", {}).get("trained"):
-            rows.append([n] + [cell(by[n]["clustering"]["trained"].get(k), k) for k in ks])
+            ours6[n], match6[n] = row(by[n]["clustering"]["trained"], ks), n
     if main.get("clustering", {}).get("raw_select"):
-        rows.append(["MESE raw (selection encoder)"] + [cell(main["clustering"]["raw_select"].get(k), k) for k in ks])
+        ours6["MESE raw (selection encoder)"] = row(main["clustering"]["raw_select"], ks)
         for n in ("MESE w/o content", "MESE"):
             if n in by and by[n].get("clustering", {}).get("trained_select"):
-                rows.append([f"{n} (selection encoder)"] + [cell(by[n]["clustering"]["trained_select"].get(k), k) for k in ks])
-    if rows:
-        out.append(_table("Table 6: item-encoder clustering accuracy (K-means on single-genre items)", ["Model"] + ks, rows))
+                ours6[f"{n} (selection encoder)"] = row(by[n]["clustering"]["trained_select"], ks)
+    if ours6:
+        out.append(_section("Table 6: item-encoder clustering accuracy (K-means on single-genre items)", "table6", ours6, match6))
+    if "MESE w/o item" in by:
+        names = [n for n in ("MESE w/o item", "MESE") if n in by]
+        block = "table7-inspired" if dataset == "inspired" else "table7-redial"
+        out.append(
+            _section(
+                f"Table 7 ({dataset}): MESE and MESE w/o item", block, {n: row(by[n]["metrics"], rk) for n in names}, {n: n for n in names}
+            )
+        )
     if "MESE-LG" in by:
-        cols8 = ["Dist-2", "Dist-4", "BLEU-2", "BLEU-4"]
-        rows = [[n] + [cell(by[n]["metrics"].get(c), c) for c in cols8] for n in ("MESE-LG", "MESE") if n in by]
-        out.append(_table("Table 8: MESE-LG (language loss only) and MESE", ["Model"] + cols8, rows))
+        t8 = ("Dist2", "Dist4", "Bleu2", "Bleu4")
+        names = [n for n in ("MESE-LG", "MESE") if n in by]
+        out.append(
+            _section(
+                "Table 8: MESE-LG (language loss only) and MESE",
+                "table8",
+                {n: row(by[n]["metrics"], t8) for n in names},
+                {n: n for n in names},
+            )
+        )
     return "\n".join(out)
 
 

@@ -26,7 +26,7 @@ class Setup:
     def create(cls, cfg: dict, folder: str, data: str | None = None) -> Setup:
         root = data or cfg["data"]
         if not root or not os.path.isdir(root):
-            raise DataError(f"data={root!r}: give a ReDial build folder (data=DIR)")
+            raise DataError(f"data={root!r}: give a ReDial or INSPIRED build folder (data=DIR)")
         items = load_items(root)
         mc = cfg["model"]
         if mc.get("pretrained"):
@@ -41,7 +41,9 @@ class Setup:
                 tok.save(folder)
             item_tok = tok
         s = cfg["sequence"]
-        spec = SeqSpec(int(s["max_context_tokens"]), int(s["max_response_tokens"]), int(s["max_item_tokens"]))
+        spec = SeqSpec(
+            int(s["max_context_tokens"]), int(s["max_response_tokens"]), int(s["max_item_tokens"]), bool(s.get("context_items", True))
+        )
         return cls(cfg, items, tok, item_tok, spec)
 
     def split(self, name: str, data: str | None = None) -> Split:

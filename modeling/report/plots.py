@@ -1,6 +1,7 @@
 """`mmdial report`: PNG plots of evaluated runs, grouped by their config's `experiment.group`.
 
-- `ratio`   : NDCG@5 and R@5 (mean ± std over seeds) against `loader.state_ratio` (paper Figure 4 / Table 6)
+- `ratio`   : NDCG@5 and R@5 (mean ± std over seeds) against `loader.state_ratio` (paper Figure 4 / Table 6),
+  with the paper's points (Table 6's figures) beside ours; `alpha` likewise with Table 5's R@5
 - `alpha`   : the same against `semantic.alpha` (Table 5)
 - `ablation`: bars per `experiment.label` (full, w/o MSE, w/o co-sim, w/o JS, w/o DS; Figure 7 / Table 8)
 - `dp_size` : the same against `loader.dp_ratio` (Table 7 / Figure 5)
@@ -62,6 +63,8 @@ def make_report(runs: list[str], out: str) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from modeling.report.paper_rows import paper_points
+
     infos = [_run_info(r) for r in runs]
     os.makedirs(out, exist_ok=True)
     written = []
@@ -77,8 +80,18 @@ def make_report(runs: list[str], out: str) -> list[str]:
                 items = sorted(items, key=lambda i: i[key])
                 xs = [i[key] if group == "alpha" else 100 * i[key] for i in items]
                 ax.errorbar(
-                    xs, [100 * i["mean"][metric] for i in items], yerr=[100 * i["std"][metric] for i in items], marker="o", capsize=3
+                    xs,
+                    [100 * i["mean"][metric] for i in items],
+                    yerr=[100 * i["std"][metric] for i in items],
+                    marker="o",
+                    capsize=3,
+                    label="ours (mean ± std over seeds)",
                 )
+                label, points = paper_points(group, metric)  # the paper's own points (Figure 4 = Table 6's figures)
+                if points:
+                    px, py, pe = zip(*points, strict=True)
+                    ax.errorbar(px, py, yerr=pe, marker="s", linestyle="--", capsize=3, label=label)
+                    ax.legend(fontsize=7)
                 ax.set_xlabel({"ratio": "labelled dialog states (%)", "dp_size": "D_P dialogs used (%)", "alpha": "alpha"}[group])
             else:
                 labels = [i["label"] for i in items]
@@ -109,7 +122,10 @@ def make_report(runs: list[str], out: str) -> list[str]:
 
 
 def paper_tables(infos: list[dict]) -> str:
-    """Markdown tables shaped like the paper's: one per (group, test set)."""
+    """Markdown tables shaped like the paper's: one per (group, test set), each followed by the
+    paper's own rows and the gap where the paper has that table (Tables 5-8)."""
+    from modeling.report.paper_rows import references
+
     blocks: dict[tuple[str, str], list[dict]] = {}
     for info in infos:
         blocks.setdefault((info["group"], info["test"]), []).append(info)
@@ -124,4 +140,7 @@ def paper_tables(infos: list[dict]) -> str:
         for i in items:
             out.append(f"| {i['label']} | " + " | ".join(f"{100 * i['mean'][m]:.2f}±{100 * i['std'][m]:.2f}" for m in TABLE_METRICS) + " |")
         out.append("")
+        ref = references(group, items)  # the paper's rows, ours, the gap (modeling/report/paper_rows.py)
+        if ref:
+            out += [ref, ""]
     return "\n".join(out) + "\n"

@@ -30,3 +30,18 @@ def tiny_setup(redial_build, tmp_path_factory):
     cfg["model"]["encoder"].update(dim=32, layers=1, heads=2, ffn=64)
     cfg["model"]["dropout"] = 0.0
     return Setup.create(cfg, folder)
+
+
+@pytest.fixture(scope="session")
+def inspired_build(tmp_path_factory):
+    """A generated INSPIRED corpus through the real `mmdial build inspired` pipeline."""
+    from pipelines.core.engine import BuildOptions, run_build
+    from pipelines.inspired.builder import InspiredBuilder
+    from pipelines.inspired.generator import GeneratorConfig, generate
+
+    root = tmp_path_factory.mktemp("inspired")
+    raw = str(root / "raw")
+    generate(GeneratorConfig(out=raw, dialogs=60, seed=3))
+    out = str(root / "build")
+    run_build(InspiredBuilder(raw=raw), BuildOptions(out=out, workers=1, progress=False), command="test")
+    return out

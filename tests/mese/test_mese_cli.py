@@ -67,3 +67,16 @@ def test_cli_errors(tmp_path):
     assert res.exit_code == 2 and "no trained run" in res.output
     res = runner.invoke(app, ["report", "mese", str(tmp_path)])
     assert res.exit_code == 2 and "metrics.json" in res.output
+
+
+@pytest.mark.slow
+def test_table2_experiment_scores_language_by_the_papers_protocol(redial_build, tmp_path):
+    from pipelines.cli.main import app
+
+    args = ["experiment", "mese-table2", "--smoke", "--out", str(tmp_path), f"data={redial_build}", "train.epochs=1", *TINY]
+    res = CliRunner().invoke(app, [*args, "eval.paper_turns=3"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "mese_smoke" / "metrics.json").read_text())
+    assert doc["protocol"] == "paper" and doc["dataset"] == "redial" and doc["seeds"]["0"]["metrics"]["generated_turns"] == 3
+    text = (tmp_path / "report" / "mese_tables.md").read_text()
+    assert "under the paper protocol" in text and "| paper: MESE | 5.60 | 25.60 | 45.50 |" in text

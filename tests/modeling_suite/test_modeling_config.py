@@ -54,9 +54,20 @@ def test_bad_overrides_fail():
 
 
 def test_every_experiment_names_existing_configs():
-    from modeling.experiments import EXPERIMENTS
+    from modeling import recipes
+    from modeling.experiments import EXPERIMENTS, planned_runs
 
-    for name, exp in EXPERIMENTS.items():
-        for kind, config in exp["runs"]:
-            assert kind in ("semantic", "clip", "text"), name
-            assert load_config(config)["experiment"]["group"], (name, config)
+    for name in EXPERIMENTS:
+        for smoke in (False, True):
+            try:
+                plan = planned_runs(name, smoke)
+            except ConfigError:
+                assert smoke, name  # only --smoke may be refused (an experiment without smoke configs)
+                continue
+            assert len({folder for *_, folder in plan}) == len(plan), name  # one folder per run
+            for kind, config, overrides, _ in plan:
+                recipes.check_config(recipes.get(kind), config)
+                cfg = load_config(config, overrides)
+                if kind in ("semantic", "clip", "text"):
+                    assert cfg["experiment"]["group"], (name, config)
+    assert {"mese-table2", "mese-table7-inspired", "jddc-table5", "jddc-table9"} <= set(EXPERIMENTS)
