@@ -143,3 +143,22 @@ def test_baseline_beats_random_by_a_wide_margin_over_three_seeds(kind, mmd_build
     assert m["model"] == kind and len(m["seeds"]) == 3
     for seed, v in m["seeds"].items():
         assert v["NDCG@5"] >= m["random"]["NDCG@5"] + 0.10, (seed, v, m["random"])
+
+
+@pytest.mark.slow
+def test_table1_simmc_experiment_prints_every_row_beside_the_papers(tmp_path):
+    from pipelines.core.engine import BuildOptions, run_build
+    from pipelines.simmc.builder import SIMMCBuilder
+    from pipelines.simmc.generator import GeneratorConfig, generate
+    from tests.modeling_suite.test_modeling_train import cli
+
+    raw, build = tmp_path / "raw", tmp_path / "build"
+    generate(GeneratorConfig(out=str(raw), dialogs=150, seed=1))
+    run_build(SIMMCBuilder(raw=str(raw)), BuildOptions(out=str(build), workers=1, progress=False))
+    out = str(tmp_path / "t1s")
+    result = cli("experiment", "table1-simmc", "--out", out, f"data={build}", *TINY)
+    rows = {line.split("|")[1].strip() for line in result.output.splitlines() if line.startswith("| ")}
+    for name in ("MHRED", "MAGIC", "LARCH", "TREASURE", "SeMANTIC"):
+        assert {f"paper: {name}", f"ours: {name}", f"gap: {name} - paper {name}"} <= rows
+    assert "ours: UMD" in rows and "paper: UMD" not in rows  # trained, but the paper has no SIMMC row for UMD
+    assert "devtest" in result.output and os.path.isdir(os.path.join(out, "umd_simmc", "seed-0"))
