@@ -31,7 +31,11 @@ def build(root: str, dialogs: int, seed: int = 1) -> str:
     raw, out = os.path.join(root, "raw"), os.path.join(root, "build")
     if not os.path.exists(os.path.join(out, "manifest.json")):
         generate(GeneratorConfig(out=raw, dialogs=dialogs, seed=seed, states_fraction=0.5, image_size=64))
-        run_build(MMDBuilder(raw=raw, states_path=os.path.join(raw, "states.jsonl")), BuildOptions(out=out, workers=1, progress=False), command="bench")
+        run_build(
+            MMDBuilder(raw=raw, states_path=os.path.join(raw, "states.jsonl")),
+            BuildOptions(out=out, workers=1, progress=False),
+            command="bench",
+        )
     return out
 
 
@@ -67,9 +71,27 @@ def main(argv=None) -> int:
         per_seed = {s: v["NDCG@5"] for s, v in m["seeds"].items()}
         passed = all(v >= m["random"]["NDCG@5"] + a.margin for v in per_seed.values())
         ok &= passed
-        results[kind] = {"NDCG@5 per seed": per_seed, "mean": m["mean"], "std": m["std"], "random": m["random"], "turns": m["turns"], "seconds": secs, "pass": passed}
-        print(f"{kind}: NDCG@5 {100 * m['mean']['NDCG@5']:.2f} ± {100 * m['std']['NDCG@5']:.2f} (seeds {per_seed}) vs random {100 * m['random']['NDCG@5']:.2f}: {'pass' if passed else 'FAIL'}")
-    doc = {"gold_states": a.gold, "seeds": a.seeds, "dialogs": a.dialogs, "margin": a.margin, "note": "measured under load, not a claim", "kinds": results, "pass": ok}
+        results[kind] = {
+            "NDCG@5 per seed": per_seed,
+            "mean": m["mean"],
+            "std": m["std"],
+            "random": m["random"],
+            "turns": m["turns"],
+            "seconds": secs,
+            "pass": passed,
+        }
+        print(
+            f"{kind}: NDCG@5 {100 * m['mean']['NDCG@5']:.2f} ± {100 * m['std']['NDCG@5']:.2f} (seeds {per_seed}) vs random {100 * m['random']['NDCG@5']:.2f}: {'pass' if passed else 'FAIL'}"
+        )
+    doc = {
+        "gold_states": a.gold,
+        "seeds": a.seeds,
+        "dialogs": a.dialogs,
+        "margin": a.margin,
+        "note": "measured under load, not a claim",
+        "kinds": results,
+        "pass": ok,
+    }
     with open(os.path.join(a.out, "bench_table1_baselines.json"), "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2, sort_keys=True)
     return 0 if ok else 1

@@ -17,7 +17,15 @@ import os
 
 TABLE1_BASELINES = ("mhred", "umd", "magic", "larch", "treasure")  # modeling/baselines/<kind>.py
 LABELS = {"clip": "CLIP-style", "text": "text-only"}  # kinds that train with SeMANTIC's own configs
-PAPER_ROW = {"SeMANTIC": "SeMANTIC", "CLIP-style": "CLIP", "MHRED": "MHRED", "UMD": "UMD", "MAGIC": "MAGIC", "LARCH": "LARCH", "TREASURE": "TREASURE"}
+PAPER_ROW = {
+    "SeMANTIC": "SeMANTIC",
+    "CLIP-style": "CLIP",
+    "MHRED": "MHRED",
+    "UMD": "UMD",
+    "MAGIC": "MAGIC",
+    "LARCH": "LARCH",
+    "TREASURE": "TREASURE",
+}
 
 EXPERIMENTS: dict[str, dict] = {
     "table1-mmd": {

@@ -17,7 +17,13 @@ from modeling.data.states import StateIndex, discover_slot_keys
 from modeling.data.text import load_tokenizer, load_word_embeddings, tokenize
 
 MODEL_KINDS = ("semantic", "clip", "text", "mhred", "umd", "magic", "larch", "treasure")
-BASELINES = {"mhred": "MHRED", "umd": "UMD", "magic": "MAGIC", "larch": "LARCH", "treasure": "TREASURE"}  # kind -> class in modeling/baselines/<kind>.py
+BASELINES = {
+    "mhred": "MHRED",
+    "umd": "UMD",
+    "magic": "MAGIC",
+    "larch": "LARCH",
+    "treasure": "TREASURE",
+}  # kind -> class in modeling/baselines/<kind>.py
 SLOT_TOKENS = 8
 
 

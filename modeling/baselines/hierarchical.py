@@ -18,6 +18,8 @@ dialog state of SeMANTIC's section 5.3 fed as one more dialog turn.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -38,7 +40,9 @@ class GruText(nn.Module):
         out = torch.zeros(ids.shape[0], self.out.out_features, device=ids.device)
         keep = (lengths > 0).nonzero(as_tuple=True)[0]
         if len(keep):
-            packed = nn.utils.rnn.pack_padded_sequence(self.drop(self.embed(ids[keep])), lengths[keep].cpu(), batch_first=True, enforce_sorted=False)
+            packed = nn.utils.rnn.pack_padded_sequence(
+                self.drop(self.embed(ids[keep])), lengths[keep].cpu(), batch_first=True, enforce_sorted=False
+            )
             _, h = self.rnn(packed)  # h [2, n, d]
             out = out.index_copy(0, keep, self.out(torch.cat([h[0], h[1]], -1)).to(out.dtype))
         return out
@@ -53,6 +57,18 @@ def last_state(rnn: nn.GRU, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.
     out, h = rnn(packed)
     out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out, h[-1]
+
+
+def attend(query: torch.Tensor, memory: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Scaled dot-product read of memory [B, N, d] by query [B, d] over the kept slots [B, N] -> [B, d]."""
+    att = (memory @ query.unsqueeze(-1)).squeeze(-1) / math.sqrt(memory.shape[-1])
+    a = torch.softmax(att.masked_fill(~keep, float("-inf")), -1)
+    return (a.unsqueeze(-1) * memory).sum(1)
+
+
+def steps_kept(out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Which of `last_state`'s outputs [B, T, d] are real steps (they come first) -> [B, T]."""
+    return torch.arange(out.shape[1], device=out.device).unsqueeze(0) < mask.sum(1, keepdim=True)
 
 
 class Hierarchical(CosineRanker, nn.Module):
@@ -88,7 +104,7 @@ class Hierarchical(CosineRanker, nn.Module):
         self.value_tokens = value_tokens.long().to(self.key_tokens.device)
 
     def state_tokens(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """"key value key value ..." token ids [B, S*2L] (non-pad tokens first) and present [B]."""
+        """ "key value key value ..." token ids [B, S*2L] (non-pad tokens first) and present [B]."""
         values = batch["state_values"].long()  # [B, S]
         filled = (values > 0) & batch["has_state"].bool().unsqueeze(1)
         keys = self.key_tokens[: values.shape[1]].unsqueeze(0).expand(values.shape[0], -1, -1)

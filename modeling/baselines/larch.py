@@ -7,12 +7,10 @@ scored by cosine."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from modeling.baselines.hierarchical import Knowledge, last_state
+from modeling.baselines.hierarchical import Knowledge, attend, last_state, steps_kept
 
 
 class LARCH(Knowledge):
@@ -25,14 +23,13 @@ class LARCH(Knowledge):
     def context(self, batch: dict) -> torch.Tensor:
         x, mask = self.turns(batch)
         out, q = last_state(self.context_rnn, x, mask)
-        valid = torch.arange(out.shape[1], device=out.device).unsqueeze(0) < mask.sum(1, keepdim=True)
         k, present = self.shown_knowledge(batch)
         b = x.shape[0]
         taxonomy = self.utter(self.key_tokens).unsqueeze(0).expand(b, -1, -1)
         memory = torch.cat([out, k.reshape(b, -1, self.d), taxonomy], 1)
-        keep = torch.cat([valid, present.reshape(b, -1), torch.ones(taxonomy.shape[:2], dtype=torch.bool, device=x.device)], 1)
+        keep = torch.cat(
+            [steps_kept(out, mask), present.reshape(b, -1), torch.ones(taxonomy.shape[:2], dtype=torch.bool, device=x.device)], 1
+        )
         for hop in self.hops:
-            att = (memory @ q.unsqueeze(-1)).squeeze(-1) / math.sqrt(self.d)
-            a = torch.softmax(att.masked_fill(~keep, float("-inf")), -1)
-            q = q + torch.tanh(hop((a.unsqueeze(-1) * memory).sum(1)))
+            q = q + torch.tanh(hop(attend(q, memory, keep)))
         return q

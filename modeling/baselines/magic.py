@@ -6,12 +6,10 @@ context), is the dialog vector. Products are image and attributes fused; scored 
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from modeling.baselines.hierarchical import Knowledge, last_state
+from modeling.baselines.hierarchical import Knowledge, attend, last_state, steps_kept
 
 
 class MAGIC(Knowledge):
@@ -33,7 +31,4 @@ class MAGIC(Knowledge):
     def context(self, batch: dict) -> torch.Tensor:
         x, mask = self.turns(batch)
         out, h = last_state(self.context_rnn, x, mask)
-        valid = torch.arange(out.shape[1], device=out.device).unsqueeze(0) < mask.sum(1, keepdim=True)
-        att = (out @ h.unsqueeze(-1)).squeeze(-1) / math.sqrt(self.d)
-        a = torch.softmax(att.masked_fill(~valid, float("-inf")), -1)
-        return self.out(torch.cat([h, (a.unsqueeze(-1) * out).sum(1)], -1))
+        return self.out(torch.cat([h, attend(h, out, steps_kept(out, mask))], -1))

@@ -10,12 +10,10 @@ context is the hierarchical GRU's last state joined with an attention read-out o
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from modeling.baselines.hierarchical import Knowledge, last_state
+from modeling.baselines.hierarchical import Knowledge, attend, last_state
 
 
 class TREASURE(Knowledge):
@@ -54,6 +52,4 @@ class TREASURE(Knowledge):
         norm = adj / adj.sum(-1, keepdim=True).clamp(min=1)
         for layer in self.gcn:
             nodes = nodes + torch.relu(layer(norm @ nodes))
-        att = (nodes @ h.unsqueeze(-1)).squeeze(-1) / math.sqrt(self.d)
-        a = torch.softmax(att.masked_fill(~keep, float("-inf")), -1)
-        return self.out(torch.cat([h, (a.unsqueeze(-1) * nodes).sum(1)], -1))
+        return self.out(torch.cat([h, attend(h, nodes, keep)], -1))

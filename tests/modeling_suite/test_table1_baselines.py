@@ -17,7 +17,7 @@ from modeling.encoders.bank import Bank
 from modeling.experiments import EXPERIMENTS, PAPER_ROW, TABLE1_BASELINES
 from modeling.runtime import model_class
 
-B, T, L, I, S, C, VOCAB = 3, 2, 4, 2, 2, 5, 30
+B, T, L, S, C, VOCAB = 3, 2, 4, 2, 5, 30  # batch, turns, tokens, slots, candidates, words (2 images a turn)
 
 
 def _model(kind: str, gold: bool = False):
@@ -136,7 +136,17 @@ def test_baseline_beats_random_by_a_wide_margin_over_three_seeds(kind, mmd_build
     from tests.modeling_suite.test_modeling_train import cli
 
     out = str(tmp_path / kind)
-    cli("train", kind, "--config", f"{kind}_smoke", f"data={mmd_build}", f"output_dir={out}", "seeds=[0,1,2]", "threads=1", "train.progress=false")
+    cli(
+        "train",
+        kind,
+        "--config",
+        f"{kind}_smoke",
+        f"data={mmd_build}",
+        f"output_dir={out}",
+        "seeds=[0,1,2]",
+        "threads=1",
+        "train.progress=false",
+    )
     cli("evaluate", kind, "--run", out)
     with open(os.path.join(out, "metrics.json"), encoding="utf-8") as fh:
         m = json.load(fh)
