@@ -172,3 +172,20 @@ def test_table1_simmc_experiment_prints_every_row_beside_the_papers(tmp_path):
         assert {f"paper: {name}", f"ours: {name}", f"gap: {name} - paper {name}"} <= rows
     assert "ours: UMD" in rows and "paper: UMD" not in rows  # trained, but the paper has no SIMMC row for UMD
     assert "devtest" in result.output and os.path.isdir(os.path.join(out, "umd_simmc", "seed-0"))
+
+
+@pytest.mark.slow
+def test_gold_state_variant_trains_and_evaluates_through_the_cli(mmd_build, tmp_path):
+    """Section 5.3: `baseline.gold_states=true` feeds the gold state in training (D_F samples) and
+    in testing; the run still ranks far above random."""
+    from tests.modeling_suite.test_modeling_train import cli
+
+    out = str(tmp_path / "gold")
+    cli("train", "mhred", "--config", "mhred_smoke", f"data={mmd_build}", f"output_dir={out}", "baseline.gold_states=true", "threads=1", "train.progress=false")
+    cli("evaluate", "mhred", "--run", out)
+    with open(os.path.join(out, "seed-0", "run.json"), encoding="utf-8") as fh:
+        info = json.load(fh)
+    assert info["df_samples"] > 0 and info["state_values"] > 1
+    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as fh:
+        m = json.load(fh)
+    assert m["mean"]["NDCG@5"] >= m["random"]["NDCG@5"] + 0.10
