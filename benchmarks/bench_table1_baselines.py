@@ -9,7 +9,7 @@ loop and evaluator as SeMANTIC) and is evaluated on the test split (every turn's
 list, ties against the positives). Pass when, for every kind and every seed, NDCG@5 is at least
 `--margin` (default 0.10, i.e. 10 points) above the exact expectation of a uniformly random
 ranking of the same candidate lists (`modeling.metrics.ranking.random_expectation`).
-Writes OUT/bench_table1_baselines.json (per kind: per-seed metrics, mean, std, random, pass).
+Writes OUT/bench_table1_baselines.json (`--gold`: ..._gold.json; per kind: per-seed metrics, mean, std, random, pass).
 A re-run reuses every finished run (its metrics.json).
 """
 
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
         "kinds": results,
         "pass": ok,
     }
-    with open(os.path.join(a.out, "bench_table1_baselines.json"), "w", encoding="utf-8") as fh:
+    with open(os.path.join(a.out, f"bench_table1_baselines{'_gold' if a.gold else ''}.json"), "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2, sort_keys=True)
     return 0 if ok else 1
 
