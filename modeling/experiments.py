@@ -15,17 +15,11 @@ from __future__ import annotations
 
 import os
 
-TABLE1_BASELINES = ("mhred", "umd", "magic", "larch", "treasure")  # modeling/baselines/<kind>.py
+from modeling.baselines import TABLE1
+
+TABLE1_BASELINES = tuple(TABLE1)  # modeling/baselines/<kind>.py
 LABELS = {"clip": "CLIP-style", "text": "text-only"}  # kinds that train with SeMANTIC's own configs
-PAPER_ROW = {
-    "SeMANTIC": "SeMANTIC",
-    "CLIP-style": "CLIP",
-    "MHRED": "MHRED",
-    "UMD": "UMD",
-    "MAGIC": "MAGIC",
-    "LARCH": "LARCH",
-    "TREASURE": "TREASURE",
-}
+PAPER_ROW = {"SeMANTIC": "SeMANTIC", "CLIP-style": "CLIP", **{name: name for name in TABLE1.values()}}  # our label -> paper row
 
 EXPERIMENTS: dict[str, dict] = {
     "table1-mmd": {

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from modeling.baselines import TABLE1 as BASELINES
 from modeling.data import tables
 from modeling.data.catalogue import Catalogue, ImageFeatures
 from modeling.data.dataset import ContextSpec, EvalStream, TrainStream
@@ -16,14 +17,7 @@ from modeling.data.features import ensure_features
 from modeling.data.states import StateIndex, discover_slot_keys
 from modeling.data.text import load_tokenizer, load_word_embeddings, tokenize
 
-MODEL_KINDS = ("semantic", "clip", "text", "mhred", "umd", "magic", "larch", "treasure")
-BASELINES = {
-    "mhred": "MHRED",
-    "umd": "UMD",
-    "magic": "MAGIC",
-    "larch": "LARCH",
-    "treasure": "TREASURE",
-}  # kind -> class in modeling/baselines/<kind>.py
+MODEL_KINDS = ("semantic", "clip", "text", *BASELINES)
 SLOT_TOKENS = 8
 
 
