@@ -5,21 +5,33 @@ when re-run), is evaluated on the build's test split (and, for Table 1 on MMD, o
 the MMD-v2 build, into `metrics-test_data.json`), and `mmdial report` writes the paper-shaped
 table (`tables.md`) and plots under OUT/report. Overrides apply to every run (e.g. `seeds=[0]`,
 `train.epochs=5`, or the `smoke` architecture's keys for a quick try).
+
+An experiment with `paper` also writes OUT/report/paper.md and prints it: for each test set, the
+paper's rows (modeling/papers/semantic.yaml), ours (mean ± std over seeds, in percent) and the gap
+to the paper's row of the same model (`PAPER_ROW`: our label -> the paper's row name).
 """
 
 from __future__ import annotations
 
 import os
 
+from modeling.baselines import TABLE1
+
+TABLE1_BASELINES = tuple(TABLE1)  # modeling/baselines/<kind>.py
+LABELS = {"clip": "CLIP-style", "text": "text-only"}  # kinds that train with SeMANTIC's own configs
+PAPER_ROW = {"SeMANTIC": "SeMANTIC", "CLIP-style": "CLIP", **{name: name for name in TABLE1.values()}}  # our label -> paper row
+
 EXPERIMENTS: dict[str, dict] = {
     "table1-mmd": {
-        "what": "Table 1, MMD block: SeMANTIC, CLIP-style and text-only trained on MMD-v3 (D_P = D_F); "
-        "tested on MMD-v3 and, with --test-data, on MMD-v2",
-        "runs": [("semantic", "mmd_v3"), ("clip", "mmd_v3"), ("text", "mmd_v3")],
+        "what": "Table 1, MMD block: the five baselines, SeMANTIC, CLIP-style and text-only trained on MMD-v3 "
+        "(D_P = D_F); tested on MMD-v3 and, with --test-data, on MMD-v2",
+        "runs": [("semantic", "mmd_v3"), ("clip", "mmd_v3"), ("text", "mmd_v3")] + [(k, k) for k in TABLE1_BASELINES],
+        "paper": {"own": "table1-mmd-v3-v3", "test_data": "table1-mmd-v3-v2"},
     },
     "table1-simmc": {
-        "what": "Table 1, SIMMC block (D_P = D_F)",
-        "runs": [("semantic", "simmc"), ("clip", "simmc"), ("text", "simmc")],
+        "what": "Table 1, SIMMC block (D_P = D_F); the paper has no UMD row here",
+        "runs": [("semantic", "simmc"), ("clip", "simmc"), ("text", "simmc")] + [(k, f"{k}_simmc") for k in TABLE1_BASELINES],
+        "paper": {"own": "table1-simmc"},
     },
     "figure4": {
         "what": "Figure 4 / Figure 8: MMD-v3 with 0-100% of the dialog states (D_F), the rest as D_P",
@@ -113,4 +125,40 @@ def run_experiment(name: str, overrides: list[str], out: str, test_data: str | N
 
             evaluate_run(folder, data=test_data, kind=kind, metrics_name="metrics-test_data.json")
             extra.append(os.path.join(folder, "metrics-test_data.json"))
-    return recipes.report(runs + extra, os.path.join(out, "report"))[0].splitlines()
+    lines = recipes.report(runs + extra, os.path.join(out, "report"))[0].splitlines()
+    paper = EXPERIMENTS[name].get("paper")
+    if paper:
+        text = paper_comparison(paper, runs, extra)
+        path = os.path.join(out, "report", "paper.md")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        lines += [path, "", text]
+    return lines
+
+
+def paper_comparison(paper: dict[str, str], runs: list[str], extra: list[str]) -> str:
+    """paper.md: per test set (`own`: each run's metrics.json; `test_data`: metrics-test_data.json),
+    the paper's table with ours beside it (mean ± std over seeds, %) and the gap per matched row."""
+    import json
+
+    from modeling import papers
+    from modeling.config import load_config
+    from modeling.core.runs import seed_folders
+
+    blocks = []
+    for which, files in (("own", [os.path.join(r, "metrics.json") for r in runs]), ("test_data", extra)):
+        if which not in paper or not files:
+            continue
+        ref = papers.table("semantic", paper[which])
+        ours = {}
+        for path in files:
+            with open(path, encoding="utf-8") as fh:
+                doc = json.load(fh)
+            cfg = load_config(os.path.join(seed_folders(os.path.dirname(path))[0], "config.yaml"))
+            label = (cfg.get("experiment") or {}).get("label") or doc["model"]
+            ours[label] = {m: (100 * doc["mean"][m], 100 * doc["std"][m]) for m in ref.metrics}
+        ours["random ranking (exact expectation)"] = {m: (100 * doc["random"][m], None) for m in ref.metrics}
+        match = {label: PAPER_ROW[label] for label in ours if label in PAPER_ROW}
+        test = f"{os.path.basename(os.path.normpath(doc['data']))}/{doc['split']}"
+        blocks.append(f"### {ref.source}; ours tested on {test}\n\n" + papers.comparison_markdown(ref, ours, match=match))
+    return "\n\n".join(blocks)

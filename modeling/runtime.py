@@ -5,10 +5,11 @@ Also the model registry (`semantic`, `clip`, `text`)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from modeling.baselines import TABLE1 as BASELINES
 from modeling.data import tables
 from modeling.data.catalogue import Catalogue, ImageFeatures
 from modeling.data.dataset import ContextSpec, EvalStream, TrainStream
@@ -16,7 +17,7 @@ from modeling.data.features import ensure_features
 from modeling.data.states import StateIndex, discover_slot_keys
 from modeling.data.text import load_tokenizer, load_word_embeddings, tokenize
 
-MODEL_KINDS = ("semantic", "clip", "text")
+MODEL_KINDS = ("semantic", "clip", "text", *BASELINES)
 SLOT_TOKENS = 8
 
 
@@ -33,6 +34,10 @@ def model_class(kind: str):
         from modeling.baselines.text_only import TextOnly
 
         return TextOnly
+    if kind in BASELINES:
+        import importlib
+
+        return getattr(importlib.import_module(f"modeling.baselines.{kind}"), BASELINES[kind])
     raise ValueError(f"model {kind!r}: one of {MODEL_KINDS}")
 
 
@@ -44,6 +49,7 @@ class Runtime:
     features: ImageFeatures
     catalogue: Catalogue
     slot_keys: list[str]
+    _gold: dict = field(default_factory=dict, repr=False)  # split -> (StateIndex, value token ids), for attach_states
 
     @classmethod
     def load(
@@ -89,6 +95,23 @@ class Runtime:
     def states(self, split: str) -> StateIndex:
         return StateIndex.build(self.data, split, self.slot_keys, self.cfg["loader"]["state_ratio"])
 
+    def feeds_states(self, kind: str) -> bool:
+        """Whether a model of `kind` reads dialog states: SeMANTIC always (its teacher, in training),
+        the Table 1 baselines with `baseline.gold_states` (section 5.3, in training and testing)."""
+        return kind == "semantic" or (kind in BASELINES and bool(self.cfg["baseline"]["gold_states"]))
+
+    def attach_states(self, model, split: str) -> StateIndex:
+        """The split's gold states, with the model told the token ids of their value vocabulary
+        (each split has its own; built once per split and runtime)."""
+        import torch
+
+        if split not in self._gold:
+            states = self.states(split)
+            self._gold[split] = (states, torch.from_numpy(self.value_tokens(states.values)))
+        states, tokens = self._gold[split]
+        model.set_state_values(tokens)
+        return states
+
     def train_stream(self, seed: int, rank: int = 0, world: int = 1, states: StateIndex | None = None) -> TrainStream:
         lc = self.cfg["loader"]
         return TrainStream(
@@ -109,7 +132,7 @@ class Runtime:
             dp_ratio=lc.get("dp_ratio", 1.0),
         )
 
-    def eval_stream(self, split: str, max_turns: int = 0) -> EvalStream:
+    def eval_stream(self, split: str, max_turns: int = 0, states: StateIndex | None = None) -> EvalStream:
         lc = self.cfg["loader"]
         return EvalStream(
             self.data,
@@ -118,7 +141,7 @@ class Runtime:
             self.features,
             self.tokenizer,
             ContextSpec.from_config(lc),
-            None,
+            states,
             read_rows=lc["read_rows"],
             batch_size=lc["eval_batch_size"],
             max_turns=max_turns,

@@ -1,5 +1,6 @@
-"""What the two baselines share: a context vector and a product vector compared by cosine,
-trained with the ranking hinge and scored against cached product vectors at evaluation."""
+"""What the baselines share: a context vector and a product vector compared by cosine (or a
+model's own `match`), trained with the ranking hinge and scored against cached product vectors
+at evaluation."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class CosineRanker:
         rows = torch.cat([batch["pos_row"].unsqueeze(1), batch["neg_rows"]], 1)
         used, inv = torch.unique(rows, return_inverse=True)  # encode each product of the batch once
         p = self.product(used)[inv]
-        scores = F.cosine_similarity(c.unsqueeze(1), p, dim=-1)
+        scores = self.match(c, p)
         loss = rank_loss(scores, self.margin).mean()
         return loss, {"rank": float(loss.detach())}
 
@@ -32,4 +33,8 @@ class CosineRanker:
     def score(self, batch: dict, cache: dict) -> torch.Tensor:
         c = self.context(batch)
         p = cache["p"][batch["cand_rows"].clamp(min=0)].to(c.dtype)
+        return self.match(c, p)
+
+    def match(self, c: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """context [B, ...] x products [B, C, ...] -> scores [B, C]; cosine by default."""
         return F.cosine_similarity(c.unsqueeze(1), p, dim=-1)

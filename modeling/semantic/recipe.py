@@ -1,5 +1,6 @@
-"""SeMANTIC's recipe and its two baselines (CLIP-style, text-only): train, evaluate and report on an
-MMD or SIMMC build. The registry (`modeling.recipes`) points here; the CLI never imports it."""
+"""SeMANTIC's recipe and its baselines (CLIP-style, text-only and the Table 1 baselines of
+modeling/baselines/: MHRED, UMD, MAGIC, LARCH, TREASURE): train, evaluate and report on an MMD or
+SIMMC build, all through one data pipeline, loop and evaluator. The registry (`modeling.recipes`) points here; the CLI never imports it."""
 
 from __future__ import annotations
 

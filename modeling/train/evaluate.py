@@ -110,7 +110,9 @@ def evaluate_run(
         checkpoint.load(ck, model, None, dev)
         split = split or pick_test_split(root, cfg.get("test_split", "auto"))
         limit = cfg["loader"]["max_eval_turns"] if max_turns is None else max_turns
-        out = evaluate_model(model, rt.eval_stream(split, limit), dev, cfg["precision"], mode=eval_mode)
+        gold = info["model"] != "semantic" and rt.feeds_states(info["model"])  # section 5.3: baselines read the gold state at test time too
+        states = rt.attach_states(model, split) if gold else None
+        out = evaluate_model(model, rt.eval_stream(split, limit, states), dev, cfg["precision"], mode=eval_mode)
         out["checkpoint"] = os.path.relpath(ck, run)
         per_seed[str(info["seed"])] = out["metrics"]
         details[str(info["seed"])] = out

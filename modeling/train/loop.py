@@ -52,7 +52,11 @@ class RecTrainable:
         turns = self.cfg["loader"]["valid_turns"]
         if not turns:
             return {}, None
-        res = evaluate_model(model, self.rt.eval_stream("valid", turns), self.device, self.cfg["precision"])
+        gold = self.name != "semantic" and self.rt.feeds_states(self.name)
+        states = self.rt.attach_states(model, "valid") if gold else None
+        res = evaluate_model(model, self.rt.eval_stream("valid", turns, states), self.device, self.cfg["precision"])
+        if gold:
+            self.rt.attach_states(model, "train")  # back to the training split's value vocabulary
         return {"valid": res["metrics"]}, res["metrics"]["NDCG@5"]
 
 
@@ -78,6 +82,8 @@ def train_one(kind: str, cfg: dict, seed: int, folder: str, log=print) -> str:
     states = rt.states("train") if kind == "semantic" else None
     seed_everything(seed, cfg["deterministic"])  # after the data set-up, which may draw random numbers of its own
     model = rt.build_model(kind).to(device)
+    if kind != "semantic" and rt.feeds_states(kind):
+        states = rt.attach_states(model, "train")
     if kind == "semantic":
         values = states.values if states is not None else ["none"]
         model.slots.value_tokens = torch.from_numpy(rt.value_tokens(values)).long().to(device)
