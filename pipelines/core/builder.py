@@ -56,8 +56,9 @@ class Builder(ABC):
     #: space) the input is unusable and the build stops with exit 2, the same for every builder
     primary_kinds: tuple[str, ...] = ()
     #: stages whose records are derived from records already counted (e.g. the image references of
-    #: a parsed dialog): balanced like every stage, their dead letters count, but they do not add to
-    #: the records read, so a check of derived parts cannot dilute the dead-letter ratio
+    #: a parsed dialog): balanced like every stage and their dead letters published (counted apart as
+    #: `dead_letters.derived`), but outside the `--max-dead-ratio` gate, which is over the records read:
+    #: a check of derived parts can neither dilute it nor sink a build whose records all published
     derived_stages: tuple[str, ...] = ()
 
     @abstractmethod

@@ -68,8 +68,12 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
 
     agg = aggregate(markers, references)
     dead = sum(v["rows"] for v in agg["tables"].get("dead_letters", {}).values())
+    # derived stages (parts of records already counted, e.g. MMD's image references) are balanced
+    # and their dead letters published, but the gate's ratio is over the records read: a refused
+    # part neither dilutes nor inflates it (its record was published without that part)
     derived = set(getattr(builder, "derived_stages", ()))
     records_in = sum(c["in"] for stage, c in agg["stages"].items() if stage not in derived)
+    derived_dead = sum(c["dead"] for stage, c in agg["stages"].items() if stage in derived)
     balanced = all(c["in"] == c["out"] + c["dead"] + c["filtered"] for c in agg["stages"].values())
     side = {}
     for name, path in sorted(builder.side_files().items()):
@@ -88,7 +92,8 @@ def write_manifest(builder, opts, *, markers, references, beam_metrics, options,
         "dead_letters": {
             "count": dead,
             "by_stage": {s: c["dead"] for s, c in agg["stages"].items() if c["dead"]},
-            "ratio": round(dead / records_in, 6) if records_in else 0.0,
+            "derived": derived_dead,
+            "ratio": round((dead - derived_dead) / records_in, 6) if records_in else 0.0,
         },
         "stages": agg["stages"],
         "counts_reconcile": balanced,
