@@ -131,3 +131,91 @@ def test_a_held_lock_refuses_a_second_holder_naming_the_output_and_the_first_com
         assert msg.startswith("--out /data/out is being built by another run") and "(mmdial build mmd --raw r --out /data/out)" in msg
     with build_lock(root, "/data/out", "third") as info:  # released: the next run takes it
         assert info["command"] == "third"
+
+
+def test_a_lock_holder_on_this_host_whose_process_is_gone_is_stale_at_once():
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from pipelines.core.lock import _dead_here
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: its pid names no process now
+    here = socket.gethostname()
+    assert _dead_here({"host": here, "pid": gone.pid}) is True
+    assert _dead_here({"host": here, "pid": os.getpid()}) is False  # alive
+    assert _dead_here({"host": here + "-other", "pid": gone.pid}) is False  # another host cannot be asked
+    assert _dead_here({"host": here, "pid": "1"}) is False  # not a pid
+
+
+def test_a_lock_description_without_a_command_has_nothing_after_the_start():
+    from pipelines.core.lock import describe
+
+    assert describe({"pid": 7, "host": "h", "started": "t"}) == "pid 7 on h, started t"
+    assert describe({"pid": 7, "host": "h", "started": "t", "command": "c"}) == "pid 7 on h, started t (c)"
+
+
+def test_published_paths_keep_byte_ranges_and_crop_boxes_after_the_file():
+    from pipelines.core.paths import relative_to
+
+    roots = ["/data/raw", "/data/raw/images"]
+    assert relative_to("/data/raw/images/a.jpg#10,20,30,40", roots) == "a.jpg#10,20,30,40"
+    assert relative_to("/data/raw/dialogs/d.json@100-200", roots) == "dialogs/d.json@100-200"
+    assert relative_to("/elsewhere/x/b.png#1,2,3,4", roots) == "b.png#1,2,3,4"  # outside every root: the file name only
+    assert relative_to("s3://bucket/c.jpg", roots) == "s3://bucket/c.jpg"
+
+
+def test_split_names_and_their_reading_order():
+    import pytest
+
+    from pipelines.core.splits import hash_split, normalise_split_name, split_order
+
+    assert [normalise_split_name(s) for s in ("dev", "VAL", "validation", "eval", "train", "Test")] == [
+        "valid",
+        "valid",
+        "valid",
+        "valid",
+        "train",
+        "test",
+    ]
+    assert split_order(["shared", "test", "zeta", "devtest", "valid", "train", "dev"]) == [
+        "train",
+        "valid",
+        "dev",
+        "devtest",
+        "test",
+        "shared",
+        "zeta",
+    ]
+    with pytest.raises(ValueError, match="ratios must name at least one split"):
+        hash_split("k", {})
+
+
+def test_the_reference_net_finds_a_dangling_positive_product(tmp_path):
+    """The check before publishing (the net under the builders' own row-level refusals) holds every
+    build to the common references: a positive id with no product is reported."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from pipelines.core.references import check, problems
+    from pipelines.mmd.builder import MMDBuilder
+    from pipelines.mmd.generator import GeneratorConfig, generate
+    from tests.conftest import build
+
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(out=str(raw), dialogs=8, seed=2))
+    out = tmp_path / "out"
+    build(MMDBuilder(raw=str(raw)), out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert problems(check(str(out.resolve()), manifest)) == []
+    split, info = next((s, i) for s, i in manifest["tables"]["rec_samples"].items() if i["rows"])
+    path = out / info["files"][0]["path"]
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[0]["positive_ids"] = [*rows[0]["positive_ids"], "NO-SUCH-PRODUCT"]
+    pq.write_table(table.from_pylist(rows, schema=table.schema), path)
+    found = problems(check(str(out.resolve()), manifest))
+    assert any("rec_samples.positive_ids -> products.product_id" in line and "NO-SUCH-PRODUCT" in line for line in found), found
