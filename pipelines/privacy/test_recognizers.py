@@ -256,3 +256,15 @@ def test_unknown_form_keys_mask_identifier_values_on_images_only():
         assert not found(benign), benign
     text = RecognizerSet.build(medium="text")
     assert not found("会员卡：88231456", text)
+
+
+def test_vocabulary_files_in_every_documented_format(tmp_path):
+    """A store or brand list given as text (comments skipped), JSON (strings or objects) or JSON lines."""
+    from pipelines.privacy.recognizers import load_vocab
+
+    (tmp_path / "v.txt").write_text("# stores\n华为旗舰店\n\nAcme Outlet\n", encoding="utf-8")
+    (tmp_path / "v.json").write_text('["华为旗舰店", {"name": "Acme Outlet"}, {"term": "小米之家"}]', encoding="utf-8")
+    (tmp_path / "v.jsonl").write_text('{"value": "华为旗舰店"}\n\n"Acme Outlet"\n', encoding="utf-8")
+    assert load_vocab(str(tmp_path / "v.txt")) == ["华为旗舰店", "Acme Outlet"]
+    assert load_vocab(str(tmp_path / "v.json")) == ["华为旗舰店", "Acme Outlet", "小米之家"]
+    assert load_vocab(str(tmp_path / "v.jsonl")) == ["华为旗舰店", "Acme Outlet"]
