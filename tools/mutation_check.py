@@ -39,7 +39,14 @@ TARGETS = {
     "publish": ("pipelines/core/publish.py", ["tests/test_build_integrity.py", "-m", "not slow"]),
     "lock": (
         "pipelines/core/lock.py",
-        ["tests/test_build_integrity.py", "-m", "not slow", "-k", "lock or second_build or concurrent or stale"],
+        [
+            "tests/test_core_units.py",
+            "tests/test_build_integrity.py",
+            "-m",
+            "not slow",
+            "-k",
+            "lock or second_build or concurrent or stale",
+        ],
     ),
     "references": (
         "pipelines/core/references.py",
@@ -52,7 +59,7 @@ TARGETS = {
             "dangling or duplicate or reference or unique",
         ],
     ),
-    "paths": ("pipelines/core/paths.py", ["tests/test_input_safety.py", "-m", "not slow"]),
+    "paths": ("pipelines/core/paths.py", ["tests/test_core_units.py", "tests/test_input_safety.py", "-m", "not slow"]),
     "splits": ("pipelines/core/splits.py", ["tests/test_core_units.py"]),
     # privacy: the recognisers and their checks (Luhn, ID checksum, phone shapes), the text stage
     "recognizers": (
