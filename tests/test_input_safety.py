@@ -373,7 +373,7 @@ def _strings(value):
             yield from _strings(v)
 
 
-@pytest.mark.parametrize("name", ["mmd", "simmc", "jddc", "redial"])
+@pytest.mark.parametrize("name", ["mmd", "simmc", "jddc", "redial", "inspired", "mask"])
 def test_no_published_table_holds_an_absolute_local_path(tmp_path, name):
     """Built from an absolute --raw (with malformed records, so dead letters exist too): every
     string of every table is free of the machine's folders."""

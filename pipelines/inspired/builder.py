@@ -88,7 +88,7 @@ class InspiredBuilder(Builder):
         {"dialogs": self._dialogs, "catalogue": self._catalogue}[unit.kind](unit, ctx)
 
     def _source(self, path: str) -> str:
-        return posixpath.relpath(path, self.raw) if path.startswith(self.raw.rstrip("/") + "/") else path
+        return self.rel(path)  # relative to the declared input folders (--raw, the database's folder)
 
     def _dialogs(self, unit: WorkUnit, ctx: ShardContext) -> None:
         header, rows = read_rows(ctx.read(unit))
