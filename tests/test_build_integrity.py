@@ -149,6 +149,7 @@ def test_kill_at_any_point_leaves_a_whole_build_and_resume_is_byte_identical(tmp
     assert len(publish.store_for(str(out)).build_ids()) <= 2
 
 
+@pytest.mark.slow
 def test_files_of_another_layout_never_reach_readers(tmp_path):
     """A shard count change with stale files in the interrupted snapshot (issue #10 item 2)."""
     raw = make_corpus(tmp_path / "raw", dialogs=40)
@@ -210,6 +211,7 @@ def test_a_build_above_the_dead_ratio_does_not_replace_the_good_one(tmp_path):
 
 
 # -- fingerprints over content ------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_content_edit_that_keeps_size_and_mtime_rebuilds_its_shard_only(tmp_path):
     raw = make_corpus(tmp_path / "raw", dialogs=40)
     out = tmp_path / "out"
@@ -230,6 +232,7 @@ def test_a_content_edit_that_keeps_size_and_mtime_rebuilds_its_shard_only(tmp_pa
     assert parquet_bytes(out) == parquet_bytes(clean)
 
 
+@pytest.mark.slow
 def test_side_file_edits_rebuild_every_shard(tmp_path):
     """states and url2img are read by every shard: same-length edits must not reuse a shard."""
     raw = make_corpus(tmp_path / "raw", dialogs=30)
@@ -247,6 +250,7 @@ def test_side_file_edits_rebuild_every_shard(tmp_path):
     assert (m2["integrity"]["dangling"], m2["integrity"]["duplicates"]) == ({}, {})
 
 
+@pytest.mark.slow
 def test_a_deleted_output_file_of_a_finished_shard_is_rebuilt(tmp_path):
     raw = make_corpus(tmp_path / "raw", dialogs=40)
     out = tmp_path / "out"
@@ -259,6 +263,7 @@ def test_a_deleted_output_file_of_a_finished_shard_is_rebuilt(tmp_path):
     assert parquet_bytes(out) == before
 
 
+@pytest.mark.slow
 def test_a_builder_option_change_rebuilds_every_shard(tmp_path):
     raw = make_corpus(tmp_path / "raw", dialogs=40)
     out = tmp_path / "out"
@@ -351,6 +356,7 @@ def _table_files(snapshot: Path) -> dict[str, bytes]:
     return {os.path.relpath(p, snapshot): open(p, "rb").read() for p in glob.glob(f"{snapshot}/*/*.parquet")}
 
 
+@pytest.mark.slow
 def test_two_builds_into_one_output_share_a_file_name_only_with_the_same_bytes(tmp_path):
     """File names carry the shard's content token: a reader that lists OUT/table through the link
     and opens the names through it again reads one build, or gets FileNotFoundError."""

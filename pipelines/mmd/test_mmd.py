@@ -163,6 +163,7 @@ def _table_bytes(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
 
 
+@pytest.mark.slow
 def test_rerun_resumes_and_is_identical(corpus, tmp_path):
     raw, _ = corpus
     out = tmp_path / "out"
@@ -188,6 +189,7 @@ def test_rerun_resumes_and_is_identical(corpus, tmp_path):
         victim.write_text(original)
 
 
+@pytest.mark.slow
 def test_new_layout_replaces_old_files(corpus, tmp_path):
     raw, _ = corpus
     out = tmp_path / "out"

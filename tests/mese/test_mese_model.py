@@ -60,6 +60,7 @@ def test_candidates_see_the_prefix_not_each_other_at_one_position(tiny_setup):
     assert batch["pair_c"].tolist() == [1] and batch["pair_mask"][0].all()
 
 
+@pytest.mark.slow
 def test_ranking_is_order_free_and_d_r_ignores_the_candidates(tiny_setup):
     torch.manual_seed(0)
     st = tiny_setup

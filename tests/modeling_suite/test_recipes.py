@@ -20,6 +20,7 @@ runner = CliRunner()
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.slow
 def test_every_kind_has_a_recipe_with_its_functions_and_configs():
     assert len(recipes.RECIPES) == 17  # 12 + the five Table 1 baselines (mhred, umd, magic, larch, treasure)
     for r in recipes.RECIPES.values():
