@@ -181,6 +181,7 @@ def test_an_existing_folder_that_is_not_a_build_is_refused(tmp_path):
 
 
 # -- failed builds ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_build_above_the_dead_ratio_does_not_replace_the_good_one(tmp_path):
     raw = make_corpus(tmp_path / "raw", dialogs=30)
     out = tmp_path / "out"

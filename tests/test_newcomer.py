@@ -73,6 +73,7 @@ def test_inspect_prints_a_short_screen_for_wide_rows(tmp_path):
     assert any("bytes>" in ln for ln in rows if "image_id=" in ln), "encoded images are shown by size"
 
 
+@pytest.mark.slow
 def test_mmd_card_names_only_its_own_papers_and_real_data_is_not_called_synthetic(tmp_path):
     import yaml
 

@@ -386,6 +386,7 @@ def _xlsx_strings(path: Path) -> list[str]:
     return ["".join(t.text or "" for t in si.iter(f"{ns}t")) for si in root.iter(f"{ns}si")]
 
 
+@pytest.mark.slow
 def test_real_jddc_text_passes_through_unchanged(tmp_path):
     samples = _samples()
     if samples is None or not (samples / "jddc" / "chat.xlsx").exists():

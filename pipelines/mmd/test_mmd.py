@@ -222,6 +222,7 @@ def test_select_proposes_a_stratified_sample(built, tmp_path):
     assert again.exit_code == 0 and (tmp_path / "sel2.jsonl").read_text() == (tmp_path / "sel.jsonl").read_text()
 
 
+@pytest.mark.slow
 def test_cli_exit_codes(corpus, tmp_path):
     raw, _ = corpus
     runner = CliRunner()

@@ -324,6 +324,7 @@ def read(out, table):
     return read_table(str(out), table).to_pylist()
 
 
+@pytest.mark.slow
 def test_mask_and_mask_manual_builds_with_the_fake_engine(tmp_path):
     arr, script = scripted_image()
     plain = canvas(seed=5)

@@ -33,6 +33,7 @@ def test_response_recall_and_placeholder_filling():
     assert got == pytest.approx(1 / 3)
 
 
+@pytest.mark.slow
 def test_purity_and_kmeans():
     assert M.purity(np.array([0, 0, 1, 1, 1]), ["a", "a", "b", "b", "a"]) == pytest.approx(0.8)
     assert M.purity(np.array([0, 0, 0, 0]), ["a", "b", "c", "a"]) == pytest.approx(0.5)
